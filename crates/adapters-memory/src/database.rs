@@ -1,0 +1,348 @@
+//! The in-memory database: tables, an undo journal for transactions, and fixture inserts.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use domain::{
+    CourseEnrollmentId, CurriculumUuid, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId, ProgramUuid,
+    UniqueViolation, UserId,
+};
+use ports::{StoreError, StoreResult, Transaction, UnitOfWork};
+
+use crate::rows::{
+    CourseEnrollmentRow, HistoryRow, HistoryType, InvitationRow, ProgramCourseEnrollmentRow, ProgramEnrollmentRow,
+    Tables, UserRow,
+};
+use crate::transaction::MemoryTransaction;
+
+/// How to undo one change (the row's previous value, or a history row to drop).
+#[derive(Debug)]
+pub(crate) enum Undo {
+    ProgramEnrollment(ProgramEnrollmentId, Option<ProgramEnrollmentRow>),
+    ProgramCourseEnrollment(ProgramCourseEnrollmentId, Option<ProgramCourseEnrollmentRow>),
+    CourseEnrollment(CourseEnrollmentId, Option<CourseEnrollmentRow>),
+    Invitation(InvitationId, Option<InvitationRow>),
+    ProgramEnrollmentHistory,
+    ProgramCourseEnrollmentHistory,
+    CourseEnrollmentHistory,
+}
+
+/// The tables and the journal of the open transaction.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(crate) tables: Tables,
+    pub(crate) journal: Vec<Undo>,
+    next_id: i64,
+    next_history_id: u64,
+}
+
+impl State {
+    /// A fresh id. Like database sequences, ids are never reused, even after a rollback.
+    pub(crate) fn next_id(&mut self) -> i64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    pub(crate) fn next_history_id(&mut self) -> u64 {
+        self.next_history_id += 1;
+        self.next_history_id
+    }
+
+    /// Undoes the journal back to `mark` entries.
+    pub(crate) fn undo_to(&mut self, mark: usize) {
+        while self.journal.len() > mark {
+            let Some(undo) = self.journal.pop() else { break };
+            let t = &mut self.tables;
+            match undo {
+                Undo::ProgramEnrollment(id, row) => restore(&mut t.program_enrollments, id, row),
+                Undo::ProgramCourseEnrollment(id, row) => restore(&mut t.program_course_enrollments, id, row),
+                Undo::CourseEnrollment(id, row) => restore(&mut t.course_enrollments, id, row),
+                Undo::Invitation(id, row) => {
+                    if let Some(invitations) = t.invitations.as_mut() {
+                        restore(invitations, id, row);
+                    }
+                }
+                Undo::ProgramEnrollmentHistory => {
+                    t.program_enrollment_history.pop();
+                }
+                Undo::ProgramCourseEnrollmentHistory => {
+                    t.program_course_enrollment_history.pop();
+                }
+                Undo::CourseEnrollmentHistory => {
+                    t.course_enrollment_history.pop();
+                }
+            }
+        }
+    }
+
+    pub(crate) fn history<T>(&mut self, row: T, kind: HistoryType, now: SystemTime) -> HistoryRow<T> {
+        HistoryRow {
+            history_id: self.next_history_id(),
+            row,
+            history_date: now,
+            history_type: kind,
+            history_user_id: None,
+            history_change_reason: None,
+        }
+    }
+
+    pub(crate) fn check_program_enrollment_unique(&self, row: &ProgramEnrollmentRow) -> StoreResult<()> {
+        for other in self.tables.program_enrollments.values().filter(|o| o.id != row.id) {
+            let same_place = other.program_uuid == row.program_uuid && other.curriculum_uuid == row.curriculum_uuid;
+            if same_place && row.user_id.is_some() && other.user_id == row.user_id {
+                return Err(StoreError::UniqueViolation(UniqueViolation::program_enrollment_user()));
+            }
+            if same_place && row.external_user_key.is_some() && other.external_user_key == row.external_user_key {
+                return Err(StoreError::UniqueViolation(UniqueViolation::new(
+                    "program_enrollments_programenrollment",
+                    ["external_user_key", "program_uuid", "curriculum_uuid"],
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn check_course_enrollment_unique(&self, row: &CourseEnrollmentRow) -> StoreResult<()> {
+        let clash = self
+            .tables
+            .course_enrollments
+            .values()
+            .any(|o| o.id != row.id && o.user_id == row.user_id && o.course_id == row.course_id);
+        if clash {
+            return Err(StoreError::UniqueViolation(UniqueViolation::new(
+                "student_courseenrollment",
+                ["user_id", "course_id"],
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn restore<K: Ord, V>(table: &mut std::collections::BTreeMap<K, V>, id: K, row: Option<V>) {
+    match row {
+        Some(row) => {
+            table.insert(id, row);
+        }
+        None => {
+            table.remove(&id);
+        }
+    }
+}
+
+/// An in-memory Open edX database for the linking ports.
+///
+/// It enforces the unique constraints of `schema.md`, writes history rows as
+/// django-simple-history does, and supports one transaction at a time with nested savepoints
+/// (an undo journal). Cloning it gives another handle to the same data.
+///
+/// Meant for tests and for embedding with small data: unique checks scan the table.
+#[derive(Debug, Clone)]
+pub struct MemoryDatabase {
+    state: Arc<Mutex<State>>,
+    writer: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Default for MemoryDatabase {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryDatabase {
+    /// An empty database with every table, the invitation table included.
+    pub fn new() -> Self {
+        let state =
+            State { tables: Tables { invitations: Some(Default::default()), ..Tables::default() }, ..State::default() };
+        Self { state: Arc::new(Mutex::new(state)), writer: Arc::new(tokio::sync::Mutex::new(())) }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        lock_state(&self.state)
+    }
+
+    /// A copy of every table, for inspection.
+    pub fn tables(&self) -> Tables {
+        self.lock().tables.clone()
+    }
+
+    /// Drops `student_courseenrollmentallowed`, as in a standalone database without it.
+    pub fn drop_invitation_table(&self) {
+        self.lock().tables.invitations = None;
+    }
+
+    /// Inserts a user (a fixture: no history).
+    ///
+    /// # Errors
+    /// A unique violation of `auth_user.username`.
+    pub fn add_user(&self, username: &str, email: &str) -> StoreResult<UserId> {
+        let mut state = self.lock();
+        if state.tables.users.values().any(|u| u.username == username) {
+            return Err(StoreError::UniqueViolation(UniqueViolation::new("auth_user", ["username"])));
+        }
+        let id = UserId(state.next_id());
+        state.tables.users.insert(id, UserRow { id, username: username.into(), email: email.into(), is_active: true });
+        Ok(id)
+    }
+
+    /// Sets a PE's user outside any transaction, as another writer's committed transaction
+    /// would (no history, not undone by a rollback of an open transaction).
+    ///
+    /// # Errors
+    /// Misuse if the PE does not exist.
+    pub fn set_program_enrollment_user(&self, pe: ProgramEnrollmentId, user: Option<UserId>) -> StoreResult<()> {
+        let mut state = self.lock();
+        let row =
+            state.tables.program_enrollments.get_mut(&pe).ok_or(StoreError::Misuse("no such program enrollment"))?;
+        row.user_id = user;
+        Ok(())
+    }
+
+    /// Inserts a course overview row: the course exists.
+    pub fn add_course_overview(&self, course_key: &str, display_name: &str) {
+        self.lock().tables.course_overviews.insert(course_key.into(), display_name.into());
+    }
+
+    /// Inserts a program enrollment (a fixture: no history).
+    ///
+    /// # Errors
+    /// A unique violation.
+    pub fn add_program_enrollment(
+        &self,
+        external_user_key: Option<&str>,
+        program_uuid: ProgramUuid,
+        curriculum_uuid: CurriculumUuid,
+        user_id: Option<UserId>,
+        status: &str,
+    ) -> StoreResult<ProgramEnrollmentId> {
+        let mut state = self.lock();
+        let now = SystemTime::now();
+        let id = ProgramEnrollmentId(state.next_id());
+        let row = ProgramEnrollmentRow {
+            id,
+            created: now,
+            modified: now,
+            user_id,
+            external_user_key: external_user_key.map(Into::into),
+            program_uuid,
+            curriculum_uuid,
+            status: status.into(),
+        };
+        state.check_program_enrollment_unique(&row)?;
+        state.tables.program_enrollments.insert(id, row);
+        Ok(id)
+    }
+
+    /// Inserts a program course enrollment (a fixture: no history). `status` is stored as
+    /// given, so corrupt values can be tested.
+    ///
+    /// # Errors
+    /// A unique violation of `(program_enrollment_id, course_key)`.
+    pub fn add_program_course_enrollment(
+        &self,
+        program_enrollment_id: ProgramEnrollmentId,
+        course_key: &str,
+        status: &str,
+        course_enrollment_id: Option<CourseEnrollmentId>,
+    ) -> StoreResult<ProgramCourseEnrollmentId> {
+        let mut state = self.lock();
+        let clash = state
+            .tables
+            .program_course_enrollments
+            .values()
+            .any(|p| p.program_enrollment_id == program_enrollment_id && p.course_key == course_key);
+        if clash {
+            return Err(StoreError::UniqueViolation(UniqueViolation::new(
+                "program_enrollments_programcourseenrollment",
+                ["program_enrollment_id", "course_key"],
+            )));
+        }
+        let now = SystemTime::now();
+        let id = ProgramCourseEnrollmentId(state.next_id());
+        state.tables.program_course_enrollments.insert(
+            id,
+            ProgramCourseEnrollmentRow {
+                id,
+                created: now,
+                modified: now,
+                program_enrollment_id,
+                course_enrollment_id,
+                course_key: course_key.into(),
+                status: status.into(),
+            },
+        );
+        Ok(id)
+    }
+
+    /// Inserts a course enrollment (a fixture: no history).
+    ///
+    /// # Errors
+    /// A unique violation of `(user_id, course_id)`.
+    pub fn add_course_enrollment(
+        &self,
+        user_id: UserId,
+        course_id: &str,
+        mode: &str,
+        is_active: bool,
+    ) -> StoreResult<CourseEnrollmentId> {
+        let mut state = self.lock();
+        let id = CourseEnrollmentId(state.next_id());
+        let row = CourseEnrollmentRow {
+            id,
+            user_id,
+            course_id: course_id.into(),
+            created: Some(SystemTime::now()),
+            is_active,
+            mode: mode.into(),
+        };
+        state.check_course_enrollment_unique(&row)?;
+        state.tables.course_enrollments.insert(id, row);
+        Ok(id)
+    }
+
+    /// Inserts a course invitation (`student_courseenrollmentallowed`).
+    ///
+    /// # Errors
+    /// A unique violation of `(email, course_id)`, or misuse where the table was dropped.
+    pub fn add_invitation(&self, email: &str, course_id: &str, user_id: Option<UserId>) -> StoreResult<InvitationId> {
+        let mut state = self.lock();
+        let id = InvitationId(state.next_id());
+        let Some(invitations) = state.tables.invitations.as_mut() else {
+            return Err(StoreError::Misuse("the invitation table does not exist"));
+        };
+        if invitations.values().any(|i| i.email == email && i.course_id == course_id) {
+            return Err(StoreError::UniqueViolation(UniqueViolation::new(
+                "student_courseenrollmentallowed",
+                ["email", "course_id"],
+            )));
+        }
+        invitations.insert(
+            id,
+            InvitationRow {
+                id,
+                email: email.into(),
+                course_id: course_id.into(),
+                auto_enroll: false,
+                user_id,
+                created: Some(SystemTime::now()),
+            },
+        );
+        Ok(id)
+    }
+}
+
+pub(crate) fn lock_state(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    // A panic while holding the lock cannot leave a half-applied row: every change is one
+    // map insert. Keep going with the data as it is.
+    state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[async_trait]
+impl UnitOfWork for MemoryDatabase {
+    async fn begin(&self) -> StoreResult<Box<dyn Transaction>> {
+        // One transaction at a time, like SQLite's single writer: a second `begin` waits.
+        let guard = Arc::clone(&self.writer).lock_owned().await;
+        let mark = self.lock().journal.len();
+        Ok(Box::new(MemoryTransaction::new(Arc::clone(&self.state), mark, Some(guard))))
+    }
+}

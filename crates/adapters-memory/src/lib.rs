@@ -1,0 +1,31 @@
+//! An in-memory database behind the linking ports.
+//!
+//! [`MemoryDatabase`] holds Open edX's tables as plain maps ([`Tables`]), enforces the same
+//! unique constraints as the real schema, writes django-simple-history rows, and gives
+//! transactions with nested savepoints through an undo journal. It passes the same contract
+//! suite as the database adapters, so the application can be tested, and embedded, without a
+//! database.
+//!
+//! # Example
+//! ```
+//! use adapters_memory::MemoryDatabase;
+//! use domain::{CurriculumUuid, ProgramUuid};
+//!
+//! let db = MemoryDatabase::new();
+//! let program = ProgramUuid::parse("9b7d3d1c3f0e4a8e9a553c6a5d9b2f10").unwrap();
+//! let curriculum = CurriculumUuid::parse("6f1c2d3e4a5b4c6d8e7f901234567890").unwrap();
+//! db.add_user("user_1", "user_1@example.com").unwrap();
+//! db.add_program_enrollment(Some("0001"), program, curriculum, None, "enrolled").unwrap();
+//! assert_eq!(db.tables().program_enrollments.len(), 1);
+//! ```
+#![deny(missing_docs)]
+
+mod database;
+mod rows;
+mod transaction;
+
+pub use database::MemoryDatabase;
+pub use rows::{
+    CourseEnrollmentRow, HistoryRow, HistoryType, InvitationRow, ProgramCourseEnrollmentRow, ProgramEnrollmentRow,
+    Tables, UserRow,
+};

@@ -1,0 +1,155 @@
+//! The in-memory tables: one struct per row, the columns of Open edX's tables.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use domain::{
+    CourseEnrollmentId, CurriculumUuid, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId, ProgramUuid,
+    UserId,
+};
+
+/// `auth_user` (the columns the linking reads).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRow {
+    /// `id`.
+    pub id: UserId,
+    /// `username`.
+    pub username: String,
+    /// `email`.
+    pub email: String,
+    /// `is_active`.
+    pub is_active: bool,
+}
+
+/// `program_enrollments_programenrollment`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgramEnrollmentRow {
+    /// `id`.
+    pub id: ProgramEnrollmentId,
+    /// `created`.
+    pub created: SystemTime,
+    /// `modified`.
+    pub modified: SystemTime,
+    /// `user_id`.
+    pub user_id: Option<UserId>,
+    /// `external_user_key`.
+    pub external_user_key: Option<String>,
+    /// `program_uuid`.
+    pub program_uuid: ProgramUuid,
+    /// `curriculum_uuid`.
+    pub curriculum_uuid: CurriculumUuid,
+    /// `status`.
+    pub status: String,
+}
+
+/// `program_enrollments_programcourseenrollment`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgramCourseEnrollmentRow {
+    /// `id`.
+    pub id: ProgramCourseEnrollmentId,
+    /// `created`.
+    pub created: SystemTime,
+    /// `modified`.
+    pub modified: SystemTime,
+    /// `program_enrollment_id`.
+    pub program_enrollment_id: ProgramEnrollmentId,
+    /// `course_enrollment_id`.
+    pub course_enrollment_id: Option<CourseEnrollmentId>,
+    /// `course_key`.
+    pub course_key: String,
+    /// `status`.
+    pub status: String,
+}
+
+/// `student_courseenrollment`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CourseEnrollmentRow {
+    /// `id`.
+    pub id: CourseEnrollmentId,
+    /// `user_id`.
+    pub user_id: UserId,
+    /// `course_id`.
+    pub course_id: String,
+    /// `created`.
+    pub created: Option<SystemTime>,
+    /// `is_active`.
+    pub is_active: bool,
+    /// `mode`.
+    pub mode: String,
+}
+
+/// `student_courseenrollmentallowed`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvitationRow {
+    /// `id`.
+    pub id: InvitationId,
+    /// `email`.
+    pub email: String,
+    /// `course_id`.
+    pub course_id: String,
+    /// `auto_enroll`.
+    pub auto_enroll: bool,
+    /// `user_id`.
+    pub user_id: Option<UserId>,
+    /// `created`.
+    pub created: Option<SystemTime>,
+}
+
+/// What kind of write a history row records (`history_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HistoryType {
+    /// `+`: an insert.
+    Insert,
+    /// `~`: an update.
+    Update,
+}
+
+impl HistoryType {
+    /// The stored character.
+    pub fn as_char(self) -> char {
+        match self {
+            Self::Insert => '+',
+            Self::Update => '~',
+        }
+    }
+}
+
+/// A django-simple-history row: a copy of the live row after a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRow<T> {
+    /// `history_id` (a counter here; a UUID in `student_courseenrollment_history` on databases).
+    pub history_id: u64,
+    /// The live row's columns after the write.
+    pub row: T,
+    /// `history_date`.
+    pub history_date: SystemTime,
+    /// `history_type`.
+    pub history_type: HistoryType,
+    /// `history_user_id` (always none: the tool acts as no LMS user).
+    pub history_user_id: Option<UserId>,
+    /// `history_change_reason`.
+    pub history_change_reason: Option<String>,
+}
+
+/// Every table, as plain data. Cloned out by [`crate::MemoryDatabase::tables`] for inspection.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tables {
+    /// `auth_user`.
+    pub users: BTreeMap<UserId, UserRow>,
+    /// `course_overviews_courseoverview`: id to display name.
+    pub course_overviews: BTreeMap<String, String>,
+    /// `program_enrollments_programenrollment`.
+    pub program_enrollments: BTreeMap<ProgramEnrollmentId, ProgramEnrollmentRow>,
+    /// `program_enrollments_programcourseenrollment`.
+    pub program_course_enrollments: BTreeMap<ProgramCourseEnrollmentId, ProgramCourseEnrollmentRow>,
+    /// `student_courseenrollment`.
+    pub course_enrollments: BTreeMap<CourseEnrollmentId, CourseEnrollmentRow>,
+    /// `student_courseenrollmentallowed`; `None` where the table does not exist.
+    pub invitations: Option<BTreeMap<InvitationId, InvitationRow>>,
+    /// `program_enrollments_historicalprogramenrollment`.
+    pub program_enrollment_history: Vec<HistoryRow<ProgramEnrollmentRow>>,
+    /// `program_enrollments_historicalprogramcourseenrollment`.
+    pub program_course_enrollment_history: Vec<HistoryRow<ProgramCourseEnrollmentRow>>,
+    /// `student_courseenrollment_history`.
+    pub course_enrollment_history: Vec<HistoryRow<CourseEnrollmentRow>>,
+}

@@ -1,0 +1,350 @@
+//! Transactions and savepoints over the undo journal, and the ports' reads and writes.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use domain::{
+    CourseEnrollmentId, CourseEnrollmentRecord, CourseEnrollmentRef, CourseKey, CourseMode, ExternalUserKey,
+    InvitationRecord, LinkedUser, PceStatus, ProgramCourseEnrollmentRecord, ProgramEnrollmentId,
+    ProgramEnrollmentRecord, ProgramUuid, UserId, UserProgramEnrollment, UserRecord, Username,
+};
+use ports::{
+    CourseEnrollmentAttachment, CourseEnrollmentChange, InvitationUse, LinkingReads, LinkingWrites,
+    NewCourseEnrollment, ProgramEnrollmentLink, StoreError, StoreResult, Transaction,
+};
+use tokio::sync::OwnedMutexGuard;
+
+use crate::database::{State, Undo, lock_state};
+use crate::rows::{CourseEnrollmentRow, HistoryType};
+
+/// A transaction (holding the writer lock) or a savepoint (a mark in the undo journal).
+pub(crate) struct MemoryTransaction {
+    state: Arc<Mutex<State>>,
+    mark: usize,
+    writer: Option<OwnedMutexGuard<()>>,
+    finished: bool,
+}
+
+impl MemoryTransaction {
+    pub(crate) fn new(state: Arc<Mutex<State>>, mark: usize, writer: Option<OwnedMutexGuard<()>>) -> Self {
+        Self { state, mark, writer, finished: false }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        lock_state(&self.state)
+    }
+
+    fn is_outer(&self) -> bool {
+        self.writer.is_some()
+    }
+}
+
+impl Drop for MemoryTransaction {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.lock().undo_to(self.mark);
+        }
+    }
+}
+
+#[async_trait]
+impl Transaction for MemoryTransaction {
+    fn reads(&self) -> &dyn LinkingReads {
+        self
+    }
+
+    fn writes(&self) -> &dyn LinkingWrites {
+        self
+    }
+
+    async fn savepoint(&self) -> StoreResult<Box<dyn Transaction>> {
+        let mark = self.lock().journal.len();
+        Ok(Box::new(MemoryTransaction::new(Arc::clone(&self.state), mark, None)))
+    }
+
+    async fn commit(mut self: Box<Self>) -> StoreResult<()> {
+        self.finished = true;
+        if self.is_outer() {
+            // Durable: nothing left to undo.
+            let mark = self.mark;
+            self.lock().journal.truncate(mark);
+        }
+        // A released savepoint keeps its journal entries, so the outer rollback undoes them.
+        Ok(())
+    }
+
+    async fn rollback(mut self: Box<Self>) -> StoreResult<()> {
+        self.finished = true;
+        let mark = self.mark;
+        self.lock().undo_to(mark);
+        Ok(())
+    }
+}
+
+fn corrupt(table: &'static str, detail: String) -> StoreError {
+    StoreError::CorruptData { table, detail }
+}
+
+#[async_trait]
+impl LinkingReads for MemoryTransaction {
+    async fn program_enrollments_by_keys(
+        &self,
+        program_uuid: ProgramUuid,
+        keys: &[ExternalUserKey],
+    ) -> StoreResult<Vec<ProgramEnrollmentRecord>> {
+        let state = self.lock();
+        let t = &state.tables;
+        let wanted: HashSet<&str> = keys.iter().map(ExternalUserKey::as_str).collect();
+        let mut found: Vec<ProgramEnrollmentRecord> = Vec::new();
+        let mut index: HashMap<ProgramEnrollmentId, usize> = HashMap::new();
+        for pe in t.program_enrollments.values() {
+            let Some(key) = pe.external_user_key.as_deref() else { continue };
+            if pe.program_uuid != program_uuid || !wanted.contains(key) {
+                continue;
+            }
+            let user = match pe.user_id {
+                Some(id) => {
+                    let row = t.users.get(&id).ok_or_else(|| {
+                        corrupt("program_enrollments_programenrollment", format!("id={}: no user id={id}", pe.id))
+                    })?;
+                    let username = Username::parse(row.username.clone())
+                        .map_err(|e| corrupt("auth_user", format!("id={id}: {e}")))?;
+                    Some(LinkedUser { id, username })
+                }
+                None => None,
+            };
+            let external_user_key = ExternalUserKey::parse(key)
+                .map_err(|e| corrupt("program_enrollments_programenrollment", format!("id={}: {e}", pe.id)))?;
+            index.insert(pe.id, found.len());
+            found.push(ProgramEnrollmentRecord {
+                id: pe.id,
+                external_user_key,
+                curriculum_uuid: pe.curriculum_uuid,
+                user,
+                course_enrollments: Vec::new(),
+            });
+        }
+        for pce in t.program_course_enrollments.values() {
+            let Some(&i) = index.get(&pce.program_enrollment_id) else { continue };
+            let course_key = CourseKey::parse(pce.course_key.clone())
+                .map_err(|e| corrupt("program_enrollments_programcourseenrollment", format!("id={}: {e}", pce.id)))?;
+            found[i].course_enrollments.push(ProgramCourseEnrollmentRecord {
+                id: pce.id,
+                course_key,
+                status: PceStatus::parse(&pce.status),
+                course_enrollment_id: pce.course_enrollment_id,
+            });
+        }
+        Ok(found)
+    }
+
+    async fn users_by_usernames(&self, usernames: &[Username]) -> StoreResult<Vec<UserRecord>> {
+        let state = self.lock();
+        let wanted: HashSet<&str> = usernames.iter().map(Username::as_str).collect();
+        state
+            .tables
+            .users
+            .values()
+            .filter(|u| wanted.contains(u.username.as_str()))
+            .map(|u| {
+                let username = Username::parse(u.username.clone())
+                    .map_err(|e| corrupt("auth_user", format!("id={}: {e}", u.id)))?;
+                Ok(UserRecord { id: u.id, username, email: u.email.clone() })
+            })
+            .collect()
+    }
+
+    async fn program_enrollments_of_users(
+        &self,
+        program_uuid: ProgramUuid,
+        user_ids: &[UserId],
+    ) -> StoreResult<Vec<UserProgramEnrollment>> {
+        let state = self.lock();
+        let wanted: HashSet<UserId> = user_ids.iter().copied().collect();
+        Ok(state
+            .tables
+            .program_enrollments
+            .values()
+            .filter(|pe| pe.program_uuid == program_uuid)
+            .filter_map(|pe| {
+                let user_id = pe.user_id.filter(|u| wanted.contains(u))?;
+                Some(UserProgramEnrollment { id: pe.id, user_id, curriculum_uuid: pe.curriculum_uuid })
+            })
+            .collect())
+    }
+
+    async fn course_enrollments(
+        &self,
+        user_ids: &[UserId],
+        course_keys: &[CourseKey],
+    ) -> StoreResult<Vec<CourseEnrollmentRecord>> {
+        let state = self.lock();
+        let users: HashSet<UserId> = user_ids.iter().copied().collect();
+        let courses: HashSet<&str> = course_keys.iter().map(CourseKey::as_str).collect();
+        state
+            .tables
+            .course_enrollments
+            .values()
+            .filter(|ce| users.contains(&ce.user_id) && courses.contains(ce.course_id.as_str()))
+            .map(|ce| {
+                let course_key = CourseKey::parse(ce.course_id.clone())
+                    .map_err(|e| corrupt("student_courseenrollment", format!("id={}: {e}", ce.id)))?;
+                Ok(CourseEnrollmentRecord {
+                    id: ce.id,
+                    user_id: ce.user_id,
+                    course_key,
+                    mode: CourseMode::new(ce.mode.clone()),
+                    is_active: ce.is_active,
+                })
+            })
+            .collect()
+    }
+
+    async fn existing_courses(&self, course_keys: &[CourseKey]) -> StoreResult<Vec<CourseKey>> {
+        let state = self.lock();
+        Ok(course_keys.iter().filter(|k| state.tables.course_overviews.contains_key(k.as_str())).cloned().collect())
+    }
+
+    async fn pending_invitations(
+        &self,
+        emails: &[String],
+        course_keys: &[CourseKey],
+    ) -> StoreResult<Vec<InvitationRecord>> {
+        let state = self.lock();
+        let Some(invitations) = state.tables.invitations.as_ref() else { return Ok(Vec::new()) };
+        let emails: HashSet<&str> = emails.iter().map(String::as_str).collect();
+        let courses: HashMap<&str, &CourseKey> = course_keys.iter().map(|k| (k.as_str(), k)).collect();
+        Ok(invitations
+            .values()
+            .filter(|i| i.user_id.is_none() && emails.contains(i.email.as_str()))
+            .filter_map(|i| {
+                let course_key = courses.get(i.course_id.as_str())?;
+                Some(InvitationRecord { id: i.id, email: i.email.clone(), course_key: (*course_key).clone() })
+            })
+            .collect())
+    }
+}
+
+/// Finds the row a reference names.
+fn resolve(state: &State, enrollment: &CourseEnrollmentRef) -> StoreResult<CourseEnrollmentId> {
+    let found = match enrollment {
+        CourseEnrollmentRef::Stored(id) => state.tables.course_enrollments.contains_key(id).then_some(*id),
+        CourseEnrollmentRef::New { user_id, course_key } => state
+            .tables
+            .course_enrollments
+            .values()
+            .find(|ce| ce.user_id == *user_id && ce.course_id == course_key.as_str())
+            .map(|ce| ce.id),
+    };
+    found.ok_or(StoreError::Misuse("a write names a course enrollment that does not exist"))
+}
+
+#[async_trait]
+impl LinkingWrites for MemoryTransaction {
+    async fn link_program_enrollments(&self, links: &[ProgramEnrollmentLink]) -> StoreResult<Vec<ProgramEnrollmentId>> {
+        let mut state = self.lock();
+        let now = SystemTime::now();
+        let mut taken = Vec::new();
+        for link in links {
+            let Some(before) = state.tables.program_enrollments.get(&link.program_enrollment).cloned() else {
+                return Err(StoreError::Misuse("a write names a program enrollment that does not exist"));
+            };
+            if before.user_id.is_some() {
+                taken.push(link.program_enrollment);
+                continue;
+            }
+            let mut after = before.clone();
+            after.user_id = Some(link.user_id);
+            after.modified = now;
+            state.check_program_enrollment_unique(&after)?;
+            state.journal.push(Undo::ProgramEnrollment(after.id, Some(before)));
+            state.tables.program_enrollments.insert(after.id, after.clone());
+            let history = state.history(after, HistoryType::Update, now);
+            state.tables.program_enrollment_history.push(history);
+            state.journal.push(Undo::ProgramEnrollmentHistory);
+        }
+        Ok(taken)
+    }
+
+    async fn create_course_enrollments(&self, enrollments: &[NewCourseEnrollment]) -> StoreResult<()> {
+        let mut state = self.lock();
+        let now = SystemTime::now();
+        for new in enrollments {
+            let id = CourseEnrollmentId(state.next_id());
+            let row = CourseEnrollmentRow {
+                id,
+                user_id: new.user_id,
+                course_id: new.course_key.as_str().into(),
+                created: Some(now),
+                is_active: new.is_active,
+                mode: new.mode.as_str().into(),
+            };
+            state.check_course_enrollment_unique(&row)?;
+            state.journal.push(Undo::CourseEnrollment(id, None));
+            state.tables.course_enrollments.insert(id, row.clone());
+            let history = state.history(row, HistoryType::Insert, now);
+            state.tables.course_enrollment_history.push(history);
+            state.journal.push(Undo::CourseEnrollmentHistory);
+        }
+        Ok(())
+    }
+
+    async fn change_course_enrollments(&self, changes: &[CourseEnrollmentChange]) -> StoreResult<()> {
+        let mut state = self.lock();
+        let now = SystemTime::now();
+        for change in changes {
+            let id = resolve(&state, &change.enrollment)?;
+            let Some(before) = state.tables.course_enrollments.get(&id).cloned() else {
+                return Err(StoreError::Misuse("a write names a course enrollment that does not exist"));
+            };
+            let mut after = before.clone();
+            after.mode = change.mode.as_str().into();
+            after.is_active = change.is_active;
+            state.journal.push(Undo::CourseEnrollment(id, Some(before)));
+            state.tables.course_enrollments.insert(id, after.clone());
+            let history = state.history(after, HistoryType::Update, now);
+            state.tables.course_enrollment_history.push(history);
+            state.journal.push(Undo::CourseEnrollmentHistory);
+        }
+        Ok(())
+    }
+
+    async fn attach_course_enrollments(&self, attachments: &[CourseEnrollmentAttachment]) -> StoreResult<()> {
+        let mut state = self.lock();
+        let now = SystemTime::now();
+        for attachment in attachments {
+            let ce = resolve(&state, &attachment.enrollment)?;
+            let id = attachment.program_course_enrollment;
+            let Some(before) = state.tables.program_course_enrollments.get(&id).cloned() else {
+                return Err(StoreError::Misuse("a write names a program course enrollment that does not exist"));
+            };
+            let mut after = before.clone();
+            after.course_enrollment_id = Some(ce);
+            after.modified = now;
+            state.journal.push(Undo::ProgramCourseEnrollment(id, Some(before)));
+            state.tables.program_course_enrollments.insert(id, after.clone());
+            let history = state.history(after, HistoryType::Update, now);
+            state.tables.program_course_enrollment_history.push(history);
+            state.journal.push(Undo::ProgramCourseEnrollmentHistory);
+        }
+        Ok(())
+    }
+
+    async fn mark_invitations_used(&self, uses: &[InvitationUse]) -> StoreResult<()> {
+        let mut state = self.lock();
+        for used in uses {
+            let Some(invitations) = state.tables.invitations.as_mut() else { return Ok(()) };
+            let Some(row) = invitations.get_mut(&used.invitation) else { continue };
+            // Only a still-pending invitation is taken, as upstream's `user__isnull=True` filter.
+            if row.user_id.is_some() {
+                continue;
+            }
+            let before = row.clone();
+            row.user_id = Some(used.user_id);
+            state.journal.push(Undo::Invitation(used.invitation, Some(before)));
+        }
+        Ok(())
+    }
+}

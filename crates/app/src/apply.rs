@@ -1,0 +1,66 @@
+//! Writes one key's plan through the ports.
+
+use domain::{CourseEnrollmentWrite, LinkWrites};
+use ports::{
+    CourseEnrollmentAttachment, CourseEnrollmentChange, InvitationUse, LinkingWrites, NewCourseEnrollment,
+    ProgramEnrollmentLink, StoreResult,
+};
+
+/// What happened when a key's writes were made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Applied {
+    /// Every write was made.
+    Linked,
+    /// The PE was no longer waiting when written (another writer linked it): nothing was
+    /// written.
+    Taken,
+}
+
+/// Makes the writes of one key, in the order upstream makes them: the PE's user first (where
+/// the `(user_id, program_uuid, curriculum_uuid)` constraint bites), then the course
+/// enrollments, the invitations and the PCEs.
+pub(crate) async fn apply_link(writes: &dyn LinkingWrites, plan: &LinkWrites) -> StoreResult<Applied> {
+    let link = ProgramEnrollmentLink { program_enrollment: plan.program_enrollment, user_id: plan.user_id };
+    if !writes.link_program_enrollments(&[link]).await?.is_empty() {
+        return Ok(Applied::Taken);
+    }
+    let mut creates = Vec::new();
+    let mut changes = Vec::new();
+    let mut invitations = Vec::new();
+    let mut attachments = Vec::with_capacity(plan.courses.len());
+    for course in &plan.courses {
+        match &course.write {
+            Some(CourseEnrollmentWrite::Create { mode, is_active }) => creates.push(NewCourseEnrollment {
+                user_id: plan.user_id,
+                course_key: course.course_key.clone(),
+                mode: mode.clone(),
+                is_active: *is_active,
+            }),
+            Some(CourseEnrollmentWrite::Update { mode, is_active }) => changes.push(CourseEnrollmentChange {
+                enrollment: course.enrollment.clone(),
+                mode: mode.clone(),
+                is_active: *is_active,
+            }),
+            None => {}
+        }
+        invitations
+            .extend(course.invitations.iter().map(|&invitation| InvitationUse { invitation, user_id: plan.user_id }));
+        attachments.push(CourseEnrollmentAttachment {
+            program_course_enrollment: course.program_course_enrollment,
+            enrollment: course.enrollment.clone(),
+        });
+    }
+    if !creates.is_empty() {
+        writes.create_course_enrollments(&creates).await?;
+    }
+    if !changes.is_empty() {
+        writes.change_course_enrollments(&changes).await?;
+    }
+    if !invitations.is_empty() {
+        writes.mark_invitations_used(&invitations).await?;
+    }
+    if !attachments.is_empty() {
+        writes.attach_course_enrollments(&attachments).await?;
+    }
+    Ok(Applied::Linked)
+}

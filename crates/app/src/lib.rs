@@ -1,0 +1,44 @@
+//! The linking use case, wired to the ports: [`link_program_enrollments`].
+//!
+//! Thin by design: it reads a [`domain::Snapshot`] through [`ports::LinkingReads`], asks the
+//! [`domain::Planner`] what to do for each key, emits the planned log lines through
+//! `tracing`, and writes each linked key through [`ports::LinkingWrites`] inside its own
+//! savepoint of one [`ports::UnitOfWork`] transaction.
+//!
+//! # Example
+//! ```
+//! # tokio_test_block_on(async {
+//! use adapters_memory::MemoryDatabase;
+//! use domain::{CurriculumUuid, ExternalUserKey, LinkBatch, ProgramUuid, Username};
+//!
+//! let db = MemoryDatabase::new();
+//! let program = ProgramUuid::parse("9b7d3d1c-3f0e-4a8e-9a55-3c6a5d9b2f10").unwrap();
+//! let curriculum = CurriculumUuid::parse("6f1c2d3e4a5b4c6d8e7f901234567890").unwrap();
+//! let user = db.add_user("user_1", "user_1@example.com").unwrap();
+//! db.add_program_enrollment(Some("0001"), program, curriculum, None, "enrolled").unwrap();
+//!
+//! let batch = LinkBatch::from_pairs([
+//!     (ExternalUserKey::parse("0001").unwrap(), Username::parse("user_1").unwrap()),
+//!     (ExternalUserKey::parse("0002").unwrap(), Username::parse("user_1").unwrap()),
+//! ]).unwrap();
+//! let errors = app::link_program_enrollments(&db, program, &batch).await.unwrap();
+//!
+//! assert_eq!(errors.messages(), vec![("0002".to_string(),
+//!     "No program enrollment found for program uuid=9b7d3d1c-3f0e-4a8e-9a55-3c6a5d9b2f10 \
+//!      and external student key=0002".to_string())]);
+//! assert_eq!(db.tables().program_enrollments.values().next().unwrap().user_id, Some(user));
+//! # });
+//! # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+mod apply;
+mod link;
+mod log;
+mod snapshot;
+
+pub use link::{LinkCallError, LinkErrors, link_program_enrollments};
+pub use log::{LOG_TARGET, emit};
+pub use snapshot::read_snapshot;

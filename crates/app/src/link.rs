@@ -1,0 +1,162 @@
+//! The use case: `link_program_enrollments`.
+
+use domain::{
+    CorruptData, ExternalUserKey, KeyOutcome, KeyPlan, LinkBatch, LinkError, LinkWrites, LogLine, Planner, ProgramUuid,
+    Snapshot,
+};
+use ports::{StoreError, Transaction, UnitOfWork};
+use thiserror::Error;
+
+use crate::apply::{Applied, apply_link};
+use crate::log::{emit, emit_all};
+use crate::snapshot::read_snapshot;
+
+/// The keys that were not linked, with their messages, in input order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkErrors {
+    entries: Vec<(ExternalUserKey, LinkError)>,
+}
+
+impl LinkErrors {
+    /// Whether every key was linked.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// How many keys were not linked.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The error of `key`, if it was not linked.
+    pub fn get(&self, key: &ExternalUserKey) -> Option<&LinkError> {
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, e)| e)
+    }
+
+    /// The keys and their errors, in input order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&ExternalUserKey, &LinkError)> {
+        self.entries.iter().map(|(k, e)| (k, e))
+    }
+
+    /// The keys and their messages as text, in input order: upstream's returned dictionary.
+    pub fn messages(&self) -> Vec<(String, String)> {
+        self.entries.iter().map(|(k, e)| (k.to_string(), e.to_string())).collect()
+    }
+
+    fn push(&mut self, key: ExternalUserKey, error: LinkError) {
+        self.entries.push((key, error));
+    }
+}
+
+/// Why a call was aborted. Nothing of an aborted call remains.
+#[derive(Debug, Error)]
+pub enum LinkCallError {
+    /// A port failed with an error that is not a key's own (connection lost, server error).
+    #[error("the database failed; the call was rolled back and nothing was written: {0}")]
+    Store(#[from] StoreError),
+    /// The rules met data they cannot work with.
+    #[error("the call was rolled back and nothing was written: {0}")]
+    CorruptData(#[from] CorruptData),
+}
+
+/// Links program enrollments of `program_uuid` to LMS users, as upstream's
+/// `link_program_enrollments` does (see `linking.md`).
+///
+/// One transaction for the whole call. Keys refused by rules 1 to 3 are logged at WARNING
+/// and skipped. Each other key is written inside its own savepoint; a unique violation or a
+/// missing course undoes that key only. Returns the keys that were not linked, in input order.
+///
+/// # Errors
+/// [`LinkCallError`] when the call aborts: the transaction is rolled back and nothing of the
+/// call remains.
+pub async fn link_program_enrollments(
+    uow: &dyn UnitOfWork,
+    program_uuid: ProgramUuid,
+    batch: &LinkBatch,
+) -> Result<LinkErrors, LinkCallError> {
+    let tx = uow.begin().await?;
+    match link_in(&*tx, program_uuid, batch).await {
+        Ok(errors) => {
+            tx.commit().await?;
+            Ok(errors)
+        }
+        Err(error) => {
+            // The abort's own error matters more than a failed rollback (the database undoes an
+            // unfinished transaction anyway).
+            let _ = tx.rollback().await;
+            Err(error)
+        }
+    }
+}
+
+async fn link_in(
+    tx: &dyn Transaction,
+    program_uuid: ProgramUuid,
+    batch: &LinkBatch,
+) -> Result<LinkErrors, LinkCallError> {
+    let mut errors = LinkErrors::default();
+    if batch.is_empty() {
+        return Ok(errors);
+    }
+    let snapshot = read_snapshot(tx.reads(), program_uuid, batch).await?;
+    let mut planner = Planner::new(program_uuid, snapshot);
+    for (key, username) in batch.iter() {
+        let plan = planner.plan(key, username)?;
+        emit_all(&plan.log);
+        match &plan.outcome {
+            KeyOutcome::Refused(error) | KeyOutcome::Failed(error) => errors.push(key.clone(), error.clone()),
+            KeyOutcome::Link(writes) => match link_one(tx, &planner, &plan, writes).await? {
+                None => planner.record(&plan),
+                Some(error) => errors.push(key.clone(), error),
+            },
+        }
+    }
+    Ok(errors)
+}
+
+/// Writes one key in its own savepoint. Returns the key's error if the savepoint was rolled
+/// back.
+async fn link_one(
+    tx: &dyn Transaction,
+    planner: &Planner,
+    plan: &KeyPlan,
+    writes: &LinkWrites,
+) -> Result<Option<LinkError>, LinkCallError> {
+    let savepoint = tx.savepoint().await?;
+    match apply_link(savepoint.writes(), writes).await {
+        Ok(Applied::Linked) => {
+            savepoint.commit().await?;
+            Ok(None)
+        }
+        Ok(Applied::Taken) => {
+            savepoint.rollback().await?;
+            Ok(Some(taken_error(tx, planner, plan).await?))
+        }
+        Err(StoreError::UniqueViolation(violation)) => {
+            savepoint.rollback().await?;
+            emit_all(&writes.failure_log(&plan.username));
+            Ok(Some(LinkWrites::failure(violation)))
+        }
+        Err(other) => {
+            let _ = savepoint.rollback().await;
+            Err(other.into())
+        }
+    }
+}
+
+/// The "already linked" error of a PE that another writer linked after the call read it:
+/// rule 3 applied to a fresh read of that key.
+async fn taken_error(tx: &dyn Transaction, planner: &Planner, plan: &KeyPlan) -> Result<LinkError, LinkCallError> {
+    let program_enrollments =
+        tx.reads().program_enrollments_by_keys(planner.program_uuid(), std::slice::from_ref(&plan.key)).await?;
+    let users = planner.user(&plan.username).cloned().into_iter().collect();
+    let fresh = Planner::new(planner.program_uuid(), Snapshot { program_enrollments, users, ..Snapshot::default() });
+    let replanned = fresh.plan(&plan.key, &plan.username)?;
+    match replanned.outcome {
+        KeyOutcome::Refused(error) => {
+            emit(&LogLine::Refused(error.clone()));
+            Ok(error)
+        }
+        _ => Err(StoreError::Misuse("a program enrollment reported taken is still waiting").into()),
+    }
+}

@@ -1,0 +1,358 @@
+//! Every text the linking produces: the per-key error messages and the log lines.
+//!
+//! This module is the single source of these texts. They are byte-exact copies of upstream's
+//! templates (see `linking.md`), and tests compare them byte for byte.
+
+use std::fmt;
+
+use crate::ids::{CourseKey, ExternalUserKey, ProgramUuid, UserId, Username};
+use crate::status::CourseMode;
+
+/// The table and columns of a violated unique constraint, columns in their declared order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UniqueViolation {
+    table: String,
+    columns: Vec<String>,
+}
+
+impl UniqueViolation {
+    /// A violation of `columns` (in declared order) of `table`.
+    pub fn new(table: impl Into<String>, columns: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self { table: table.into(), columns: columns.into_iter().map(Into::into).collect() }
+    }
+
+    /// The `(user_id, program_uuid, curriculum_uuid)` constraint of
+    /// `program_enrollments_programenrollment`: a user has one PE per program and curriculum.
+    pub fn program_enrollment_user() -> Self {
+        Self::new("program_enrollments_programenrollment", ["user_id", "program_uuid", "curriculum_uuid"])
+    }
+
+    /// The table.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The columns, in the constraint's declared order.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+}
+
+/// `UNIQUE constraint failed: {table}.{column}, {table}.{column}, ...`, SQLite's wording,
+/// which the messages use on every backend.
+impl fmt::Display for UniqueViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("UNIQUE constraint failed: ")?;
+        for (i, column) in self.columns.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{}.{}", self.table, column)?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether a linked PE belongs to the requested user or to someone else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountRelation {
+    /// The PE is linked to the user the input asked for.
+    Target,
+    /// The PE is linked to another user.
+    Different,
+}
+
+impl AccountRelation {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Target => "target",
+            Self::Different => "a different",
+        }
+    }
+}
+
+/// Why one key was not linked. `Display` is the message the operation returns for the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkError {
+    /// Rule 1: no user has the username.
+    NoUser {
+        /// The username as given.
+        username: Username,
+    },
+    /// Rule 2: no PE of the program has the key.
+    NoProgramEnrollment {
+        /// The program.
+        program_uuid: ProgramUuid,
+        /// The key as given.
+        key: ExternalUserKey,
+    },
+    /// Rule 3: the PE already has a user.
+    AlreadyLinked {
+        /// The PE's stored key.
+        key: ExternalUserKey,
+        /// Whether that user is the requested one.
+        relation: AccountRelation,
+        /// The username of the user linked now.
+        existing_username: Username,
+    },
+    /// A course of the PE has no course overview (`NonExistentCourseError`, empty text).
+    NonExistentCourse,
+    /// A write violated a unique constraint (`IntegrityError`).
+    Integrity(UniqueViolation),
+}
+
+impl LinkError {
+    /// Whether the key was refused before any write was tried (rules 1 to 3, logged at WARNING),
+    /// as opposed to a failure while linking (rolled back, logged at ERROR).
+    pub fn is_precondition(&self) -> bool {
+        matches!(self, Self::NoUser { .. } | Self::NoProgramEnrollment { .. } | Self::AlreadyLinked { .. })
+    }
+}
+
+impl fmt::Display for LinkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoUser { username } => write!(f, "No user found with username {username}"),
+            Self::NoProgramEnrollment { program_uuid, key } => {
+                write!(f, "No program enrollment found for program uuid={program_uuid} and external student key={key}")
+            }
+            Self::AlreadyLinked { key, relation, existing_username } => write!(
+                f,
+                "Program enrollment with external_student_key={key} is already linked to {} account username={existing_username}",
+                relation.as_str()
+            ),
+            // Upstream renders the exception's class name, then `: ` and its text only when the
+            // text is not empty; NonExistentCourseError has none.
+            Self::NonExistentCourse => f.write_str("NonExistentCourseError"),
+            Self::Integrity(violation) => write!(f, "IntegrityError: {violation}"),
+        }
+    }
+}
+
+impl std::error::Error for LinkError {}
+
+/// A log level the linking uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LogLevel {
+    /// INFO.
+    Info,
+    /// WARNING.
+    Warn,
+    /// ERROR.
+    Error,
+}
+
+/// The identity of one link attempt, shared by several log lines:
+/// `user id={user_id} with external_user_key={key} for program uuid={program_uuid}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkAttempt {
+    /// The user being linked.
+    pub user_id: UserId,
+    /// The PE's key.
+    pub key: ExternalUserKey,
+    /// The program.
+    pub program_uuid: ProgramUuid,
+}
+
+impl fmt::Display for LinkAttempt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "user id={} with external_user_key={} for program uuid={}", self.user_id, self.key, self.program_uuid)
+    }
+}
+
+/// One log line of the linking. `Display` is the exact text; [`LogLine::level`] its level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogLine {
+    /// WARNING: a key refused by rules 1 to 3; the text is the error message itself.
+    Refused(LinkError),
+    /// INFO `Linking user id=… with external_user_key=… for program uuid=…`.
+    Linking(LinkAttempt),
+    /// ERROR `Cannot enroll user=… in non-existent course=…`.
+    NonExistentCourse {
+        /// The user.
+        user_id: UserId,
+        /// The missing course.
+        course_key: CourseKey,
+    },
+    /// INFO `Converted course enrollment … from mode {old_mode} to Master's.`
+    Converted {
+        /// The user.
+        user_id: UserId,
+        /// The course.
+        course_key: CourseKey,
+        /// The mode the enrollment had (upstream printed `masters` here, a bug).
+        old_mode: CourseMode,
+    },
+    /// ERROR `Cannot convert CourseEnrollment to Master's from mode …`.
+    CannotConvert {
+        /// The user.
+        user_id: UserId,
+        /// The course.
+        course_key: CourseKey,
+        /// The mode that is left as it is.
+        mode: CourseMode,
+    },
+    /// ERROR `Integrity error while linking …`.
+    IntegrityErrorWhileLinking(LinkAttempt),
+    /// ERROR `CourseEnrollmentException while linking …: {text}`.
+    CourseEnrollmentErrorWhileLinking {
+        /// The attempt.
+        attempt: LinkAttempt,
+        /// The exception's text (empty for `NonExistentCourseError`).
+        text: String,
+    },
+    /// ERROR `Rolling back all operations for {key}:{username}`.
+    RollingBack {
+        /// The key as given.
+        key: ExternalUserKey,
+        /// The username as given.
+        username: Username,
+    },
+}
+
+impl LogLine {
+    /// The level the line is logged at.
+    pub fn level(&self) -> LogLevel {
+        match self {
+            Self::Refused(_) => LogLevel::Warn,
+            Self::Linking(_) | Self::Converted { .. } => LogLevel::Info,
+            Self::NonExistentCourse { .. }
+            | Self::CannotConvert { .. }
+            | Self::IntegrityErrorWhileLinking(_)
+            | Self::CourseEnrollmentErrorWhileLinking { .. }
+            | Self::RollingBack { .. } => LogLevel::Error,
+        }
+    }
+}
+
+impl fmt::Display for LogLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Refused(error) => fmt::Display::fmt(error, f),
+            Self::Linking(attempt) => write!(f, "Linking {attempt}"),
+            Self::NonExistentCourse { user_id, course_key } => {
+                write!(f, "Cannot enroll user={user_id} in non-existent course={course_key}")
+            }
+            Self::Converted { user_id, course_key, old_mode } => write!(
+                f,
+                "Converted course enrollment for user id={user_id} and course key={course_key} from mode {old_mode} to Master's."
+            ),
+            Self::CannotConvert { user_id, course_key, mode } => write!(
+                f,
+                "Cannot convert CourseEnrollment to Master's from mode {mode}. user id={user_id}, course_key={course_key}."
+            ),
+            Self::IntegrityErrorWhileLinking(attempt) => write!(f, "Integrity error while linking {attempt}"),
+            Self::CourseEnrollmentErrorWhileLinking { attempt, text } => {
+                write!(f, "CourseEnrollmentException while linking {attempt}: {text}")
+            }
+            Self::RollingBack { key, username } => write!(f, "Rolling back all operations for {key}:{username}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn program() -> ProgramUuid {
+        ProgramUuid::parse("9B7D3D1C3F0E4A8E9A553C6A5D9B2F10").unwrap()
+    }
+    fn key(k: &str) -> ExternalUserKey {
+        ExternalUserKey::parse(k).unwrap()
+    }
+    fn user(u: &str) -> Username {
+        Username::parse(u).unwrap()
+    }
+    fn course() -> CourseKey {
+        CourseKey::parse("course-v1:edX+Cats+Dogs").unwrap()
+    }
+    fn attempt() -> LinkAttempt {
+        LinkAttempt { user_id: UserId(7), key: key("0001"), program_uuid: program() }
+    }
+
+    #[test]
+    fn error_messages_are_upstreams_templates() {
+        assert_eq!(
+            LinkError::NoUser { username: user("nonexistant-user") }.to_string(),
+            "No user found with username nonexistant-user"
+        );
+        assert_eq!(
+            LinkError::NoProgramEnrollment { program_uuid: program(), key: key("0002") }.to_string(),
+            "No program enrollment found for program uuid=9b7d3d1c-3f0e-4a8e-9a55-3c6a5d9b2f10 and external student key=0002"
+        );
+        assert_eq!(
+            LinkError::AlreadyLinked {
+                key: key("0002"),
+                relation: AccountRelation::Target,
+                existing_username: user("user_2")
+            }
+            .to_string(),
+            "Program enrollment with external_student_key=0002 is already linked to target account username=user_2"
+        );
+        assert_eq!(
+            LinkError::AlreadyLinked {
+                key: key("0003"),
+                relation: AccountRelation::Different,
+                existing_username: user("user_3")
+            }
+            .to_string(),
+            "Program enrollment with external_student_key=0003 is already linked to a different account username=user_3"
+        );
+        assert_eq!(LinkError::NonExistentCourse.to_string(), "NonExistentCourseError");
+        assert_eq!(
+            LinkError::Integrity(UniqueViolation::program_enrollment_user()).to_string(),
+            "IntegrityError: UNIQUE constraint failed: program_enrollments_programenrollment.user_id, \
+             program_enrollments_programenrollment.program_uuid, program_enrollments_programenrollment.curriculum_uuid"
+        );
+    }
+
+    #[test]
+    fn log_lines_are_upstreams_texts_at_upstreams_levels() {
+        let cases: Vec<(LogLine, LogLevel, &str)> = vec![
+            (
+                LogLine::Linking(attempt()),
+                LogLevel::Info,
+                "Linking user id=7 with external_user_key=0001 for program uuid=9b7d3d1c-3f0e-4a8e-9a55-3c6a5d9b2f10",
+            ),
+            (
+                LogLine::NonExistentCourse { user_id: UserId(7), course_key: course() },
+                LogLevel::Error,
+                "Cannot enroll user=7 in non-existent course=course-v1:edX+Cats+Dogs",
+            ),
+            (
+                LogLine::Converted { user_id: UserId(7), course_key: course(), old_mode: CourseMode::new("honor") },
+                LogLevel::Info,
+                "Converted course enrollment for user id=7 and course key=course-v1:edX+Cats+Dogs from mode honor to Master's.",
+            ),
+            (
+                LogLine::CannotConvert { user_id: UserId(7), course_key: course(), mode: CourseMode::new("verified") },
+                LogLevel::Error,
+                "Cannot convert CourseEnrollment to Master's from mode verified. user id=7, course_key=course-v1:edX+Cats+Dogs.",
+            ),
+            (
+                LogLine::IntegrityErrorWhileLinking(attempt()),
+                LogLevel::Error,
+                "Integrity error while linking user id=7 with external_user_key=0001 for program uuid=9b7d3d1c-3f0e-4a8e-9a55-3c6a5d9b2f10",
+            ),
+            (
+                LogLine::CourseEnrollmentErrorWhileLinking { attempt: attempt(), text: String::new() },
+                LogLevel::Error,
+                "CourseEnrollmentException while linking user id=7 with external_user_key=0001 for program uuid=9b7d3d1c-3f0e-4a8e-9a55-3c6a5d9b2f10: ",
+            ),
+            (
+                LogLine::RollingBack { key: key("0001"), username: user("user_1") },
+                LogLevel::Error,
+                "Rolling back all operations for 0001:user_1",
+            ),
+            (
+                LogLine::Refused(LinkError::NoUser { username: user("x") }),
+                LogLevel::Warn,
+                "No user found with username x",
+            ),
+        ];
+        for (line, level, text) in cases {
+            assert_eq!(line.to_string(), text);
+            assert_eq!(line.level(), level, "{text}");
+        }
+    }
+}

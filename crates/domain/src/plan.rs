@@ -1,0 +1,130 @@
+//! What the rules decide for one key: its error, or the writes that link it.
+
+use crate::ids::CourseEnrollmentId;
+use crate::ids::{
+    CourseKey, CurriculumUuid, ExternalUserKey, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId, UserId,
+    Username,
+};
+use crate::messages::{LinkAttempt, LinkError, LogLine, UniqueViolation};
+use crate::status::{CourseMode, PceStatus};
+
+/// The decision for one input pair, with the log lines upstream would have written for it,
+/// in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPlan {
+    /// The key as given.
+    pub key: ExternalUserKey,
+    /// The username as given.
+    pub username: Username,
+    /// The log lines of the decision, in order. For [`KeyOutcome::Link`], the lines of a
+    /// successful link; [`LinkWrites::failure_log`] gives the lines to add if writing fails.
+    pub log: Vec<LogLine>,
+    /// The decision.
+    pub outcome: KeyOutcome,
+}
+
+/// The decision for one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyOutcome {
+    /// Refused by rules 1 to 3: nothing is written.
+    Refused(LinkError),
+    /// Linking would fail (a missing course, or a unique violation foreseen from the snapshot):
+    /// nothing is written, as if the key's savepoint had been rolled back.
+    Failed(LinkError),
+    /// Link: these writes, in one savepoint.
+    Link(LinkWrites),
+}
+
+impl KeyOutcome {
+    /// The key's error, if it is not linked.
+    pub fn error(&self) -> Option<&LinkError> {
+        match self {
+            Self::Refused(error) | Self::Failed(error) => Some(error),
+            Self::Link(_) => None,
+        }
+    }
+}
+
+/// A course enrollment as a write refers to it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CourseEnrollmentRef {
+    /// A row that existed before the call.
+    Stored(CourseEnrollmentId),
+    /// The row this call creates (or created, for an earlier key) for the user and course; the
+    /// `(user_id, course_id)` unique constraint makes it one row.
+    New {
+        /// `user_id`.
+        user_id: UserId,
+        /// `course_id`.
+        course_key: CourseKey,
+    },
+}
+
+/// The write, if any, that a course enrollment needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CourseEnrollmentWrite {
+    /// Insert the row (history `+`).
+    Create {
+        /// `mode`.
+        mode: CourseMode,
+        /// `is_active`.
+        is_active: bool,
+    },
+    /// Update `mode` and `is_active` of the row (history `~`).
+    Update {
+        /// `mode`.
+        mode: CourseMode,
+        /// `is_active`.
+        is_active: bool,
+    },
+}
+
+/// What linking does for one program course enrollment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CourseLink {
+    /// The PCE; it is saved pointing at [`CourseLink::enrollment`] (history `~`).
+    pub program_course_enrollment: ProgramCourseEnrollmentId,
+    /// The PCE's course.
+    pub course_key: CourseKey,
+    /// The PCE's status.
+    pub status: PceStatus,
+    /// The course enrollment the PCE ends up pointing at.
+    pub enrollment: CourseEnrollmentRef,
+    /// The write that enrollment needs, if it changes.
+    pub write: Option<CourseEnrollmentWrite>,
+    /// Pending invitations to mark as used by the user (`user_id` set).
+    pub invitations: Vec<InvitationId>,
+}
+
+/// All the writes that link one key. Applied in this order: the PE's user; new course
+/// enrollments; changed ones; invitations; the PCEs. Every PE, PCE and CE write has its
+/// history row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkWrites {
+    /// The attempt, as the log lines name it.
+    pub attempt: LinkAttempt,
+    /// The waiting PE that gets the user.
+    pub program_enrollment: ProgramEnrollmentId,
+    /// The PE's curriculum.
+    pub curriculum_uuid: CurriculumUuid,
+    /// The user.
+    pub user_id: UserId,
+    /// One entry per PCE of the PE, in id order.
+    pub courses: Vec<CourseLink>,
+}
+
+impl LinkWrites {
+    /// The log lines upstream writes when the key's writes fail with a unique violation: the
+    /// ERROR `Integrity error while linking …` and the ERROR `Rolling back …` lines.
+    pub fn failure_log(&self, username: &Username) -> Vec<LogLine> {
+        vec![
+            LogLine::IntegrityErrorWhileLinking(self.attempt.clone()),
+            LogLine::RollingBack { key: self.attempt.key.clone(), username: username.clone() },
+        ]
+    }
+
+    /// The error recorded for the key when its writes fail with `violation`.
+    pub fn failure(violation: UniqueViolation) -> LinkError {
+        LinkError::Integrity(violation)
+    }
+}

@@ -1,0 +1,130 @@
+//! What the bulk reads return: the part of the database one call can touch.
+
+use crate::ids::{
+    CourseEnrollmentId, CourseKey, CurriculumUuid, ExternalUserKey, InvitationId, ProgramCourseEnrollmentId,
+    ProgramEnrollmentId, UserId, Username,
+};
+use crate::status::{CourseMode, PceStatus, UnknownStatus};
+
+/// A user, as the rules need it (`auth_user`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// `id`.
+    pub id: UserId,
+    /// `username`.
+    pub username: Username,
+    /// `email`, used to find the user's pending course invitations.
+    pub email: String,
+}
+
+/// The user a program enrollment is linked to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedUser {
+    /// `auth_user.id`.
+    pub id: UserId,
+    /// `auth_user.username`.
+    pub username: Username,
+}
+
+/// A program enrollment of the call's program whose key is one of the input keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgramEnrollmentRecord {
+    /// `id`.
+    pub id: ProgramEnrollmentId,
+    /// `external_user_key`, as stored.
+    pub external_user_key: ExternalUserKey,
+    /// `curriculum_uuid`.
+    pub curriculum_uuid: CurriculumUuid,
+    /// The linked user, if any (`user_id` joined to `auth_user`).
+    pub user: Option<LinkedUser>,
+    /// Its program course enrollments, in any order (the planner sorts them by id).
+    pub course_enrollments: Vec<ProgramCourseEnrollmentRecord>,
+}
+
+/// A program course enrollment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgramCourseEnrollmentRecord {
+    /// `id`.
+    pub id: ProgramCourseEnrollmentId,
+    /// `course_key`.
+    pub course_key: CourseKey,
+    /// `status` as stored. Text other than `active`/`inactive` is corrupt data; it aborts the
+    /// call only when the rules reach this row, as upstream does.
+    pub status: Result<PceStatus, UnknownStatus>,
+    /// `course_enrollment_id`.
+    pub course_enrollment_id: Option<CourseEnrollmentId>,
+}
+
+/// Another program enrollment of a target user in the call's program: what the
+/// `(user_id, program_uuid, curriculum_uuid)` unique constraint is checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserProgramEnrollment {
+    /// `id`.
+    pub id: ProgramEnrollmentId,
+    /// `user_id`.
+    pub user_id: UserId,
+    /// `curriculum_uuid`.
+    pub curriculum_uuid: CurriculumUuid,
+}
+
+/// A course enrollment of a target user in a course of the call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CourseEnrollmentRecord {
+    /// `id`.
+    pub id: CourseEnrollmentId,
+    /// `user_id`.
+    pub user_id: UserId,
+    /// `course_id`.
+    pub course_key: CourseKey,
+    /// `mode`.
+    pub mode: CourseMode,
+    /// `is_active`.
+    pub is_active: bool,
+}
+
+/// A pending course invitation (`student_courseenrollmentallowed` with no `user_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvitationRecord {
+    /// `id`.
+    pub id: InvitationId,
+    /// `email`, matched exactly.
+    pub email: String,
+    /// `course_id`.
+    pub course_key: CourseKey,
+}
+
+/// Everything the rules look at for one call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The program's enrollments whose key is an input key (any curriculum, any status).
+    pub program_enrollments: Vec<ProgramEnrollmentRecord>,
+    /// The users whose username is an input username.
+    pub users: Vec<UserRecord>,
+    /// The target users' program enrollments in the program (linked ones, any key).
+    pub user_program_enrollments: Vec<UserProgramEnrollment>,
+    /// The target users' course enrollments in the courses of the waiting enrollments.
+    pub course_enrollments: Vec<CourseEnrollmentRecord>,
+    /// Which of those courses exist (have a course overview row).
+    pub existing_courses: Vec<CourseKey>,
+    /// The target users' pending invitations to those courses.
+    pub invitations: Vec<InvitationRecord>,
+}
+
+/// What to read after the first two bulk reads (program enrollments and users): only what the
+/// keys that can still link need. Built by [`crate::follow_up_reads`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FollowUpReads {
+    /// Users that may be linked (found, with a waiting enrollment).
+    pub user_ids: Vec<UserId>,
+    /// Their emails, for the invitations.
+    pub emails: Vec<String>,
+    /// The courses of those waiting enrollments.
+    pub course_keys: Vec<CourseKey>,
+}
+
+impl FollowUpReads {
+    /// Whether nothing more needs reading.
+    pub fn is_empty(&self) -> bool {
+        self.user_ids.is_empty()
+    }
+}

@@ -1,0 +1,32 @@
+//! The ports of the linking: what the application needs from a database, as traits.
+//!
+//! - [`LinkingReads`]: the bulk reads that build a [`domain::Snapshot`].
+//! - [`LinkingWrites`]: the writes that link keys, each with its history row.
+//! - [`UnitOfWork`] and [`Transaction`]: a transaction per call and a savepoint per key.
+//!
+//! **Invariants.** No type of any database library appears here; adapters convert. Every
+//! method is object-safe and takes slices, so that one call can carry a whole chunk.
+//! [`StoreError::UniqueViolation`] is the only error the application recovers from.
+//!
+//! With the `mock` feature, `mockall` mocks of the traits are available
+//! (`MockLinkingReads`, `MockLinkingWrites`, `MockUnitOfWork`).
+#![deny(missing_docs)]
+
+mod error;
+mod reads;
+mod unit_of_work;
+mod writes;
+
+pub use error::{BoxError, StoreError, StoreResult};
+pub use reads::LinkingReads;
+#[cfg(feature = "mock")]
+pub use reads::MockLinkingReads;
+#[cfg(feature = "mock")]
+pub use unit_of_work::MockUnitOfWork;
+pub use unit_of_work::{Transaction, UnitOfWork};
+#[cfg(feature = "mock")]
+pub use writes::MockLinkingWrites;
+pub use writes::{
+    CourseEnrollmentAttachment, CourseEnrollmentChange, InvitationUse, LinkingWrites, NewCourseEnrollment,
+    ProgramEnrollmentLink,
+};

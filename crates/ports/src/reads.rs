@@ -1,0 +1,62 @@
+//! The bulk reads that build a [`domain::Snapshot`].
+
+use async_trait::async_trait;
+use domain::{
+    CourseEnrollmentRecord, CourseKey, ExternalUserKey, InvitationRecord, ProgramEnrollmentRecord, ProgramUuid, UserId,
+    UserProgramEnrollment, UserRecord, Username,
+};
+
+use crate::error::StoreResult;
+
+/// Reads, in bulk, what one call of the linking looks at.
+///
+/// # Contract
+/// - Every method takes any number of values (100,000 and more) and MUST split them into
+///   statements that respect the backend's limit on bind parameters.
+/// - Matching is exact and case-sensitive on every backend: `abc` never matches `ABC` or
+///   `abc ` (MySQL's default collations would; implementations MUST filter exactly anyway).
+/// - Results come in any order; callers do not rely on it.
+/// - Reads see the writes made earlier in the same transaction.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait LinkingReads: Send + Sync {
+    /// The program enrollments of `program_uuid` whose `external_user_key` is one of `keys`
+    /// (any curriculum, any status), each with all its program course enrollments and its
+    /// linked user's id and username.
+    ///
+    /// # Errors
+    /// [`crate::StoreError::CorruptData`] for a row that cannot be read.
+    async fn program_enrollments_by_keys(
+        &self,
+        program_uuid: ProgramUuid,
+        keys: &[ExternalUserKey],
+    ) -> StoreResult<Vec<ProgramEnrollmentRecord>>;
+
+    /// The users whose `username` is one of `usernames`.
+    async fn users_by_usernames(&self, usernames: &[Username]) -> StoreResult<Vec<UserRecord>>;
+
+    /// Every program enrollment of `program_uuid` linked to one of `user_ids`.
+    async fn program_enrollments_of_users(
+        &self,
+        program_uuid: ProgramUuid,
+        user_ids: &[UserId],
+    ) -> StoreResult<Vec<UserProgramEnrollment>>;
+
+    /// The course enrollments of `user_ids` in `course_keys`.
+    async fn course_enrollments(
+        &self,
+        user_ids: &[UserId],
+        course_keys: &[CourseKey],
+    ) -> StoreResult<Vec<CourseEnrollmentRecord>>;
+
+    /// Which of `course_keys` have a course overview row.
+    async fn existing_courses(&self, course_keys: &[CourseKey]) -> StoreResult<Vec<CourseKey>>;
+
+    /// The pending invitations (no `user_id`) for one of `emails` to one of `course_keys`.
+    /// Empty where the invitation table does not exist.
+    async fn pending_invitations(
+        &self,
+        emails: &[String],
+        course_keys: &[CourseKey],
+    ) -> StoreResult<Vec<InvitationRecord>>;
+}

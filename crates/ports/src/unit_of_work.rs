@@ -1,0 +1,44 @@
+//! Transactions and savepoints.
+
+use async_trait::async_trait;
+
+use crate::error::StoreResult;
+use crate::reads::LinkingReads;
+use crate::writes::LinkingWrites;
+
+/// Starts transactions.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait UnitOfWork: Send + Sync {
+    /// Begins a transaction (`BEGIN`).
+    async fn begin(&self) -> StoreResult<Box<dyn Transaction>>;
+}
+
+/// An open transaction, or a savepoint inside one.
+///
+/// # Contract
+/// - Reads through [`Transaction::reads`] see every write made through
+///   [`Transaction::writes`] of this transaction and of its committed savepoints.
+/// - [`Transaction::savepoint`] opens a nested scope (`SAVEPOINT`). While it is open, the
+///   parent MUST NOT be used; finish the savepoint first.
+/// - [`Transaction::commit`] of a savepoint releases it (its writes become the parent's);
+///   [`Transaction::rollback`] undoes exactly the savepoint's writes (`ROLLBACK TO`).
+/// - Commit of the outer transaction makes everything durable at once; rollback, or dropping
+///   it unfinished, leaves nothing.
+#[async_trait]
+pub trait Transaction: Send + Sync {
+    /// The reads, inside this transaction.
+    fn reads(&self) -> &dyn LinkingReads;
+
+    /// The writes, inside this transaction.
+    fn writes(&self) -> &dyn LinkingWrites;
+
+    /// Opens a savepoint.
+    async fn savepoint(&self) -> StoreResult<Box<dyn Transaction>>;
+
+    /// Commits the transaction or releases the savepoint.
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+
+    /// Rolls the transaction or the savepoint back.
+    async fn rollback(self: Box<Self>) -> StoreResult<()>;
+}

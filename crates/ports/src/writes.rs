@@ -1,0 +1,95 @@
+//! The writes that link keys, each with its history row.
+
+use async_trait::async_trait;
+use domain::{
+    CourseEnrollmentRef, CourseKey, CourseMode, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId, UserId,
+};
+
+use crate::error::StoreResult;
+
+/// Set a waiting PE's user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProgramEnrollmentLink {
+    /// The PE.
+    pub program_enrollment: ProgramEnrollmentId,
+    /// The user.
+    pub user_id: UserId,
+}
+
+/// Insert a course enrollment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCourseEnrollment {
+    /// `user_id`.
+    pub user_id: UserId,
+    /// `course_id`.
+    pub course_key: CourseKey,
+    /// `mode`.
+    pub mode: CourseMode,
+    /// `is_active`.
+    pub is_active: bool,
+}
+
+/// Change a course enrollment's mode and activity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CourseEnrollmentChange {
+    /// The row.
+    pub enrollment: CourseEnrollmentRef,
+    /// The new `mode`.
+    pub mode: CourseMode,
+    /// The new `is_active`.
+    pub is_active: bool,
+}
+
+/// Point a PCE at a course enrollment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CourseEnrollmentAttachment {
+    /// The PCE.
+    pub program_course_enrollment: ProgramCourseEnrollmentId,
+    /// The course enrollment.
+    pub enrollment: CourseEnrollmentRef,
+}
+
+/// Mark a pending invitation as used by a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvitationUse {
+    /// The invitation.
+    pub invitation: InvitationId,
+    /// The user who used it.
+    pub user_id: UserId,
+}
+
+/// Writes the linking makes.
+///
+/// # Contract
+/// - Every insert or update of a PE, PCE or course enrollment MUST also insert its history
+///   row (django-simple-history's `+` for an insert, `~` for an update, a copy of the live row
+///   after the write, `history_date` the write's time, no user, no change reason), in the same
+///   transaction: a write without its history is not possible through this port.
+/// - `created` (inserts) and `modified` (every PE and PCE write) are set to the write's time.
+/// - Each method takes any number of items and may use multi-row statements.
+/// - A [`CourseEnrollmentRef::New`] is the row with that `(user_id, course_id)`; it MUST exist
+///   (created earlier in the transaction).
+///
+/// # Errors
+/// [`crate::StoreError::UniqueViolation`] when a write violates a unique constraint; the
+/// transaction's state is then unspecified until its savepoint is rolled back.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait LinkingWrites: Send + Sync {
+    /// Sets `user_id` (and `modified`) of each PE that is still waiting (`user_id IS NULL`) at
+    /// the moment of the write. Returns the PEs that were not waiting any more, untouched.
+    async fn link_program_enrollments(&self, links: &[ProgramEnrollmentLink]) -> StoreResult<Vec<ProgramEnrollmentId>>;
+
+    /// Inserts course enrollments (`created` now).
+    async fn create_course_enrollments(&self, enrollments: &[NewCourseEnrollment]) -> StoreResult<()>;
+
+    /// Updates the mode and activity of course enrollments.
+    async fn change_course_enrollments(&self, changes: &[CourseEnrollmentChange]) -> StoreResult<()>;
+
+    /// Sets `course_enrollment_id` (and `modified`) of PCEs.
+    async fn attach_course_enrollments(&self, attachments: &[CourseEnrollmentAttachment]) -> StoreResult<()>;
+
+    /// Sets `user_id` of pending invitations. No history (the table has none). A no-op where
+    /// the invitation table does not exist.
+    async fn mark_invitations_used(&self, uses: &[InvitationUse]) -> StoreResult<()>;
+}

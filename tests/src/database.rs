@@ -1,0 +1,106 @@
+//! What a backend provides to the contract suite.
+
+use adapters_memory::{MemoryDatabase, Tables};
+use async_trait::async_trait;
+use domain::{
+    CourseEnrollmentId, CurriculumUuid, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId, ProgramUuid,
+    UserId,
+};
+use ports::UnitOfWork;
+
+/// A fresh database of one backend: the ports, fixture inserts (no history, like data that
+/// was there before), and a read-back of every table.
+#[async_trait]
+pub trait TestDatabase: Send + Sync {
+    /// The unit of work under test.
+    fn unit_of_work(&self) -> &dyn UnitOfWork;
+    /// Inserts a user.
+    async fn add_user(&self, username: &str, email: &str) -> UserId;
+    /// Inserts a course overview row.
+    async fn add_course_overview(&self, course_key: &str);
+    /// Inserts a program enrollment.
+    async fn add_program_enrollment(
+        &self,
+        key: Option<&str>,
+        program: ProgramUuid,
+        curriculum: CurriculumUuid,
+        user: Option<UserId>,
+        status: &str,
+    ) -> ProgramEnrollmentId;
+    /// Inserts a program course enrollment (status stored as given).
+    async fn add_program_course_enrollment(
+        &self,
+        pe: ProgramEnrollmentId,
+        course_key: &str,
+        status: &str,
+        ce: Option<CourseEnrollmentId>,
+    ) -> ProgramCourseEnrollmentId;
+    /// Inserts a course enrollment.
+    async fn add_course_enrollment(
+        &self,
+        user: UserId,
+        course_key: &str,
+        mode: &str,
+        active: bool,
+    ) -> CourseEnrollmentId;
+    /// Inserts an invitation.
+    async fn add_invitation(&self, email: &str, course_key: &str, user: Option<UserId>) -> InvitationId;
+    /// Removes `student_courseenrollmentallowed`.
+    async fn drop_invitation_table(&self);
+    /// Every table, read back.
+    async fn tables(&self) -> Tables;
+}
+
+/// The in-memory adapter as a [`TestDatabase`].
+#[derive(Debug, Clone, Default)]
+pub struct MemoryTestDatabase(pub MemoryDatabase);
+
+#[async_trait]
+impl TestDatabase for MemoryTestDatabase {
+    fn unit_of_work(&self) -> &dyn UnitOfWork {
+        &self.0
+    }
+    async fn add_user(&self, username: &str, email: &str) -> UserId {
+        self.0.add_user(username, email).unwrap()
+    }
+    async fn add_course_overview(&self, course_key: &str) {
+        self.0.add_course_overview(course_key, course_key);
+    }
+    async fn add_program_enrollment(
+        &self,
+        key: Option<&str>,
+        program: ProgramUuid,
+        curriculum: CurriculumUuid,
+        user: Option<UserId>,
+        status: &str,
+    ) -> ProgramEnrollmentId {
+        self.0.add_program_enrollment(key, program, curriculum, user, status).unwrap()
+    }
+    async fn add_program_course_enrollment(
+        &self,
+        pe: ProgramEnrollmentId,
+        course_key: &str,
+        status: &str,
+        ce: Option<CourseEnrollmentId>,
+    ) -> ProgramCourseEnrollmentId {
+        self.0.add_program_course_enrollment(pe, course_key, status, ce).unwrap()
+    }
+    async fn add_course_enrollment(
+        &self,
+        user: UserId,
+        course_key: &str,
+        mode: &str,
+        active: bool,
+    ) -> CourseEnrollmentId {
+        self.0.add_course_enrollment(user, course_key, mode, active).unwrap()
+    }
+    async fn add_invitation(&self, email: &str, course_key: &str, user: Option<UserId>) -> InvitationId {
+        self.0.add_invitation(email, course_key, user).unwrap()
+    }
+    async fn drop_invitation_table(&self) {
+        self.0.drop_invitation_table();
+    }
+    async fn tables(&self) -> Tables {
+        self.0.tables()
+    }
+}

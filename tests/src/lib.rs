@@ -1,0 +1,79 @@
+//! The contract suite of the linking ports: every case of `acceptance.md`, written once.
+//!
+//! A backend implements [`TestDatabase`] (fixture inserts and a read-back of every table as
+//! [`Tables`]); [`contract_suite!`] then generates one named `#[tokio::test]` per case for it.
+//! The cases go through the real use case ([`app::link_program_enrollments`]) and check the
+//! returned errors, the rows, the history rows and the log lines.
+#![deny(missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod capture;
+pub mod cases;
+mod database;
+mod fixtures;
+pub mod ports_contract;
+
+pub use adapters_memory::Tables;
+pub use capture::{CapturedLog, capture_logs};
+pub use database::{MemoryTestDatabase, TestDatabase};
+pub use fixtures::{ANIMAL, FRUIT, Run, World, link};
+
+/// Generates one `#[tokio::test]` per acceptance case and port contract, each on a fresh
+/// database from `$make` (an async expression yielding an `impl TestDatabase`, or `None` to
+/// skip with a printed reason).
+#[macro_export]
+macro_rules! contract_suite {
+    ($make:expr) => {
+        $crate::contract_suite!(@cases $make;
+            a1_only_the_given_program_is_linked,
+            a2_an_inactive_pce_gives_an_inactive_masters_enrollment,
+            a3_a_key_without_program_enrollment_is_reported,
+            a4_a_key_of_another_program_only_is_reported,
+            a5_an_unknown_username_is_reported,
+            a6_a_key_linked_to_the_target_is_reported,
+            a7_a_key_linked_to_a_different_user_is_reported,
+            a8_a_missing_course_rolls_back_one_key_only,
+            a9_a_unique_violation_rolls_back_one_key_only,
+            m1_active_audit_becomes_masters,
+            m2_active_honor_becomes_masters,
+            m3_active_audit_with_inactive_pce_becomes_inactive_masters,
+            m4_active_verified_is_left_with_an_error_log,
+            m5_inactive_verified_is_reused_as_active_masters,
+            m6_active_masters_is_left_unchanged,
+            o1_an_unknown_username_masks_an_unknown_key,
+            o2_empty_input_writes_nothing,
+            o3_a_program_enrollment_without_pces_links_without_enrollments,
+            o4_one_username_twice_in_one_curriculum_links_the_first_only,
+            o5_one_username_twice_in_two_curricula_links_both,
+            o6_the_same_batch_twice_changes_nothing_the_second_time,
+            o7_history_rows_follow_the_writes,
+            o8_errors_follow_input_order,
+            o9_pending_invitations_are_marked_used,
+            x_corrupt_pce_status_aborts_the_whole_call,
+            x_corrupt_status_on_an_untouched_enrollment_does_not_abort,
+            x_links_without_an_invitation_table,
+            x_pe_status_and_user_activity_are_not_checked,
+            x_keys_and_usernames_match_exactly,
+            x_an_existing_masters_enrollment_is_deactivated_for_an_inactive_pce,
+            x_a_second_key_of_the_user_reuses_the_enrollment_the_first_created,
+            port_link_reports_the_violated_constraint_columns,
+            port_link_skips_a_program_enrollment_that_is_not_waiting,
+            port_creating_a_duplicate_course_enrollment_is_a_unique_violation,
+            port_savepoint_rollback_undoes_only_its_writes_and_history,
+            port_outer_rollback_undoes_released_savepoints,
+            port_dropping_a_transaction_leaves_nothing,
+            port_reads_see_writes_of_the_same_transaction,
+            port_writes_record_history_rows,
+        );
+    };
+    (@cases $make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                if let Some(db) = $make.await {
+                    $crate::cases::$case(&db).await;
+                }
+            }
+        )*
+    };
+}

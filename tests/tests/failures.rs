@@ -1,0 +1,356 @@
+//! Failure paths a real adapter cannot easily produce: mocks (mockall) for the transaction
+//! protocol, and fault injection over the in-memory adapter for the data left behind.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use acceptance::{ANIMAL, FRUIT, MemoryTestDatabase, TestDatabase, World, capture_logs, link};
+use adapters_memory::MemoryDatabase;
+use async_trait::async_trait;
+use domain::{
+    CurriculumUuid, ExternalUserKey, ProgramEnrollmentId, ProgramEnrollmentRecord, ProgramUuid, UniqueViolation,
+    UserId, UserRecord, Username,
+};
+use ports::{
+    CourseEnrollmentAttachment, CourseEnrollmentChange, InvitationUse, LinkingReads, LinkingWrites, MockLinkingReads,
+    MockLinkingWrites, MockUnitOfWork, NewCourseEnrollment, ProgramEnrollmentLink, StoreError, StoreResult,
+    Transaction, UnitOfWork,
+};
+
+fn backend_error() -> StoreError {
+    StoreError::Backend { backend: "memory", source: "connection reset by peer".into() }
+}
+
+/// A transaction whose reads and writes are mocks, recording its commits and rollbacks.
+struct ScriptedTx {
+    name: &'static str,
+    reads: Arc<MockLinkingReads>,
+    writes: Arc<MockLinkingWrites>,
+    events: Arc<Mutex<Vec<String>>>,
+}
+
+#[async_trait]
+impl Transaction for ScriptedTx {
+    fn reads(&self) -> &dyn LinkingReads {
+        &*self.reads
+    }
+    fn writes(&self) -> &dyn LinkingWrites {
+        &*self.writes
+    }
+    async fn savepoint(&self) -> StoreResult<Box<dyn Transaction>> {
+        self.events.lock().unwrap().push("savepoint".into());
+        Ok(Box::new(ScriptedTx {
+            name: "savepoint",
+            reads: Arc::clone(&self.reads),
+            writes: Arc::clone(&self.writes),
+            events: Arc::clone(&self.events),
+        }))
+    }
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        self.events.lock().unwrap().push(format!("commit {}", self.name));
+        Ok(())
+    }
+    async fn rollback(self: Box<Self>) -> StoreResult<()> {
+        self.events.lock().unwrap().push(format!("rollback {}", self.name));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_port_error_mid_batch_aborts_and_rolls_back_the_whole_transaction() {
+    let program = ProgramUuid::from_uuid(uuid::Uuid::new_v4());
+    let curriculum = CurriculumUuid::from_uuid(uuid::Uuid::new_v4());
+    let mut reads = MockLinkingReads::new();
+    reads.expect_program_enrollments_by_keys().returning(move |_, keys| {
+        Ok(keys
+            .iter()
+            .enumerate()
+            .map(|(i, key)| ProgramEnrollmentRecord {
+                id: ProgramEnrollmentId(i as i64 + 1),
+                external_user_key: key.clone(),
+                curriculum_uuid: curriculum,
+                user: None,
+                course_enrollments: vec![],
+            })
+            .collect())
+    });
+    reads.expect_users_by_usernames().returning(|names| {
+        Ok(names
+            .iter()
+            .enumerate()
+            .map(|(i, u)| UserRecord { id: UserId(i as i64 + 10), username: u.clone(), email: format!("{u}@x") })
+            .collect())
+    });
+    reads.expect_program_enrollments_of_users().returning(|_, _| Ok(vec![]));
+    let mut writes = MockLinkingWrites::new();
+    let mut calls = 0;
+    writes.expect_link_program_enrollments().times(2).returning(move |_| {
+        calls += 1;
+        if calls == 1 { Ok(vec![]) } else { Err(backend_error()) }
+    });
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let tx =
+        ScriptedTx { name: "outer", reads: Arc::new(reads), writes: Arc::new(writes), events: Arc::clone(&events) };
+    let mut uow = MockUnitOfWork::new();
+    let slot = Mutex::new(Some(tx));
+    uow.expect_begin().times(1).returning(move || Ok(Box::new(slot.lock().unwrap().take().unwrap())));
+
+    let batch = domain::LinkBatch::from_pairs(
+        [("k1", "u1"), ("k2", "u2"), ("k3", "u3")]
+            .map(|(k, u)| (ExternalUserKey::parse(k).unwrap(), Username::parse(u).unwrap())),
+    )
+    .unwrap();
+    let result = app::link_program_enrollments(&uow, program, &batch).await;
+
+    let err = result.unwrap_err();
+    assert!(matches!(err, app::LinkCallError::Store(StoreError::Backend { .. })), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "the database failed; the call was rolled back and nothing was written: memory error: connection reset by peer"
+    );
+    assert_eq!(
+        *events.lock().unwrap(),
+        vec!["savepoint", "commit savepoint", "savepoint", "rollback savepoint", "rollback outer"],
+        "the third key is never tried and the outer transaction is rolled back, never committed"
+    );
+}
+
+/// Which write to break, and how.
+#[derive(Clone)]
+enum Fault {
+    /// The n-th call (1-based) of `create_course_enrollments` fails with this error.
+    CreateCourseEnrollments(usize, Arc<dyn Fn() -> StoreError + Send + Sync>),
+    /// The n-th call of `attach_course_enrollments` fails.
+    AttachCourseEnrollments(usize, Arc<dyn Fn() -> StoreError + Send + Sync>),
+    /// Before the n-th call of `link_program_enrollments`, another writer links the PE to a user.
+    ConcurrentLink(usize, MemoryDatabase, UserId),
+}
+
+/// Wraps the in-memory adapter and injects one fault.
+struct FaultyDatabase {
+    inner: MemoryDatabase,
+    fault: Fault,
+    calls: Arc<AtomicUsize>,
+}
+
+struct FaultyTx {
+    inner: Box<dyn Transaction>,
+    fault: Fault,
+    calls: Arc<AtomicUsize>,
+}
+
+#[async_trait]
+impl UnitOfWork for FaultyDatabase {
+    async fn begin(&self) -> StoreResult<Box<dyn Transaction>> {
+        let inner = self.inner.begin().await?;
+        Ok(Box::new(FaultyTx { inner, fault: self.fault.clone(), calls: Arc::clone(&self.calls) }))
+    }
+}
+
+#[async_trait]
+impl Transaction for FaultyTx {
+    fn reads(&self) -> &dyn LinkingReads {
+        self.inner.reads()
+    }
+    fn writes(&self) -> &dyn LinkingWrites {
+        self
+    }
+    async fn savepoint(&self) -> StoreResult<Box<dyn Transaction>> {
+        let inner = self.inner.savepoint().await?;
+        Ok(Box::new(FaultyTx { inner, fault: self.fault.clone(), calls: Arc::clone(&self.calls) }))
+    }
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        self.inner.commit().await
+    }
+    async fn rollback(self: Box<Self>) -> StoreResult<()> {
+        self.inner.rollback().await
+    }
+}
+
+#[async_trait]
+impl LinkingWrites for FaultyTx {
+    async fn link_program_enrollments(&self, links: &[ProgramEnrollmentLink]) -> StoreResult<Vec<ProgramEnrollmentId>> {
+        if let Fault::ConcurrentLink(n, db, other) = &self.fault
+            && self.calls.fetch_add(1, Ordering::SeqCst) + 1 == *n
+        {
+            db.set_program_enrollment_user(links[0].program_enrollment, Some(*other))?;
+        }
+        self.inner.writes().link_program_enrollments(links).await
+    }
+    async fn create_course_enrollments(&self, enrollments: &[NewCourseEnrollment]) -> StoreResult<()> {
+        if let Fault::CreateCourseEnrollments(n, error) = &self.fault
+            && self.calls.fetch_add(1, Ordering::SeqCst) + 1 == *n
+        {
+            return Err(error());
+        }
+        self.inner.writes().create_course_enrollments(enrollments).await
+    }
+    async fn change_course_enrollments(&self, changes: &[CourseEnrollmentChange]) -> StoreResult<()> {
+        self.inner.writes().change_course_enrollments(changes).await
+    }
+    async fn attach_course_enrollments(&self, attachments: &[CourseEnrollmentAttachment]) -> StoreResult<()> {
+        if let Fault::AttachCourseEnrollments(n, error) = &self.fault
+            && self.calls.fetch_add(1, Ordering::SeqCst) + 1 == *n
+        {
+            return Err(error());
+        }
+        self.inner.writes().attach_course_enrollments(attachments).await
+    }
+    async fn mark_invitations_used(&self, uses: &[InvitationUse]) -> StoreResult<()> {
+        self.inner.writes().mark_invitations_used(uses).await
+    }
+}
+
+/// A test database whose unit of work injects `fault`; fixtures and read-back go to memory.
+struct FaultyTestDatabase {
+    memory: MemoryTestDatabase,
+    faulty: FaultyDatabase,
+}
+
+impl FaultyTestDatabase {
+    fn new(fault: impl FnOnce(&MemoryDatabase) -> Fault) -> Self {
+        let memory = MemoryTestDatabase::default();
+        let fault = fault(&memory.0);
+        let faulty = FaultyDatabase { inner: memory.0.clone(), fault, calls: Arc::new(AtomicUsize::new(0)) };
+        Self { memory, faulty }
+    }
+}
+
+#[async_trait]
+impl TestDatabase for FaultyTestDatabase {
+    fn unit_of_work(&self) -> &dyn UnitOfWork {
+        &self.faulty
+    }
+    async fn add_user(&self, username: &str, email: &str) -> UserId {
+        self.memory.add_user(username, email).await
+    }
+    async fn add_course_overview(&self, course_key: &str) {
+        self.memory.add_course_overview(course_key).await
+    }
+    async fn add_program_enrollment(
+        &self,
+        key: Option<&str>,
+        program: ProgramUuid,
+        curriculum: CurriculumUuid,
+        user: Option<UserId>,
+        status: &str,
+    ) -> ProgramEnrollmentId {
+        self.memory.add_program_enrollment(key, program, curriculum, user, status).await
+    }
+    async fn add_program_course_enrollment(
+        &self,
+        pe: ProgramEnrollmentId,
+        course_key: &str,
+        status: &str,
+        ce: Option<domain::CourseEnrollmentId>,
+    ) -> domain::ProgramCourseEnrollmentId {
+        self.memory.add_program_course_enrollment(pe, course_key, status, ce).await
+    }
+    async fn add_course_enrollment(
+        &self,
+        user: UserId,
+        course_key: &str,
+        mode: &str,
+        active: bool,
+    ) -> domain::CourseEnrollmentId {
+        self.memory.add_course_enrollment(user, course_key, mode, active).await
+    }
+    async fn add_invitation(&self, email: &str, course_key: &str, user: Option<UserId>) -> domain::InvitationId {
+        self.memory.add_invitation(email, course_key, user).await
+    }
+    async fn drop_invitation_table(&self) {
+        self.memory.drop_invitation_table().await
+    }
+    async fn tables(&self) -> acceptance::Tables {
+        self.memory.tables().await
+    }
+}
+
+#[tokio::test]
+async fn a_backend_error_mid_batch_leaves_the_database_untouched() {
+    let db = FaultyTestDatabase::new(|_| Fault::AttachCourseEnrollments(2, Arc::new(backend_error)));
+    let w = World::new(&db).await;
+    w.waiting_with("0001", w.p, &[FRUIT]).await;
+    w.waiting_with("0002", w.p, &[FRUIT, ANIMAL]).await;
+    let before = db.tables().await;
+
+    let (_log, _guard) = capture_logs();
+    let result = app::link_program_enrollments(
+        db.unit_of_work(),
+        w.p,
+        &domain::LinkBatch::from_pairs(
+            [("0001", "user_1"), ("0002", "user_2")]
+                .map(|(k, u)| (ExternalUserKey::parse(k).unwrap(), Username::parse(u).unwrap())),
+        )
+        .unwrap(),
+    )
+    .await;
+
+    assert!(matches!(result, Err(app::LinkCallError::Store(StoreError::Backend { .. }))));
+    assert_eq!(db.tables().await, before, "nothing of the call remains, not even the first key");
+}
+
+#[tokio::test]
+async fn an_unforeseen_unique_violation_rolls_back_that_key_only() {
+    let violation =
+        || StoreError::UniqueViolation(UniqueViolation::new("student_courseenrollment", ["user_id", "course_id"]));
+    let db = FaultyTestDatabase::new(|_| Fault::CreateCourseEnrollments(2, Arc::new(violation)));
+    let w = World::new(&db).await;
+    let user_3 = db.add_user("user_3", "user_3@example.com").await;
+    w.waiting_with("0001", w.p, &[FRUIT]).await;
+    let second = w.waiting_with("0002", w.p, &[FRUIT]).await;
+    w.waiting_with("0003", w.p, &[FRUIT]).await;
+
+    let run = link(&db, w.p, &[("0001", "user_1"), ("0002", "user_2"), ("0003", "user_3")]).await;
+
+    assert_eq!(
+        run.errors(),
+        vec![(
+            "0002",
+            "IntegrityError: UNIQUE constraint failed: student_courseenrollment.user_id, student_courseenrollment.course_id"
+        )]
+    );
+    assert_eq!(
+        run.log[1..4],
+        [
+            format!("INFO Linking user id={} with external_user_key=0002 for program uuid={}", w.user_2, w.p),
+            format!(
+                "ERROR Integrity error while linking user id={} with external_user_key=0002 for program uuid={}",
+                w.user_2, w.p
+            ),
+            "ERROR Rolling back all operations for 0002:user_2".to_string(),
+        ]
+    );
+    let t = db.tables().await;
+    assert_eq!(t.program_enrollments[&second].user_id, None, "the PE write of the key was undone");
+    assert!(t.program_enrollment_history.iter().all(|h| h.row.id != second));
+    assert!(t.course_enrollments.values().all(|c| c.user_id != w.user_2));
+    let linked: Vec<_> = t.program_enrollments.values().filter_map(|pe| pe.user_id).collect();
+    assert_eq!(linked, vec![w.user_1, user_3]);
+}
+
+#[tokio::test]
+async fn a_program_enrollment_linked_by_another_writer_meanwhile_is_reported_as_already_linked() {
+    let other = Arc::new(Mutex::new(None));
+    let other_for_fault = Arc::clone(&other);
+    let db = FaultyTestDatabase::new(|memory| {
+        let user = memory.add_user("user_3", "user_3@example.com").unwrap();
+        *other_for_fault.lock().unwrap() = Some(user);
+        Fault::ConcurrentLink(1, memory.clone(), user)
+    });
+    let user_3 = other.lock().unwrap().unwrap();
+    let w = World::new(&db).await;
+    let first = w.waiting_with("0001", w.p, &[FRUIT]).await;
+    w.waiting_with("0002", w.p, &[FRUIT]).await;
+
+    let run = link(&db, w.p, &[("0001", "user_1"), ("0002", "user_2")]).await;
+
+    let message =
+        "Program enrollment with external_student_key=0001 is already linked to a different account username=user_3";
+    assert_eq!(run.errors(), vec![("0001", message)]);
+    assert_eq!(run.log[1], format!("WARN {message}"));
+    let t = db.tables().await;
+    assert_eq!(t.program_enrollments[&first].user_id, Some(user_3));
+    assert!(t.course_enrollments.values().all(|c| c.user_id != w.user_1), "nothing of the key was written");
+}
