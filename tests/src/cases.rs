@@ -469,7 +469,7 @@ pub async fn x_corrupt_pce_status_aborts_the_whole_call(db: &dyn TestDatabase) {
     let before = db.tables().await;
 
     let result = app::link_program_enrollments(
-        db.unit_of_work(),
+        &*db.unit_of_work().await,
         w.p,
         &crate::fixtures::batch(&[("0001", "user_1"), ("0002", "user_2")]),
     )

@@ -1,5 +1,7 @@
 //! What a backend provides to the contract suite.
 
+use std::sync::Arc;
+
 use adapters_memory::{MemoryDatabase, Tables};
 use async_trait::async_trait;
 use domain::{
@@ -12,8 +14,9 @@ use ports::UnitOfWork;
 /// was there before), and a read-back of every table.
 #[async_trait]
 pub trait TestDatabase: Send + Sync {
-    /// The unit of work under test.
-    fn unit_of_work(&self) -> &dyn UnitOfWork;
+    /// The unit of work under test (built anew after a schema change such as
+    /// [`TestDatabase::drop_invitation_table`]).
+    async fn unit_of_work(&self) -> Arc<dyn UnitOfWork>;
     /// Inserts a user.
     async fn add_user(&self, username: &str, email: &str) -> UserId;
     /// Inserts a course overview row.
@@ -49,6 +52,8 @@ pub trait TestDatabase: Send + Sync {
     async fn drop_invitation_table(&self);
     /// Every table, read back.
     async fn tables(&self) -> Tables;
+    /// Called when a case passed: drop the throw-away database, or keep it for a read-back.
+    async fn finish(&self) {}
 }
 
 /// The in-memory adapter as a [`TestDatabase`].
@@ -57,8 +62,8 @@ pub struct MemoryTestDatabase(pub MemoryDatabase);
 
 #[async_trait]
 impl TestDatabase for MemoryTestDatabase {
-    fn unit_of_work(&self) -> &dyn UnitOfWork {
-        &self.0
+    async fn unit_of_work(&self) -> Arc<dyn UnitOfWork> {
+        Arc::new(self.0.clone())
     }
     async fn add_user(&self, username: &str, email: &str) -> UserId {
         self.0.add_user(username, email).unwrap()

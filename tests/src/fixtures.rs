@@ -90,7 +90,8 @@ impl Run {
 pub async fn link(db: &dyn TestDatabase, program: ProgramUuid, pairs: &[(&str, &str)]) -> Run {
     let batch = batch(pairs);
     let (log, _guard) = capture_logs();
-    let errors = app::link_program_enrollments(db.unit_of_work(), program, &batch).await.expect("the call aborted");
+    let errors =
+        app::link_program_enrollments(&*db.unit_of_work().await, program, &batch).await.expect("the call aborted");
     Run { errors: errors.messages(), log: log.lines() }
 }
 

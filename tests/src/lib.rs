@@ -12,11 +12,13 @@ pub mod cases;
 mod database;
 mod fixtures;
 pub mod ports_contract;
+pub mod sea;
 
 pub use adapters_memory::Tables;
 pub use capture::{CapturedLog, capture_logs};
 pub use database::{MemoryTestDatabase, TestDatabase};
 pub use fixtures::{ANIMAL, FRUIT, Run, World, link};
+pub use sea::{SeaTestDatabase, Target};
 
 /// Generates one `#[tokio::test]` per acceptance case and port contract, each on a fresh
 /// database from `$make` (an async expression yielding an `impl TestDatabase`, or `None` to
@@ -72,6 +74,7 @@ macro_rules! contract_suite {
             async fn $case() {
                 if let Some(db) = $make.await {
                     $crate::cases::$case(&db).await;
+                    $crate::TestDatabase::finish(&db).await;
                 }
             }
         )*

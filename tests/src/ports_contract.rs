@@ -21,13 +21,20 @@ pub async fn port_link_reports_the_violated_constraint_columns(db: &dyn TestData
     let w = World::new(db).await;
     w.linked("learner-0", w.p, w.user_1).await;
     let waiting = w.waiting("0001", w.p).await;
-    let tx = db.unit_of_work().begin().await.unwrap();
+    let tx = db.unit_of_work().await.begin().await.unwrap();
     let err = tx
         .writes()
         .link_program_enrollments(&[ProgramEnrollmentLink { program_enrollment: waiting, user_id: w.user_1 }])
         .await
         .unwrap_err();
     assert_eq!(err.unique_violation(), Some(&UniqueViolation::program_enrollment_user()), "{err}");
+    // The message a key gets from the database's own error is byte-identical everywhere.
+    let message = domain::LinkError::Integrity(err.unique_violation().unwrap().clone()).to_string();
+    assert_eq!(
+        message,
+        "IntegrityError: UNIQUE constraint failed: program_enrollments_programenrollment.user_id, \
+         program_enrollments_programenrollment.program_uuid, program_enrollments_programenrollment.curriculum_uuid"
+    );
     tx.rollback().await.unwrap();
 }
 
@@ -35,7 +42,7 @@ pub async fn port_link_reports_the_violated_constraint_columns(db: &dyn TestData
 pub async fn port_link_skips_a_program_enrollment_that_is_not_waiting(db: &dyn TestDatabase) {
     let w = World::new(db).await;
     let taken = w.linked("0001", w.p, w.user_2).await;
-    let tx = db.unit_of_work().begin().await.unwrap();
+    let tx = db.unit_of_work().await.begin().await.unwrap();
     let not_waiting = tx
         .writes()
         .link_program_enrollments(&[ProgramEnrollmentLink { program_enrollment: taken, user_id: w.user_1 }])
@@ -52,7 +59,7 @@ pub async fn port_link_skips_a_program_enrollment_that_is_not_waiting(db: &dyn T
 pub async fn port_creating_a_duplicate_course_enrollment_is_a_unique_violation(db: &dyn TestDatabase) {
     let w = World::new(db).await;
     db.add_course_enrollment(w.user_1, FRUIT, "audit", true).await;
-    let tx = db.unit_of_work().begin().await.unwrap();
+    let tx = db.unit_of_work().await.begin().await.unwrap();
     let err = tx.writes().create_course_enrollments(&[new_ce(w.user_1, FRUIT)]).await.unwrap_err();
     assert_eq!(
         err.unique_violation(),
@@ -65,7 +72,7 @@ pub async fn port_creating_a_duplicate_course_enrollment_is_a_unique_violation(d
 /// Rolling back a savepoint undoes its rows and history rows, and keeps the parent's.
 pub async fn port_savepoint_rollback_undoes_only_its_writes_and_history(db: &dyn TestDatabase) {
     let w = World::new(db).await;
-    let tx = db.unit_of_work().begin().await.unwrap();
+    let tx = db.unit_of_work().await.begin().await.unwrap();
     tx.writes().create_course_enrollments(&[new_ce(w.user_1, FRUIT)]).await.unwrap();
     let sp = tx.savepoint().await.unwrap();
     sp.writes().create_course_enrollments(&[new_ce(w.user_1, ANIMAL)]).await.unwrap();
@@ -85,7 +92,7 @@ pub async fn port_savepoint_rollback_undoes_only_its_writes_and_history(db: &dyn
 pub async fn port_outer_rollback_undoes_released_savepoints(db: &dyn TestDatabase) {
     let w = World::new(db).await;
     let before = db.tables().await;
-    let tx = db.unit_of_work().begin().await.unwrap();
+    let tx = db.unit_of_work().await.begin().await.unwrap();
     let sp = tx.savepoint().await.unwrap();
     sp.writes().create_course_enrollments(&[new_ce(w.user_1, FRUIT)]).await.unwrap();
     sp.commit().await.unwrap();
@@ -99,7 +106,7 @@ pub async fn port_dropping_a_transaction_leaves_nothing(db: &dyn TestDatabase) {
     let waiting = w.waiting("0001", w.p).await;
     let before = db.tables().await;
     {
-        let tx = db.unit_of_work().begin().await.unwrap();
+        let tx = db.unit_of_work().await.begin().await.unwrap();
         tx.writes()
             .link_program_enrollments(&[ProgramEnrollmentLink { program_enrollment: waiting, user_id: w.user_1 }])
             .await
@@ -113,7 +120,7 @@ pub async fn port_reads_see_writes_of_the_same_transaction(db: &dyn TestDatabase
     let w = World::new(db).await;
     let waiting = w.waiting("Key-1", w.p).await;
     db.add_program_course_enrollment(waiting, FRUIT, "active", None).await;
-    let tx = db.unit_of_work().begin().await.unwrap();
+    let tx = db.unit_of_work().await.begin().await.unwrap();
     tx.writes()
         .link_program_enrollments(&[ProgramEnrollmentLink { program_enrollment: waiting, user_id: w.user_1 }])
         .await
@@ -140,7 +147,7 @@ pub async fn port_writes_record_history_rows(db: &dyn TestDatabase) {
     let w = World::new(db).await;
     let waiting = w.waiting("0001", w.p).await;
     let pce = db.add_program_course_enrollment(waiting, FRUIT, "active", None).await;
-    let tx = db.unit_of_work().begin().await.unwrap();
+    let tx = db.unit_of_work().await.begin().await.unwrap();
     let writes = tx.writes();
     writes
         .link_program_enrollments(&[ProgramEnrollmentLink { program_enrollment: waiting, user_id: w.user_1 }])

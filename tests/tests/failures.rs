@@ -219,8 +219,12 @@ impl FaultyTestDatabase {
 
 #[async_trait]
 impl TestDatabase for FaultyTestDatabase {
-    fn unit_of_work(&self) -> &dyn UnitOfWork {
-        &self.faulty
+    async fn unit_of_work(&self) -> Arc<dyn UnitOfWork> {
+        Arc::new(FaultyDatabase {
+            inner: self.faulty.inner.clone(),
+            fault: self.faulty.fault.clone(),
+            calls: Arc::clone(&self.faulty.calls),
+        })
     }
     async fn add_user(&self, username: &str, email: &str) -> UserId {
         self.memory.add_user(username, email).await
@@ -277,7 +281,7 @@ async fn a_backend_error_mid_batch_leaves_the_database_untouched() {
 
     let (_log, _guard) = capture_logs();
     let result = app::link_program_enrollments(
-        db.unit_of_work(),
+        &*db.unit_of_work().await,
         w.p,
         &domain::LinkBatch::from_pairs(
             [("0001", "user_1"), ("0002", "user_2")]

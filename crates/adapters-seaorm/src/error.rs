@@ -1,0 +1,102 @@
+//! Turns driver errors into port errors; finds a violated constraint's columns.
+
+use std::ops::Deref;
+
+use domain::UniqueViolation;
+use ports::StoreError;
+use sea_orm::{DbErr, RuntimeErr};
+
+use crate::catalog::Catalog;
+use crate::dialect::Backend;
+
+/// A value that does not decode into the type the rules need.
+pub(crate) fn decode_error(column: &str, error: impl std::fmt::Display) -> StoreError {
+    StoreError::CorruptData { table: "a row", detail: format!("column {column}: {error}") }
+}
+
+/// Any other driver error, naming the backend.
+pub(crate) fn backend_error(backend: Backend, error: DbErr) -> StoreError {
+    StoreError::Backend { backend: backend.name(), source: Box::new(error) }
+}
+
+/// Classifies an error of a write to `table`: a unique violation becomes
+/// [`StoreError::UniqueViolation`] naming the constraint's columns in declared order, found
+/// from the database itself (SQLite's message; PostgreSQL's and MySQL's catalog by the
+/// constraint's name, whatever it is).
+pub(crate) fn write_error(backend: Backend, catalog: &Catalog, table: &str, error: DbErr) -> StoreError {
+    match unique_violation(backend, catalog, table, &error) {
+        Some(violation) => StoreError::UniqueViolation(violation),
+        None => backend_error(backend, error),
+    }
+}
+
+fn unique_violation(backend: Backend, catalog: &Catalog, table: &str, error: &DbErr) -> Option<UniqueViolation> {
+    let (DbErr::Exec(RuntimeErr::SqlxError(sqlx_error)) | DbErr::Query(RuntimeErr::SqlxError(sqlx_error))) = error
+    else {
+        return None;
+    };
+    let sea_orm::sqlx::Error::Database(db_error) = sqlx_error.deref() else { return None };
+    let code = db_error.code().map(|c| c.into_owned()).unwrap_or_default();
+    match backend {
+        Backend::Sqlite if code == "2067" || code == "1555" => parse_sqlite_message(db_error.message()),
+        Backend::Postgres if code == "23505" => {
+            let name = db_error.constraint()?;
+            let table = db_error.table().unwrap_or(table);
+            catalog.unique_columns(table, name).map(|columns| UniqueViolation::new(table, columns.iter().cloned()))
+        }
+        Backend::MySql => {
+            let number = db_error.try_downcast_ref::<sea_orm::sqlx::mysql::MySqlDatabaseError>()?.number();
+            if !matches!(number, 1062 | 1586) {
+                return None;
+            }
+            let name = parse_mysql_key(db_error.message())?;
+            catalog.unique_columns(table, name).map(|columns| UniqueViolation::new(table, columns.iter().cloned()))
+        }
+        _ => None,
+    }
+}
+
+/// `UNIQUE constraint failed: t.a, t.b` names the table and columns in declared order.
+fn parse_sqlite_message(message: &str) -> Option<UniqueViolation> {
+    let list = message.strip_prefix("UNIQUE constraint failed: ")?;
+    let mut table = None;
+    let mut columns = Vec::new();
+    for qualified in list.split(", ") {
+        let (t, column) = qualified.split_once('.')?;
+        table.get_or_insert(t);
+        columns.push(column);
+    }
+    Some(UniqueViolation::new(table?, columns))
+}
+
+/// `Duplicate entry 'x-y' for key 'name'` (MariaDB) or `… for key 'table.name'` (MySQL 8).
+/// The entry itself may hold quotes, so the key is read from the end.
+fn parse_mysql_key(message: &str) -> Option<&str> {
+    let start = message.rfind(" for key '")? + " for key '".len();
+    let key = message[start..].strip_suffix('\'')?;
+    Some(key.rsplit_once('.').map_or(key, |(_, name)| name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_messages_name_table_and_columns() {
+        let v = parse_sqlite_message(
+            "UNIQUE constraint failed: student_courseenrollment.user_id, student_courseenrollment.course_id",
+        )
+        .unwrap();
+        assert_eq!(v, UniqueViolation::new("student_courseenrollment", ["user_id", "course_id"]));
+        assert!(parse_sqlite_message("NOT NULL constraint failed: x.y").is_none());
+    }
+
+    #[test]
+    fn mysql_key_names_are_read_from_the_end() {
+        assert_eq!(parse_mysql_key("Duplicate entry '1-a' for key 'ce_user_course_uniq'"), Some("ce_user_course_uniq"));
+        assert_eq!(
+            parse_mysql_key("Duplicate entry 'it's for key 'x'-1' for key 'student_courseenrollment.uq'"),
+            Some("uq")
+        );
+    }
+}

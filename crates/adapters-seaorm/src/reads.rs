@@ -1,0 +1,228 @@
+//! The bulk reads, in chunks that respect each backend's limit on bound values, with exact
+//! matching in Rust after the SQL filter (MySQL's default collations ignore case and trailing
+//! spaces, so `IN` may return more rows than asked for; never fewer).
+
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use domain::{
+    CourseEnrollmentId, CourseEnrollmentRecord, CourseKey, CourseMode, CurriculumUuid, ExternalUserKey, InvitationId,
+    InvitationRecord, LinkedUser, PceStatus, ProgramCourseEnrollmentId, ProgramCourseEnrollmentRecord,
+    ProgramEnrollmentId, ProgramEnrollmentRecord, ProgramUuid, UserId, UserProgramEnrollment, UserRecord, Username,
+};
+use ports::{LinkingReads, StoreError, StoreResult};
+use sea_orm::{ConnectionTrait, QueryResult, Statement, Value};
+
+use crate::catalog::tables;
+use crate::dialect::{get_bool, get_i64, get_opt_i64, get_opt_string, get_string, get_uuid};
+use crate::error::backend_error;
+use crate::sql::Sql;
+use crate::transaction::SeaTransaction;
+
+fn corrupt(table: &'static str, id: i64, error: impl std::fmt::Display) -> StoreError {
+    StoreError::CorruptData { table, detail: format!("id={id}: {error}") }
+}
+
+impl SeaTransaction {
+    pub(crate) async fn query(&self, statement: Statement) -> StoreResult<Vec<QueryResult>> {
+        self.txn.query_all_raw(statement).await.map_err(|e| backend_error(self.backend(), e))
+    }
+
+    /// Runs `head (chunk) tail` for each chunk of `values`; `head` ends in `IN ` and binds at
+    /// most a few values of its own.
+    pub(crate) async fn query_in_chunks<V: Into<Value> + Clone>(
+        &self,
+        head: &Sql,
+        values: &[V],
+        tail: &str,
+    ) -> StoreResult<Vec<QueryResult>> {
+        let mut rows = Vec::new();
+        for chunk in values.chunks(self.backend().max_binds()) {
+            let mut sql = head.clone();
+            sql.bind_list(chunk.iter().cloned()).push(tail);
+            rows.extend(self.query(sql.build()).await?);
+        }
+        Ok(rows)
+    }
+
+    pub(crate) fn program_uuid_value(&self, program: ProgramUuid) -> Value {
+        let encoding = &self.context.encoding;
+        encoding.uuid(program.as_uuid(), encoding.program_uuid)
+    }
+}
+
+#[async_trait]
+impl LinkingReads for SeaTransaction {
+    async fn program_enrollments_by_keys(
+        &self,
+        program_uuid: ProgramUuid,
+        keys: &[ExternalUserKey],
+    ) -> StoreResult<Vec<ProgramEnrollmentRecord>> {
+        let backend = self.backend();
+        let mut head = Sql::new(
+            backend,
+            "SELECT pe.id, pe.external_user_key, pe.curriculum_uuid, pe.user_id, u.username \
+             FROM program_enrollments_programenrollment pe LEFT JOIN auth_user u ON u.id = pe.user_id \
+             WHERE pe.program_uuid = ",
+        );
+        head.bind(self.program_uuid_value(program_uuid)).push(" AND pe.external_user_key IN ");
+        let values: Vec<&str> = keys.iter().map(ExternalUserKey::as_str).collect();
+        let wanted: HashSet<&str> = values.iter().copied().collect();
+        let rows = self.query_in_chunks(&head, &values, "").await?;
+        let mut found = Vec::new();
+        let mut index = HashMap::new();
+        for row in &rows {
+            let id = get_i64(row, "id")?;
+            let key = get_string(row, "external_user_key")?;
+            if !wanted.contains(key.as_str()) {
+                continue;
+            }
+            let user = match get_opt_i64(row, "user_id")? {
+                None => None,
+                Some(user_id) => {
+                    let username = get_opt_string(row, "username")?
+                        .ok_or_else(|| corrupt(tables::PE, id, format!("no auth_user id={user_id}")))?;
+                    let username = Username::parse(username).map_err(|e| corrupt(tables::USER, user_id, e))?;
+                    Some(LinkedUser { id: UserId(user_id), username })
+                }
+            };
+            index.insert(id, found.len());
+            found.push(ProgramEnrollmentRecord {
+                id: ProgramEnrollmentId(id),
+                external_user_key: ExternalUserKey::parse(key).map_err(|e| corrupt(tables::PE, id, e))?,
+                curriculum_uuid: CurriculumUuid::from_uuid(get_uuid(row, "curriculum_uuid")?),
+                user,
+                course_enrollments: Vec::new(),
+            });
+        }
+        let ids: Vec<i64> = found.iter().map(|pe| pe.id.0).collect();
+        let head = Sql::new(
+            backend,
+            "SELECT id, program_enrollment_id, course_key, status, course_enrollment_id \
+             FROM program_enrollments_programcourseenrollment WHERE program_enrollment_id IN ",
+        );
+        for row in self.query_in_chunks(&head, &ids, "").await? {
+            let id = get_i64(&row, "id")?;
+            let Some(&i) = index.get(&get_i64(&row, "program_enrollment_id")?) else { continue };
+            let course_key =
+                CourseKey::parse(get_string(&row, "course_key")?).map_err(|e| corrupt(tables::PCE, id, e))?;
+            found[i].course_enrollments.push(ProgramCourseEnrollmentRecord {
+                id: ProgramCourseEnrollmentId(id),
+                course_key,
+                status: PceStatus::parse(&get_string(&row, "status")?),
+                course_enrollment_id: get_opt_i64(&row, "course_enrollment_id")?.map(CourseEnrollmentId),
+            });
+        }
+        Ok(found)
+    }
+
+    async fn users_by_usernames(&self, usernames: &[Username]) -> StoreResult<Vec<UserRecord>> {
+        let head = Sql::new(self.backend(), "SELECT id, username, email FROM auth_user WHERE username IN ");
+        let values: Vec<&str> = usernames.iter().map(Username::as_str).collect();
+        let wanted: HashSet<&str> = values.iter().copied().collect();
+        let mut users = Vec::new();
+        for row in self.query_in_chunks(&head, &values, "").await? {
+            let username = get_string(&row, "username")?;
+            if !wanted.contains(username.as_str()) {
+                continue;
+            }
+            let id = get_i64(&row, "id")?;
+            users.push(UserRecord {
+                id: UserId(id),
+                username: Username::parse(username).map_err(|e| corrupt(tables::USER, id, e))?,
+                email: get_string(&row, "email")?,
+            });
+        }
+        Ok(users)
+    }
+
+    async fn program_enrollments_of_users(
+        &self,
+        program_uuid: ProgramUuid,
+        user_ids: &[UserId],
+    ) -> StoreResult<Vec<UserProgramEnrollment>> {
+        let mut head = Sql::new(
+            self.backend(),
+            "SELECT id, user_id, curriculum_uuid FROM program_enrollments_programenrollment WHERE program_uuid = ",
+        );
+        head.bind(self.program_uuid_value(program_uuid)).push(" AND user_id IN ");
+        let ids: Vec<i64> = user_ids.iter().map(|u| u.0).collect();
+        self.query_in_chunks(&head, &ids, "")
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(UserProgramEnrollment {
+                    id: ProgramEnrollmentId(get_i64(row, "id")?),
+                    user_id: UserId(get_i64(row, "user_id")?),
+                    curriculum_uuid: CurriculumUuid::from_uuid(get_uuid(row, "curriculum_uuid")?),
+                })
+            })
+            .collect()
+    }
+
+    async fn course_enrollments(
+        &self,
+        user_ids: &[UserId],
+        course_keys: &[CourseKey],
+    ) -> StoreResult<Vec<CourseEnrollmentRecord>> {
+        let courses: HashMap<&str, &CourseKey> = course_keys.iter().map(|k| (k.as_str(), k)).collect();
+        let ids: Vec<i64> = user_ids.iter().map(|u| u.0).collect();
+        let head = Sql::new(
+            self.backend(),
+            "SELECT id, user_id, course_id, mode, is_active FROM student_courseenrollment WHERE user_id IN ",
+        );
+        let mut found = Vec::new();
+        for row in self.query_in_chunks(&head, &ids, "").await? {
+            let course_id = get_string(&row, "course_id")?;
+            let Some(&course_key) = courses.get(course_id.as_str()) else { continue };
+            found.push(CourseEnrollmentRecord {
+                id: CourseEnrollmentId(get_i64(&row, "id")?),
+                user_id: UserId(get_i64(&row, "user_id")?),
+                course_key: course_key.clone(),
+                mode: CourseMode::new(get_string(&row, "mode")?),
+                is_active: get_bool(&row, "is_active")?,
+            });
+        }
+        Ok(found)
+    }
+
+    async fn existing_courses(&self, course_keys: &[CourseKey]) -> StoreResult<Vec<CourseKey>> {
+        let head = Sql::new(self.backend(), "SELECT id FROM course_overviews_courseoverview WHERE id IN ");
+        let values: Vec<&str> = course_keys.iter().map(CourseKey::as_str).collect();
+        let mut present = HashSet::new();
+        for row in self.query_in_chunks(&head, &values, "").await? {
+            present.insert(get_string(&row, "id")?);
+        }
+        Ok(course_keys.iter().filter(|k| present.contains(k.as_str())).cloned().collect())
+    }
+
+    async fn pending_invitations(
+        &self,
+        emails: &[String],
+        course_keys: &[CourseKey],
+    ) -> StoreResult<Vec<InvitationRecord>> {
+        if !self.context.catalog.has_table(tables::INVITATION) {
+            return Ok(Vec::new());
+        }
+        let head = Sql::new(
+            self.backend(),
+            "SELECT id, email, course_id FROM student_courseenrollmentallowed WHERE user_id IS NULL AND email IN ",
+        );
+        let wanted: HashSet<&str> = emails.iter().map(String::as_str).collect();
+        let courses: HashMap<&str, &CourseKey> = course_keys.iter().map(|k| (k.as_str(), k)).collect();
+        let mut found = Vec::new();
+        for row in self.query_in_chunks(&head, emails, "").await? {
+            let email = get_string(&row, "email")?;
+            let course_id = get_string(&row, "course_id")?;
+            let (true, Some(&course_key)) = (wanted.contains(email.as_str()), courses.get(course_id.as_str())) else {
+                continue;
+            };
+            found.push(InvitationRecord {
+                id: InvitationId(get_i64(&row, "id")?),
+                email,
+                course_key: course_key.clone(),
+            });
+        }
+        Ok(found)
+    }
+}

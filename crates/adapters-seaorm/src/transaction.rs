@@ -1,0 +1,110 @@
+//! Transactions and savepoints: SeaORM's nested `DatabaseTransaction` (`SAVEPOINT`).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use ports::{LinkingReads, LinkingWrites, StoreResult, Transaction, UnitOfWork};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait, Value};
+
+use crate::connect::{ConnectError, Context, read_context};
+use crate::dialect::{Backend, UuidColumn};
+use crate::error::backend_error;
+
+/// A database behind the linking ports: SQLite, PostgreSQL or MySQL/MariaDB, on Open edX's
+/// schema as Django created it, or as our migrations did.
+#[derive(Debug, Clone)]
+pub struct SeaOrmDatabase {
+    conn: DatabaseConnection,
+    context: Arc<Context>,
+}
+
+impl SeaOrmDatabase {
+    /// Opens `url` and reads the schema (see [`crate::open`]).
+    ///
+    /// # Errors
+    /// [`ConnectError`] naming the backend, never the password.
+    pub async fn connect(url: &str) -> Result<Self, ConnectError> {
+        let conn = crate::connect::open(url).await?;
+        Self::new(conn, url).await
+    }
+
+    /// Wraps an open connection; `url` is used in messages only (password hidden).
+    ///
+    /// # Errors
+    /// [`ConnectError::MissingTables`] or [`ConnectError::Catalog`].
+    pub async fn new(conn: DatabaseConnection, url: &str) -> Result<Self, ConnectError> {
+        let context = read_context(&conn, url).await?;
+        Ok(Self { conn, context })
+    }
+
+    /// The connection pool.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.context.encoding.backend
+    }
+
+    /// How `program_uuid` and `curriculum_uuid` are stored here.
+    pub fn program_uuid_column(&self) -> UuidColumn {
+        self.context.encoding.program_uuid
+    }
+
+    /// A UUID encoded for a column of `kind` on this backend, ready to bind.
+    pub fn uuid_value(&self, uuid: &uuid::Uuid, kind: UuidColumn) -> Value {
+        self.context.encoding.uuid(uuid, kind)
+    }
+
+    /// A datetime encoded as Django stores it on this backend, ready to bind.
+    pub fn datetime_value(&self, at: chrono::DateTime<chrono::Utc>) -> Value {
+        self.context.encoding.datetime(at)
+    }
+}
+
+#[async_trait]
+impl UnitOfWork for SeaOrmDatabase {
+    async fn begin(&self) -> StoreResult<Box<dyn Transaction>> {
+        let txn = self.conn.begin().await.map_err(|e| backend_error(self.backend(), e))?;
+        Ok(Box::new(SeaTransaction { txn, context: Arc::clone(&self.context) }))
+    }
+}
+
+/// An open transaction or savepoint.
+pub(crate) struct SeaTransaction {
+    pub(crate) txn: DatabaseTransaction,
+    pub(crate) context: Arc<Context>,
+}
+
+impl SeaTransaction {
+    pub(crate) fn backend(&self) -> Backend {
+        self.context.encoding.backend
+    }
+}
+
+#[async_trait]
+impl Transaction for SeaTransaction {
+    fn reads(&self) -> &dyn LinkingReads {
+        self
+    }
+
+    fn writes(&self) -> &dyn LinkingWrites {
+        self
+    }
+
+    async fn savepoint(&self) -> StoreResult<Box<dyn Transaction>> {
+        let txn = self.txn.begin().await.map_err(|e| backend_error(self.backend(), e))?;
+        Ok(Box::new(SeaTransaction { txn, context: Arc::clone(&self.context) }))
+    }
+
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        let backend = self.backend();
+        self.txn.commit().await.map_err(|e| backend_error(backend, e))
+    }
+
+    async fn rollback(self: Box<Self>) -> StoreResult<()> {
+        let backend = self.backend();
+        self.txn.rollback().await.map_err(|e| backend_error(backend, e))
+    }
+}

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CourseModesConfig(AppConfig):
+    name = "course_modes"
+    label = "course_modes"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ProgramEnrollmentsConfig(AppConfig):
+    name = "program_enrollments"
+    label = "program_enrollments"

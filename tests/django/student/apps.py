@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StudentConfig(AppConfig):
+    name = "student"
+    label = "student"

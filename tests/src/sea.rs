@@ -1,0 +1,622 @@
+//! The SeaORM adapter as a [`TestDatabase`]: one throw-away database per test, on SQLite,
+//! PostgreSQL or MariaDB, created by our migrations or cloned from a schema Django created.
+//!
+//! Environment:
+//! - `TEST_POSTGRES_URL`, `TEST_MYSQL_URL`: an admin URL (a user who may create databases).
+//! - `DJANGO_SQLITE_TEMPLATE`: a SQLite file Django's `migrate` created.
+//! - `DJANGO_POSTGRES_TEMPLATE`, `DJANGO_MYSQL_TEMPLATE`: the name of a database on the servers
+//!   above that Django's `migrate` created; `DJANGO_MYSQL_UUID_TEMPLATE`: the same after Open
+//!   edX's MariaDB UUID conversion (`tests/django/ddl/mariadb-uuid-conversion.sql`).
+//! - `READBACK_DIR`: where the Django targets list their databases for the Django read-back
+//!   (they are kept, not dropped).
+//! - `REQUIRE_DB_TESTS=1`: a missing variable fails the test instead of skipping it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use adapters_memory::{
+    CourseEnrollmentRow, HistoryRow, HistoryType, InvitationRow, ProgramCourseEnrollmentRow, ProgramEnrollmentRow,
+    Tables, UserRow,
+};
+use adapters_seaorm::decode::{get_bool, get_i64, get_opt_datetime, get_opt_i64, get_opt_string, get_string, get_uuid};
+use adapters_seaorm::{Backend, Column, SeaOrmDatabase, UuidColumn, table_columns};
+use async_trait::async_trait;
+use chrono::Utc;
+use domain::{
+    CourseEnrollmentId, CurriculumUuid, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId, ProgramUuid,
+    UserId,
+};
+use migrations::Migrator;
+use ports::UnitOfWork;
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Statement, Value};
+use sea_orm_migration::MigratorTrait;
+
+use crate::database::TestDatabase;
+
+/// Where a test database comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// SQLite in memory, our migrations.
+    SqliteMemory,
+    /// A SQLite file, our migrations.
+    SqliteFile,
+    /// PostgreSQL, our migrations.
+    Postgres,
+    /// MariaDB, our migrations.
+    MySql,
+    /// A SQLite file copied from Django's.
+    DjangoSqlite,
+    /// PostgreSQL, cloned from Django's.
+    DjangoPostgres,
+    /// MariaDB, cloned from Django's.
+    DjangoMySql,
+    /// MariaDB, cloned from Django's after Open edX's MariaDB UUID conversion (program
+    /// enrollment UUIDs and course enrollment history ids as native `uuid`).
+    DjangoMySqlUuid,
+}
+
+impl Target {
+    fn name(self) -> &'static str {
+        match self {
+            Self::SqliteMemory => "sqlite-memory",
+            Self::SqliteFile => "sqlite-file",
+            Self::Postgres => "postgres",
+            Self::MySql => "mysql",
+            Self::DjangoSqlite => "django-sqlite",
+            Self::DjangoPostgres => "django-postgres",
+            Self::DjangoMySql => "django-mysql",
+            Self::DjangoMySqlUuid => "django-mysql-uuid",
+        }
+    }
+
+    fn is_django(self) -> bool {
+        matches!(self, Self::DjangoSqlite | Self::DjangoPostgres | Self::DjangoMySql | Self::DjangoMySqlUuid)
+    }
+}
+
+/// Reads an environment variable, or skips (prints why) unless `REQUIRE_DB_TESTS=1`.
+fn env_or_skip(name: &str, target: Target) -> Option<String> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ if std::env::var("REQUIRE_DB_TESTS").as_deref() == Ok("1") => {
+            panic!("{name} is not set and REQUIRE_DB_TESTS=1: the {} target cannot run", target.name())
+        }
+        _ => {
+            eprintln!("skipped on {}: {name} is not set", target.name());
+            None
+        }
+    }
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, format!("?{q}")),
+        None => (rest, String::new()),
+    };
+    let authority = rest.split('/').next().unwrap();
+    format!("{scheme}://{authority}/{name}{query}")
+}
+
+/// A throw-away database for one test.
+pub struct SeaTestDatabase {
+    target: Target,
+    url: String,
+    conn: DatabaseConnection,
+    db: Mutex<Option<Arc<SeaOrmDatabase>>>,
+    backend: Backend,
+    columns: Mutex<HashMap<String, Vec<Column>>>,
+    cleanup: Cleanup,
+    /// Whether the schema was changed (a table dropped): the LMS could not read it back.
+    altered: std::sync::atomic::AtomicBool,
+}
+
+enum Cleanup {
+    None,
+    File(PathBuf),
+    Server { admin_url: String, name: String },
+}
+
+impl SeaTestDatabase {
+    /// A fresh database of `target`, or `None` (skipped) when its server is not configured.
+    pub async fn create(target: Target) -> Option<Self> {
+        let fresh = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let (url, cleanup) = match target {
+            Target::SqliteMemory => ("sqlite::memory:".to_owned(), Cleanup::None),
+            Target::SqliteFile | Target::DjangoSqlite => {
+                let path = std::env::temp_dir().join(format!("{fresh}.sqlite3"));
+                if target == Target::DjangoSqlite {
+                    let template = env_or_skip("DJANGO_SQLITE_TEMPLATE", target)?;
+                    std::fs::copy(&template, &path).unwrap_or_else(|e| panic!("copy {template}: {e}"));
+                }
+                (format!("sqlite://{}?mode=rwc", path.display()), Cleanup::File(path))
+            }
+            Target::Postgres | Target::DjangoPostgres => {
+                let admin_url = env_or_skip("TEST_POSTGRES_URL", target)?;
+                let template =
+                    if target.is_django() { Some(env_or_skip("DJANGO_POSTGRES_TEMPLATE", target)?) } else { None };
+                create_postgres_database(&admin_url, &fresh, template.as_deref()).await;
+                (with_database(&admin_url, &fresh), Cleanup::Server { admin_url, name: fresh.clone() })
+            }
+            Target::MySql | Target::DjangoMySql | Target::DjangoMySqlUuid => {
+                let admin_url = env_or_skip("TEST_MYSQL_URL", target)?;
+                let template = match target {
+                    Target::DjangoMySql => Some(env_or_skip("DJANGO_MYSQL_TEMPLATE", target)?),
+                    Target::DjangoMySqlUuid => Some(env_or_skip("DJANGO_MYSQL_UUID_TEMPLATE", target)?),
+                    _ => None,
+                };
+                create_mysql_database(&admin_url, &fresh, template.as_deref()).await;
+                (with_database(&admin_url, &fresh), Cleanup::Server { admin_url, name: fresh.clone() })
+            }
+        };
+        let conn = adapters_seaorm::open(&url).await.unwrap_or_else(|e| panic!("{e}"));
+        if !target.is_django() {
+            Migrator::up(&conn, None).await.unwrap_or_else(|e| panic!("migrations on {}: {e}", target.name()));
+        }
+        let backend = match target {
+            Target::SqliteMemory | Target::SqliteFile | Target::DjangoSqlite => Backend::Sqlite,
+            Target::Postgres | Target::DjangoPostgres => Backend::Postgres,
+            Target::MySql | Target::DjangoMySql | Target::DjangoMySqlUuid => Backend::MySql,
+        };
+        Some(Self {
+            target,
+            url,
+            conn,
+            db: Mutex::new(None),
+            backend,
+            columns: Mutex::new(HashMap::new()),
+            cleanup,
+            altered: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// The adapter over this database (built on first use and after schema changes).
+    pub async fn database(&self) -> Arc<SeaOrmDatabase> {
+        if let Some(db) = self.db.lock().unwrap().as_ref() {
+            return Arc::clone(db);
+        }
+        let db = Arc::new(SeaOrmDatabase::new(self.conn.clone(), &self.url).await.unwrap_or_else(|e| panic!("{e}")));
+        *self.db.lock().unwrap() = Some(Arc::clone(&db));
+        db
+    }
+
+    /// The connection, for raw SQL in tests.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// Runs raw SQL.
+    pub async fn execute(&self, sql: &str, values: Vec<Value>) {
+        let statement = Statement::from_sql_and_values(self.conn.get_database_backend(), sql, values);
+        self.conn.execute_raw(statement).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    async fn query(&self, sql: &str) -> Vec<QueryResult> {
+        let statement = Statement::from_sql_and_values(self.conn.get_database_backend(), sql, []);
+        self.conn.query_all_raw(statement).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    async fn table_columns(&self, table: &str) -> Vec<Column> {
+        if let Some(columns) = self.columns.lock().unwrap().get(table) {
+            return columns.clone();
+        }
+        let columns = table_columns(&self.conn, self.backend, table).await.unwrap();
+        self.columns.lock().unwrap().insert(table.to_owned(), columns.clone());
+        columns
+    }
+
+    /// Inserts a row, filling every other NOT NULL column without a default with a neutral
+    /// value of its type (Django's tables have many); returns the new `id`.
+    async fn insert(&self, table: &str, given: Vec<(&str, Value)>) -> i64 {
+        let db = self.database().await;
+        let mut names: Vec<String> = given.iter().map(|(n, _)| n.to_string()).collect();
+        let mut values: Vec<Value> = given.into_iter().map(|(_, v)| v).collect();
+        for column in self.table_columns(table).await {
+            if column.nullable || column.has_default || names.contains(&column.name) {
+                continue;
+            }
+            let t = column.data_type.as_str();
+            let value = if t.contains("char") || t.contains("text") {
+                Value::from("")
+            } else if t.contains("bool") || t == "tinyint" {
+                Value::from(false)
+            } else if t.contains("date") || t.contains("time") {
+                db.datetime_value(Utc::now())
+            } else if t == "uuid" {
+                db.uuid_value(&uuid::Uuid::new_v4(), UuidColumn::Native)
+            } else if t.contains("real") || t.contains("double") || t.contains("float") {
+                Value::from(0.0_f64)
+            } else {
+                Value::from(0_i32)
+            };
+            names.push(column.name.clone());
+            values.push(value);
+        }
+        let placeholders: Vec<String> = (1..=values.len())
+            .map(|i| if self.backend == Backend::Postgres { format!("${i}") } else { "?".to_owned() })
+            .collect();
+        let quote = |n: &str| if self.backend == Backend::MySql { format!("`{n}`") } else { format!("\"{n}\"") };
+        let columns: Vec<String> = names.iter().map(|n| quote(n)).collect();
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ({})", columns.join(", "), placeholders.join(", "));
+        let statement =
+            |sql: &str, values| Statement::from_sql_and_values(self.conn.get_database_backend(), sql, values);
+        let has_id = names.iter().any(|n| n == "id");
+        if self.backend == Backend::Postgres && !has_id {
+            sql.push_str(" RETURNING id");
+            let row = self.conn.query_one_raw(statement(&sql, values)).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            row.map(|r| get_i64(&r, "id").unwrap()).unwrap_or_default()
+        } else {
+            let result = self.conn.execute_raw(statement(&sql, values)).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            if has_id { 0 } else { i64::try_from(result.last_insert_id()).unwrap() }
+        }
+    }
+
+    async fn program_uuid_value(&self, uuid: &uuid::Uuid) -> Value {
+        let db = self.database().await;
+        db.uuid_value(uuid, db.program_uuid_column())
+    }
+}
+
+async fn admin(url: &str) -> DatabaseConnection {
+    adapters_seaorm::open(url).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn create_postgres_database(admin_url: &str, name: &str, template: Option<&str>) {
+    let conn = admin(admin_url).await;
+    let sql = match template {
+        Some(template) => format!("CREATE DATABASE {name} TEMPLATE {template}"),
+        None => format!("CREATE DATABASE {name}"),
+    };
+    // Two clones of one template at the same moment can collide; retry briefly.
+    let mut attempt = 0;
+    loop {
+        match conn.execute_unprepared(&sql).await {
+            Ok(_) => break,
+            Err(e) if attempt < 20 && e.to_string().contains("being accessed by other users") => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{sql}: {e}"),
+        }
+    }
+    conn.close().await.ok();
+}
+
+async fn create_mysql_database(admin_url: &str, name: &str, template: Option<&str>) {
+    let conn = admin(admin_url).await;
+    conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+    if let Some(template) = template {
+        // MariaDB has no template databases: copy every table's DDL, foreign keys included.
+        let tables = conn
+            .query_all_raw(Statement::from_string(
+                conn.get_database_backend(),
+                format!("SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{template}'"),
+            ))
+            .await
+            .unwrap();
+        let target = admin(&with_database(admin_url, name)).await;
+        // One connection for the session setting: a transaction pins it (DDL commits anyway).
+        let target = sea_orm::TransactionTrait::begin(&target).await.unwrap();
+        target.execute_unprepared("SET FOREIGN_KEY_CHECKS = 0").await.unwrap();
+        for row in tables {
+            let table = get_string(&row, "t").unwrap();
+            let ddl = conn
+                .query_one_raw(Statement::from_string(
+                    conn.get_database_backend(),
+                    format!("SHOW CREATE TABLE `{template}`.`{table}`"),
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            let create: String = ddl.try_get_by_index(1).unwrap();
+            target.execute_unprepared(&create).await.unwrap_or_else(|e| panic!("{create}: {e}"));
+        }
+        target.commit().await.ok();
+    }
+    conn.close().await.ok();
+}
+
+fn time(at: Option<chrono::DateTime<Utc>>) -> SystemTime {
+    at.map(SystemTime::from).unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
+#[async_trait]
+impl TestDatabase for SeaTestDatabase {
+    async fn unit_of_work(&self) -> Arc<dyn UnitOfWork> {
+        self.database().await
+    }
+
+    async fn add_user(&self, username: &str, email: &str) -> UserId {
+        let db = self.database().await;
+        UserId(
+            self.insert(
+                "auth_user",
+                vec![
+                    ("username", username.into()),
+                    ("email", email.into()),
+                    ("password", "!".into()),
+                    ("is_active", true.into()),
+                    ("date_joined", db.datetime_value(Utc::now())),
+                ],
+            )
+            .await,
+        )
+    }
+
+    async fn add_course_overview(&self, course_key: &str) {
+        let mut values = vec![("id", Value::from(course_key)), ("display_name", Value::from(course_key))];
+        // Django's table has a usage key the LMS parses; ours has no such column.
+        if self.table_columns("course_overviews_courseoverview").await.iter().any(|c| c.name == "_location") {
+            let location = course_key.replacen("course-v1:", "block-v1:", 1) + "+type@course+block@course";
+            let org = course_key.trim_start_matches("course-v1:").split('+').next().unwrap_or("").to_owned();
+            values.push(("_location", location.into()));
+            values.push(("org", org.clone().into()));
+            values.push(("display_org_with_default", org.into()));
+        }
+        self.insert("course_overviews_courseoverview", values).await;
+    }
+
+    async fn add_program_enrollment(
+        &self,
+        key: Option<&str>,
+        program: ProgramUuid,
+        curriculum: CurriculumUuid,
+        user: Option<UserId>,
+        status: &str,
+    ) -> ProgramEnrollmentId {
+        let db = self.database().await;
+        let now = db.datetime_value(Utc::now());
+        ProgramEnrollmentId(
+            self.insert(
+                "program_enrollments_programenrollment",
+                vec![
+                    ("created", now.clone()),
+                    ("modified", now),
+                    ("user_id", Value::BigInt(user.map(|u| u.0))),
+                    ("external_user_key", Value::String(key.map(Into::into))),
+                    ("program_uuid", self.program_uuid_value(program.as_uuid()).await),
+                    ("curriculum_uuid", self.program_uuid_value(curriculum.as_uuid()).await),
+                    ("status", status.into()),
+                ],
+            )
+            .await,
+        )
+    }
+
+    async fn add_program_course_enrollment(
+        &self,
+        pe: ProgramEnrollmentId,
+        course_key: &str,
+        status: &str,
+        ce: Option<CourseEnrollmentId>,
+    ) -> ProgramCourseEnrollmentId {
+        let db = self.database().await;
+        let now = db.datetime_value(Utc::now());
+        ProgramCourseEnrollmentId(
+            self.insert(
+                "program_enrollments_programcourseenrollment",
+                vec![
+                    ("created", now.clone()),
+                    ("modified", now),
+                    ("program_enrollment_id", pe.0.into()),
+                    ("course_enrollment_id", Value::BigInt(ce.map(|c| c.0))),
+                    ("course_key", course_key.into()),
+                    ("status", status.into()),
+                ],
+            )
+            .await,
+        )
+    }
+
+    async fn add_course_enrollment(
+        &self,
+        user: UserId,
+        course_key: &str,
+        mode: &str,
+        active: bool,
+    ) -> CourseEnrollmentId {
+        let db = self.database().await;
+        CourseEnrollmentId(
+            self.insert(
+                "student_courseenrollment",
+                vec![
+                    ("user_id", user.0.into()),
+                    ("course_id", course_key.into()),
+                    ("created", db.datetime_value(Utc::now())),
+                    ("is_active", active.into()),
+                    ("mode", mode.into()),
+                ],
+            )
+            .await,
+        )
+    }
+
+    async fn add_invitation(&self, email: &str, course_key: &str, user: Option<UserId>) -> InvitationId {
+        let db = self.database().await;
+        InvitationId(
+            self.insert(
+                "student_courseenrollmentallowed",
+                vec![
+                    ("email", email.into()),
+                    ("course_id", course_key.into()),
+                    ("auto_enroll", false.into()),
+                    ("user_id", Value::BigInt(user.map(|u| u.0))),
+                    ("created", db.datetime_value(Utc::now())),
+                ],
+            )
+            .await,
+        )
+    }
+
+    async fn drop_invitation_table(&self) {
+        self.execute("DROP TABLE student_courseenrollmentallowed", vec![]).await;
+        self.altered.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.columns.lock().unwrap().clear();
+        *self.db.lock().unwrap() = None;
+    }
+
+    async fn tables(&self) -> Tables {
+        read_tables(self).await
+    }
+
+    async fn finish(&self) {
+        let readable = !self.altered.load(std::sync::atomic::Ordering::SeqCst);
+        if self.target.is_django()
+            && readable
+            && let Ok(dir) = std::env::var("READBACK_DIR")
+        {
+            let path = PathBuf::from(dir).join(format!("{}.txt", self.target.name()));
+            let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path).unwrap();
+            // One write per line: appends from parallel tests do not interleave.
+            file.write_all(format!("{}\n", self.url).as_bytes()).unwrap();
+            return;
+        }
+        self.conn.clone().close().await.ok();
+        match &self.cleanup {
+            Cleanup::None => {}
+            Cleanup::File(path) => {
+                std::fs::remove_file(path).ok();
+            }
+            Cleanup::Server { admin_url, name } => {
+                let conn = admin(admin_url).await;
+                conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await.ok();
+                conn.close().await.ok();
+            }
+        }
+    }
+}
+
+async fn read_tables(db: &SeaTestDatabase) -> Tables {
+    let mut t = Tables::default();
+    for row in db.query("SELECT id, username, email, is_active FROM auth_user ORDER BY id").await {
+        let id = UserId(get_i64(&row, "id").unwrap());
+        let user = UserRow {
+            id,
+            username: get_string(&row, "username").unwrap(),
+            email: get_string(&row, "email").unwrap(),
+            is_active: get_bool(&row, "is_active").unwrap(),
+        };
+        t.users.insert(id, user);
+    }
+    for row in db.query("SELECT id, display_name FROM course_overviews_courseoverview ORDER BY id").await {
+        t.course_overviews
+            .insert(get_string(&row, "id").unwrap(), get_opt_string(&row, "display_name").unwrap().unwrap_or_default());
+    }
+    let pe_columns = "id, created, modified, user_id, external_user_key, program_uuid, curriculum_uuid, status";
+    let pe = |row: &QueryResult| ProgramEnrollmentRow {
+        id: ProgramEnrollmentId(get_i64(row, "id").unwrap()),
+        created: time(get_opt_datetime(row, "created").unwrap()),
+        modified: time(get_opt_datetime(row, "modified").unwrap()),
+        user_id: get_opt_i64(row, "user_id").unwrap().map(UserId),
+        external_user_key: get_opt_string(row, "external_user_key").unwrap(),
+        program_uuid: ProgramUuid::from_uuid(get_uuid(row, "program_uuid").unwrap()),
+        curriculum_uuid: CurriculumUuid::from_uuid(get_uuid(row, "curriculum_uuid").unwrap()),
+        status: get_string(row, "status").unwrap(),
+    };
+    for row in db.query(&format!("SELECT {pe_columns} FROM program_enrollments_programenrollment ORDER BY id")).await {
+        let row = pe(&row);
+        t.program_enrollments.insert(row.id, row);
+    }
+    let pce_columns = "id, created, modified, program_enrollment_id, course_enrollment_id, course_key, status";
+    let pce = |row: &QueryResult| ProgramCourseEnrollmentRow {
+        id: ProgramCourseEnrollmentId(get_i64(row, "id").unwrap()),
+        created: time(get_opt_datetime(row, "created").unwrap()),
+        modified: time(get_opt_datetime(row, "modified").unwrap()),
+        program_enrollment_id: ProgramEnrollmentId(get_i64(row, "program_enrollment_id").unwrap()),
+        course_enrollment_id: get_opt_i64(row, "course_enrollment_id").unwrap().map(CourseEnrollmentId),
+        course_key: get_string(row, "course_key").unwrap(),
+        status: get_string(row, "status").unwrap(),
+    };
+    for row in
+        db.query(&format!("SELECT {pce_columns} FROM program_enrollments_programcourseenrollment ORDER BY id")).await
+    {
+        let row = pce(&row);
+        t.program_course_enrollments.insert(row.id, row);
+    }
+    let ce_columns = "id, user_id, course_id, created, is_active, mode";
+    let ce = |row: &QueryResult| CourseEnrollmentRow {
+        id: CourseEnrollmentId(get_i64(row, "id").unwrap()),
+        user_id: UserId(get_i64(row, "user_id").unwrap()),
+        course_id: get_string(row, "course_id").unwrap(),
+        created: get_opt_datetime(row, "created").unwrap().map(SystemTime::from),
+        is_active: get_bool(row, "is_active").unwrap(),
+        mode: get_string(row, "mode").unwrap(),
+    };
+    for row in db.query(&format!("SELECT {ce_columns} FROM student_courseenrollment ORDER BY id")).await {
+        let row = ce(&row);
+        t.course_enrollments.insert(row.id, row);
+    }
+    let has_invitations = !db.table_columns("student_courseenrollmentallowed").await.is_empty();
+    if has_invitations {
+        let mut invitations = BTreeMap::new();
+        for row in db
+            .query("SELECT id, email, course_id, auto_enroll, user_id, created FROM student_courseenrollmentallowed ORDER BY id")
+            .await
+        {
+            let id = InvitationId(get_i64(&row, "id").unwrap());
+            invitations.insert(
+                id,
+                InvitationRow {
+                    id,
+                    email: get_string(&row, "email").unwrap(),
+                    course_id: get_string(&row, "course_id").unwrap(),
+                    auto_enroll: get_bool(&row, "auto_enroll").unwrap(),
+                    user_id: get_opt_i64(&row, "user_id").unwrap().map(UserId),
+                    created: get_opt_datetime(&row, "created").unwrap().map(SystemTime::from),
+                },
+            );
+        }
+        t.invitations = Some(invitations);
+    }
+    let history = "history_date, history_change_reason, history_type, history_user_id";
+    fn meta<T>(row: &QueryResult, history_id: u64, live: T) -> HistoryRow<T> {
+        let kind = match get_string(row, "history_type").unwrap().as_str() {
+            "+" => HistoryType::Insert,
+            "~" => HistoryType::Update,
+            other => panic!("unexpected history_type {other}"),
+        };
+        HistoryRow {
+            history_id,
+            row: live,
+            history_date: time(get_opt_datetime(row, "history_date").unwrap()),
+            history_type: kind,
+            history_user_id: get_opt_i64(row, "history_user_id").unwrap().map(UserId),
+            history_change_reason: get_opt_string(row, "history_change_reason").unwrap(),
+        }
+    }
+    for row in db
+        .query(&format!(
+            "SELECT history_id, {pe_columns}, {history} FROM program_enrollments_historicalprogramenrollment ORDER BY history_id"
+        ))
+        .await
+    {
+        let id = get_i64(&row, "history_id").unwrap() as u64;
+        t.program_enrollment_history.push(meta(&row, id, pe(&row)));
+    }
+    for row in db
+        .query(&format!(
+            "SELECT history_id, {pce_columns}, {history} FROM program_enrollments_historicalprogramcourseenrollment \
+             ORDER BY history_id"
+        ))
+        .await
+    {
+        let id = get_i64(&row, "history_id").unwrap() as u64;
+        t.program_course_enrollment_history.push(meta(&row, id, pce(&row)));
+    }
+    // `history_id` is a random UUID here: order by time, then `+` before `~`.
+    for (i, row) in db
+        .query(&format!(
+            "SELECT {ce_columns}, {history} FROM student_courseenrollment_history ORDER BY history_date, history_type"
+        ))
+        .await
+        .iter()
+        .enumerate()
+    {
+        t.course_enrollment_history.push(meta(row, i as u64, ce(row)));
+    }
+    t
+}
