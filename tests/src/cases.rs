@@ -526,3 +526,20 @@ pub async fn x_keys_and_usernames_match_exactly(db: &dyn TestDatabase) {
     }
     assert_eq!(pe(&db.tables().await, "abc", w.p).user_id, None);
 }
+
+/// A dry run returns what a real run would, and writes nothing (no row, no history row).
+pub async fn x_a_dry_run_reports_like_a_real_run_and_writes_nothing(db: &dyn TestDatabase) {
+    let w = World::new(db).await;
+    w.waiting_with("0001", w.p, &[FRUIT, ANIMAL]).await;
+    w.waiting_with("0002", w.p, &["course-v1:edX+Zilch+Bupkis"]).await;
+    let before = db.tables().await;
+    let batch = crate::fixtures::batch(&[("0001", "user_1"), ("0002", "user_2"), ("0003", "user_1")]);
+    let options = app::LinkOptions { dry_run: true, ..app::LinkOptions::default() };
+
+    let dry = app::link_program_enrollments_with(&*db.unit_of_work().await, w.p, &batch, &options).await.unwrap();
+
+    assert_eq!(db.tables().await, before);
+    let real = app::link_program_enrollments(&*db.unit_of_work().await, w.p, &batch).await.unwrap();
+    assert_eq!(dry, real);
+    assert_eq!(dry.len(), 2);
+}

@@ -58,6 +58,7 @@ macro_rules! contract_suite {
             x_keys_and_usernames_match_exactly,
             x_an_existing_masters_enrollment_is_deactivated_for_an_inactive_pce,
             x_a_second_key_of_the_user_reuses_the_enrollment_the_first_created,
+            x_a_dry_run_reports_like_a_real_run_and_writes_nothing,
             port_link_reports_the_violated_constraint_columns,
             port_link_skips_a_program_enrollment_that_is_not_waiting,
             port_creating_a_duplicate_course_enrollment_is_a_unique_violation,

@@ -39,6 +39,8 @@ mod link;
 mod log;
 mod snapshot;
 
-pub use link::{LinkCallError, LinkErrors, link_program_enrollments};
+pub use link::{
+    LinkCallError, LinkErrors, LinkOptions, Progress, link_program_enrollments, link_program_enrollments_with,
+};
 pub use log::{LOG_TARGET, emit};
 pub use snapshot::read_snapshot;

@@ -59,8 +59,33 @@ pub enum LinkCallError {
     CorruptData(#[from] CorruptData),
 }
 
+/// Reports how far a call has got (for a progress bar).
+pub trait Progress: Send + Sync {
+    /// `keys` more input pairs have been decided and, for linked keys, written.
+    fn advance(&self, keys: usize);
+}
+
+/// How to run a call.
+#[derive(Clone, Default)]
+pub struct LinkOptions {
+    /// Run the whole call, then roll it back: the result is the one a real run would give,
+    /// and nothing is written (no row, no history row).
+    pub dry_run: bool,
+    /// Told of the progress of the call, if set.
+    pub progress: Option<std::sync::Arc<dyn Progress>>,
+}
+
+impl std::fmt::Debug for LinkOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkOptions")
+            .field("dry_run", &self.dry_run)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
 /// Links program enrollments of `program_uuid` to LMS users, as upstream's
-/// `link_program_enrollments` does (see `linking.md`).
+/// `link_program_enrollments` does (see `linking.md`), with the default [`LinkOptions`].
 ///
 /// One transaction for the whole call. Keys refused by rules 1 to 3 are logged at WARNING
 /// and skipped. Each other key is written inside its own savepoint; a unique violation or a
@@ -74,8 +99,25 @@ pub async fn link_program_enrollments(
     program_uuid: ProgramUuid,
     batch: &LinkBatch,
 ) -> Result<LinkErrors, LinkCallError> {
+    link_program_enrollments_with(uow, program_uuid, batch, &LinkOptions::default()).await
+}
+
+/// [`link_program_enrollments`] with options: a dry run, a progress report.
+///
+/// # Errors
+/// As [`link_program_enrollments`].
+pub async fn link_program_enrollments_with(
+    uow: &dyn UnitOfWork,
+    program_uuid: ProgramUuid,
+    batch: &LinkBatch,
+    options: &LinkOptions,
+) -> Result<LinkErrors, LinkCallError> {
     let tx = uow.begin().await?;
-    match link_in(&*tx, program_uuid, batch).await {
+    match link_in(&*tx, program_uuid, batch, options).await {
+        Ok(errors) if options.dry_run => {
+            tx.rollback().await?;
+            Ok(errors)
+        }
         Ok(errors) => {
             tx.commit().await?;
             Ok(errors)
@@ -93,6 +135,7 @@ async fn link_in(
     tx: &dyn Transaction,
     program_uuid: ProgramUuid,
     batch: &LinkBatch,
+    options: &LinkOptions,
 ) -> Result<LinkErrors, LinkCallError> {
     let mut errors = LinkErrors::default();
     if batch.is_empty() {
@@ -109,6 +152,9 @@ async fn link_in(
                 None => planner.record(&plan),
                 Some(error) => errors.push(key.clone(), error),
             },
+        }
+        if let Some(progress) = &options.progress {
+            progress.advance(1);
         }
     }
     Ok(errors)
