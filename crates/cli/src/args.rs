@@ -1,0 +1,96 @@
+//! The command line, declared with clap's derive API.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The embedded default database: the SQLite file `program_enrollments.sqlite3` in the current
+/// directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://program_enrollments.sqlite3";
+
+/// The file the demo creates when given no path.
+pub const DEFAULT_DEMO_PATH: &str = "demo.sqlite3";
+
+/// `program-enrollments`: links Open edX program enrollments to LMS users.
+#[derive(Debug, Parser)]
+#[command(
+    name = "program-enrollments",
+    version,
+    about = "Links Open edX program enrollments to LMS users, as Open edX's `link_program_enrollments` does.",
+    after_help = "Exit status: 0 every key linked; 1 the run completed and some keys have errors; \
+                  2 invalid input or usage (nothing written); 3 the database could not be used or the \
+                  run was aborted (nothing written).\n\
+                  Logs go to standard error; RUST_LOG filters them (default: info)."
+)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The database: sqlite://PATH, postgres://USER:PASSWORD@HOST/DB or mysql://USER:PASSWORD@HOST/DB.
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    pub database_url: String,
+    /// No progress bar, and only WARNING and ERROR logs unless RUST_LOG says otherwise.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or upgrade our tables (idempotent). Never needed on an Open edX database.
+    Migrate,
+    /// Link external user keys to LMS usernames in one program.
+    Link(LinkArgs),
+    /// Create a fresh SQLite database holding an example program, link its example batch
+    /// through the same code as `link`, and print the report.
+    Demo(DemoArgs),
+}
+
+/// The arguments of `link`.
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    /// The program's UUID, in any common written form.
+    #[arg(value_name = "PROGRAM_UUID")]
+    pub program_uuid: String,
+    /// Pairs `KEY:USERNAME`, split at the last `:`.
+    #[arg(value_name = "KEY:USERNAME")]
+    pub pairs: Vec<String>,
+    /// A CSV file of `external_user_key,lms_username` lines (`-` for standard input).
+    #[arg(long, short, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// The report's format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Run the whole link and roll it back: the report is the one a real run would give, and
+    /// nothing is written.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// The arguments of `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The SQLite file to create. An existing file is replaced only if an earlier demo created it.
+    #[arg(value_name = "PATH", default_value = DEFAULT_DEMO_PATH)]
+    pub path: PathBuf,
+    /// The report's format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// How a report is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One line per error, `{key}: {message}`, then `linked {n} of {m}`.
+    Text,
+    /// One JSON object.
+    Json,
+}

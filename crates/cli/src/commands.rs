@@ -1,0 +1,123 @@
+//! The commands: `migrate`, `link` and (in [`crate::demo`]) `demo`.
+
+use std::io::Write;
+
+use adapters_seaorm::{SeaOrmDatabase, redact_url};
+use domain::{LinkBatch, ProgramUuid};
+use sea_orm_migration::MigratorTrait;
+
+use crate::args::{Format, LinkArgs};
+use crate::error::{CliError, EXIT_KEY_ERRORS, EXIT_OK};
+use crate::input;
+use crate::progress::Stderr;
+use crate::report::Report;
+
+/// Log target of the command line's own lines.
+pub const LOG_TARGET: &str = "program_enrollments::cli";
+
+/// `url` with `mode=rwc` added when it names a SQLite file and says no mode, so that `migrate`
+/// creates the file.
+pub fn create_if_missing(url: &str) -> String {
+    let is_sqlite = url.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("sqlite:"));
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    if !is_sqlite || in_memory || url.contains("mode=") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}mode=rwc")
+}
+
+/// `migrate`: creates or upgrades our tables (idempotent).
+///
+/// # Errors
+/// [`CliError::Connect`] or [`CliError::Migrate`].
+pub async fn migrate(url: &str) -> Result<u8, CliError> {
+    let url = create_if_missing(url);
+    let conn = adapters_seaorm::open(&url).await?;
+    let result = migrations::Migrator::up(&conn, None).await;
+    let _ = conn.close().await;
+    result.map_err(|source| CliError::Migrate { url: redact_url(&url), source })?;
+    write_stdout(&format!("the database at {} is up to date\n", redact_url(&url)), "the migration was applied")?;
+    Ok(EXIT_OK)
+}
+
+/// `link`: checks the whole input, then links it in one call and prints the report.
+///
+/// # Errors
+/// [`CliError::Input`] before anything touches the database; [`CliError::Connect`] or
+/// [`CliError::Link`] when the database cannot be used (nothing written).
+pub async fn link(url: &str, args: &LinkArgs, stderr: &Stderr) -> Result<u8, CliError> {
+    let (program, batch) = input::link_input(&args.program_uuid, &args.pairs, args.file.as_deref())?;
+    let db = SeaOrmDatabase::connect(url).await?;
+    let report = run_link(&db, program, &batch, args.dry_run, stderr).await;
+    let _ = db.connection().close_by_ref().await;
+    print_report(&report?, args.format)
+}
+
+/// Links `batch` through the library and returns its report. Shared by `link` and `demo`.
+///
+/// # Errors
+/// [`CliError::Link`] when the call is aborted (rolled back, nothing written).
+pub async fn run_link(
+    db: &SeaOrmDatabase,
+    program: ProgramUuid,
+    batch: &LinkBatch,
+    dry_run: bool,
+    stderr: &Stderr,
+) -> Result<Report, CliError> {
+    tracing::info!(
+        target: LOG_TARGET,
+        "linking {} key(s) of program {program}{}",
+        batch.len(),
+        if dry_run { " (dry run: everything will be rolled back)" } else { "" }
+    );
+    let bar = stderr.progress(batch.len()).map(std::sync::Arc::new);
+    let options = app::LinkOptions {
+        dry_run,
+        progress: bar.as_ref().map(|bar| std::sync::Arc::clone(bar) as std::sync::Arc<dyn app::Progress>),
+        ..app::LinkOptions::default()
+    };
+    let result = app::link_program_enrollments_with(db, program, batch, &options).await;
+    drop(options);
+    drop(bar);
+    Ok(Report::new(program, batch, &result?, dry_run))
+}
+
+/// Prints the report on standard output; returns the exit status it implies.
+///
+/// # Errors
+/// [`CliError::Io`] when standard output cannot be written.
+pub fn print_report(report: &Report, format: Format) -> Result<u8, CliError> {
+    let written = if report.dry_run { "it was a dry run: nothing was written" } else { "the link was committed" };
+    let text = report
+        .render(format)
+        .map_err(|e| CliError::Io { what: format!("cannot format the report ({written})"), source: e.into() })?;
+    write_stdout(&text, written)?;
+    Ok(if report.errors.is_empty() { EXIT_OK } else { EXIT_KEY_ERRORS })
+}
+
+/// Writes `text` on standard output; `written` says what the run wrote, for the error.
+///
+/// # Errors
+/// [`CliError::Io`].
+pub fn write_stdout(text: &str, written: &str) -> Result<(), CliError> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|source| CliError::Io { what: format!("cannot write to standard output ({written})"), source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrate_creates_a_missing_sqlite_file_only() {
+        assert_eq!(create_if_missing("sqlite://a.db"), "sqlite://a.db?mode=rwc");
+        assert_eq!(create_if_missing("sqlite://a.db?x=1"), "sqlite://a.db?x=1&mode=rwc");
+        assert_eq!(create_if_missing("sqlite://a.db?mode=ro"), "sqlite://a.db?mode=ro");
+        assert_eq!(create_if_missing("sqlite::memory:"), "sqlite::memory:");
+        assert_eq!(create_if_missing("postgres://h/db"), "postgres://h/db");
+    }
+}

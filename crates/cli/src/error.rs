@@ -1,0 +1,77 @@
+//! Why a command failed, and the exit status each failure gets.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use crate::input::InputError;
+
+/// Exit status: every key linked (or the command did what it was asked).
+pub const EXIT_OK: u8 = 0;
+/// Exit status: the run completed and some keys have errors.
+pub const EXIT_KEY_ERRORS: u8 = 1;
+/// Exit status: invalid input or usage; nothing was written.
+pub const EXIT_INPUT: u8 = 2;
+/// Exit status: the database could not be used or the run was aborted; nothing was written.
+pub const EXIT_DATABASE: u8 = 3;
+
+/// Why a command failed.
+#[derive(Debug, Error)]
+pub enum CliError {
+    /// The input was refused before anything touched the database.
+    #[error("{0}")]
+    Input(#[from] InputError),
+    /// The demo would overwrite a file it did not create.
+    #[error(
+        "refusing to overwrite {path}: it was not created by `program-enrollments demo`; remove it or give another path"
+    )]
+    DemoPathTaken {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The database could not be opened or lacks our tables.
+    #[error("{0}; nothing was written")]
+    Connect(#[from] adapters_seaorm::ConnectError),
+    /// A migration failed.
+    #[error("cannot migrate the database at {url}: {source}; migrations that completed stay applied")]
+    Migrate {
+        /// The URL, password hidden.
+        url: String,
+        /// The driver's error.
+        #[source]
+        source: sea_orm::DbErr,
+    },
+    /// The link call was aborted and rolled back.
+    #[error("{0}")]
+    Link(#[from] app::LinkCallError),
+    /// The demo could not build its example database.
+    #[error("cannot build the example database {path}: {source}")]
+    Demo {
+        /// The file.
+        path: PathBuf,
+        /// The driver's error.
+        #[source]
+        source: sea_orm::DbErr,
+    },
+    /// A file could not be created, removed or written, or the runtime could not start.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done, and what of the run was written.
+        what: String,
+        /// The system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl CliError {
+    /// The process exit status for this failure: 2 for input and usage, 3 for the rest.
+    pub fn exit_status(&self) -> u8 {
+        match self {
+            Self::Input(_) | Self::DemoPathTaken { .. } => EXIT_INPUT,
+            Self::Connect(_) | Self::Migrate { .. } | Self::Link(_) | Self::Demo { .. } | Self::Io { .. } => {
+                EXIT_DATABASE
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The operator's command line, `program-enrollments`: a driving adapter over the library.
+//!
+//! It plays the part of Open edX's `link_program_enrollments` management command, and reports
+//! every failure and says so in its exit status (`../shared/spec/cli.md`):
+//!
+//! - `migrate` creates or upgrades our tables on a standalone database;
+//! - `link PROGRAM_UUID [KEY:USERNAME ...] [--file PATH|-] [--format text|json] [--dry-run]`
+//!   checks the whole input first ([`input`]), links it in one call of
+//!   [`app::link_program_enrollments_with`], and prints the [`report`];
+//! - `demo [PATH]` builds an example SQLite database and links its example batch through the
+//!   same code ([`demo`]).
+//!
+//! Exit status: 0 every key linked; 1 the run completed and some keys have errors; 2 invalid
+//! input or usage (nothing written); 3 the database could not be used or the run was aborted
+//! (nothing written). Logs go to standard error, filtered by `RUST_LOG` (default `info`;
+//! `--quiet` makes it `warn` and hides the progress bar).
+#![deny(missing_docs)]
+
+pub mod args;
+pub mod commands;
+pub mod demo;
+pub mod error;
+pub mod input;
+pub mod progress;
+pub mod report;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::args::{Cli, Command};
+use crate::error::{CliError, EXIT_DATABASE};
+use crate::progress::Stderr;
+
+/// Runs the command line: parses the arguments, sets up the logs, runs the command on a
+/// Tokio runtime, prints any error on standard error and returns the exit status.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version exit 0; usage errors exit 2, as clap decides.
+        Err(error) => error.exit(),
+    };
+    let stderr = Stderr::new(cli.global.quiet);
+    init_logs(&stderr, cli.global.quiet);
+    let status = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| CliError::Io { what: "cannot start the async runtime (nothing was written)".into(), source })
+        .and_then(|runtime| runtime.block_on(run(&cli, &stderr)));
+    match status {
+        Ok(status) => ExitCode::from(status),
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(error.exit_status())
+        }
+    }
+}
+
+/// Runs one parsed command; returns its exit status (0 or 1).
+///
+/// # Errors
+/// [`CliError`], whose [`CliError::exit_status`] is 2 or 3.
+pub async fn run(cli: &Cli, stderr: &Stderr) -> Result<u8, CliError> {
+    match &cli.command {
+        Command::Migrate => commands::migrate(&cli.global.database_url).await,
+        Command::Link(args) => commands::link(&cli.global.database_url, args, stderr).await,
+        Command::Demo(args) => demo::demo(args, stderr).await,
+    }
+}
+
+fn init_logs(stderr: &Stderr, quiet: bool) {
+    let default = if quiet { "warn" } else { "info" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(stderr.clone())
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+/// The exit status of a failure that is not a [`CliError`] (used nowhere else).
+pub const fn database_status() -> u8 {
+    EXIT_DATABASE
+}

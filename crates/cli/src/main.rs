@@ -1,0 +1,5 @@
+//! `program-enrollments`: see the `cli` library.
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}
