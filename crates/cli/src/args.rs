@@ -20,7 +20,7 @@ pub const DEFAULT_DEMO_PATH: &str = "demo.sqlite3";
     after_help = "Exit status: 0 every key linked; 1 the run completed and some keys have errors; \
                   2 invalid input or usage (nothing written); 3 the database could not be used or the \
                   run was aborted (nothing written).\n\
-                  Logs go to standard error; RUST_LOG filters them (default: info)."
+                  Logs go to standard error; RUST_LOG filters them (default: info; warn for demo and --quiet)."
 )]
 pub struct Cli {
     /// Options every command takes.
@@ -50,7 +50,8 @@ pub enum Command {
     /// Link external user keys to LMS usernames in one program.
     Link(LinkArgs),
     /// Create a fresh SQLite database holding an example program, link its example batch
-    /// through the same code as `link`, and print the report.
+    /// through the same code as `link`, and print the report (SQLite only: --database-url is
+    /// not used; logs default to WARNING and ERROR).
     Demo(DemoArgs),
 }
 

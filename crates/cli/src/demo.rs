@@ -313,7 +313,7 @@ fn hints(path: &Path) -> String {
     format!(
         "\n\
          The example database is {file} (program {PROGRAM_UUID}).\n\
-         Look at the result (sqlite3 is Debian's package of that name):\n\
+         Look at the result with the sqlite3 shell:\n\
          \x20 sqlite3 {file} \"SELECT external_user_key, user_id FROM program_enrollments_programenrollment ORDER BY id LIMIT 5\"\n\
          \x20 sqlite3 {file} \"SELECT course_id, mode, is_active, COUNT(*) FROM student_courseenrollment GROUP BY 1, 2, 3\"\n\
          Link the {waiting} learners still waiting (add --dry-run to only see what would happen):\n\

@@ -13,7 +13,7 @@
 //! Exit status: 0 every key linked; 1 the run completed and some keys have errors; 2 invalid
 //! input or usage (nothing written); 3 the database could not be used or the run was aborted
 //! (nothing written). Logs go to standard error, filtered by `RUST_LOG` (default `info`;
-//! `--quiet` makes it `warn` and hides the progress bar).
+//! `warn` for `demo` and with `--quiet`, which also hides the progress bar).
 #![deny(missing_docs)]
 
 pub mod args;
@@ -30,7 +30,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use crate::args::{Cli, Command};
-use crate::error::{CliError, EXIT_DATABASE};
+use crate::error::CliError;
 use crate::progress::Stderr;
 
 /// Runs the command line: parses the arguments, sets up the logs, runs the command on a
@@ -42,7 +42,9 @@ pub fn main() -> ExitCode {
         Err(error) => error.exit(),
     };
     let stderr = Stderr::new(cli.global.quiet);
-    init_logs(&stderr, cli.global.quiet);
+    // The demo's hundreds of INFO lines would bury its report: it shows WARNING and ERROR only.
+    let quiet_logs = cli.global.quiet || matches!(cli.command, Command::Demo(_));
+    init_logs(&stderr, quiet_logs);
     let status = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -69,6 +71,7 @@ pub async fn run(cli: &Cli, stderr: &Stderr) -> Result<u8, CliError> {
     }
 }
 
+/// Logs to `stderr`, filtered by `RUST_LOG`, else at `warn` when `quiet`, else at `info`.
 fn init_logs(stderr: &Stderr, quiet: bool) {
     let default = if quiet { "warn" } else { "info" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
@@ -77,9 +80,4 @@ fn init_logs(stderr: &Stderr, quiet: bool) {
         .with_writer(stderr.clone())
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
-}
-
-/// The exit status of a failure that is not a [`CliError`] (used nowhere else).
-pub const fn database_status() -> u8 {
-    EXIT_DATABASE
 }
