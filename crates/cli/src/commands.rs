@@ -32,13 +32,21 @@ pub fn create_if_missing(url: &str) -> String {
 /// # Errors
 /// [`CliError::Connect`] or [`CliError::Migrate`].
 pub async fn migrate(url: &str) -> Result<u8, CliError> {
-    let url = create_if_missing(url);
-    let conn = adapters_seaorm::open(&url).await?;
+    let conn = adapters_seaorm::open(&create_if_missing(url)).await?;
     let result = migrations::Migrator::up(&conn, None).await;
     let _ = conn.close().await;
-    result.map_err(|source| CliError::Migrate { url: redact_url(&url), source })?;
-    write_stdout(&format!("the database at {} is up to date\n", redact_url(&url)), "the migration was applied")?;
+    result.map_err(|source| CliError::Migrate { url: redact_url(url), source })?;
+    write_stdout(&format!("the database at {} is up to date\n", redact_url(url)), "the migration was applied")?;
     Ok(EXIT_OK)
+}
+
+/// The file a `sqlite://PATH` URL names, when it is a plain file path (no mode, no
+/// percent-encoding, not in memory).
+pub fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let plain = !path.is_empty() && !path.contains('%') && !path.contains(":memory:") && !query.contains("mode=");
+    plain.then_some(path)
 }
 
 /// `link`: checks the whole input, then links it in one call and prints the report.
@@ -48,6 +56,9 @@ pub async fn migrate(url: &str) -> Result<u8, CliError> {
 /// [`CliError::Link`] when the database cannot be used (nothing written).
 pub async fn link(url: &str, args: &LinkArgs, stderr: &Stderr) -> Result<u8, CliError> {
     let (program, batch) = input::link_input(&args.program_uuid, &args.pairs, args.file.as_deref())?;
+    if let Some(path) = sqlite_file(url).filter(|path| !std::path::Path::new(path).exists()) {
+        return Err(CliError::NoSqliteFile { path: path.to_owned() });
+    }
     let db = SeaOrmDatabase::connect(url).await?;
     let report = run_link(&db, program, &batch, args.dry_run, stderr).await;
     let _ = db.connection().close_by_ref().await;
@@ -121,5 +132,15 @@ mod tests {
         assert_eq!(create_if_missing("sqlite://a.db?mode=ro"), "sqlite://a.db?mode=ro");
         assert_eq!(create_if_missing("sqlite::memory:"), "sqlite::memory:");
         assert_eq!(create_if_missing("postgres://h/db"), "postgres://h/db");
+    }
+
+    #[test]
+    fn sqlite_files_of_urls() {
+        assert_eq!(sqlite_file("sqlite://a/b.db"), Some("a/b.db"));
+        assert_eq!(sqlite_file("sqlite:///tmp/b.db?x=1"), Some("/tmp/b.db"));
+        assert_eq!(sqlite_file("sqlite://b.db?mode=rwc"), None);
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("sqlite://a%20b.db"), None);
+        assert_eq!(sqlite_file("postgres://h/db"), None);
     }
 }

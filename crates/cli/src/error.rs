@@ -29,6 +29,15 @@ pub enum CliError {
         /// The file.
         path: PathBuf,
     },
+    /// The SQLite file of the URL does not exist.
+    #[error(
+        "there is no SQLite database at {path}: create one with `program-enrollments migrate`, or choose the \
+         database with --database-url or DATABASE_URL; nothing was written"
+    )]
+    NoSqliteFile {
+        /// The file.
+        path: String,
+    },
     /// The database could not be opened or lacks our tables.
     #[error("{0}; nothing was written")]
     Connect(#[from] adapters_seaorm::ConnectError),
@@ -69,9 +78,12 @@ impl CliError {
     pub fn exit_status(&self) -> u8 {
         match self {
             Self::Input(_) | Self::DemoPathTaken { .. } => EXIT_INPUT,
-            Self::Connect(_) | Self::Migrate { .. } | Self::Link(_) | Self::Demo { .. } | Self::Io { .. } => {
-                EXIT_DATABASE
-            }
+            Self::NoSqliteFile { .. }
+            | Self::Connect(_)
+            | Self::Migrate { .. }
+            | Self::Link(_)
+            | Self::Demo { .. }
+            | Self::Io { .. } => EXIT_DATABASE,
         }
     }
 }

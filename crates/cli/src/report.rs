@@ -23,7 +23,8 @@ pub struct Report {
 impl Report {
     /// The report of `batch` given the library's result.
     pub fn new(program_uuid: ProgramUuid, batch: &LinkBatch, errors: &app::LinkErrors, dry_run: bool) -> Self {
-        let linked = batch.keys().filter(|key| errors.get(key).is_none()).map(ToString::to_string).collect();
+        let failed: std::collections::HashSet<&domain::ExternalUserKey> = errors.iter().map(|(key, _)| key).collect();
+        let linked = batch.keys().filter(|key| !failed.contains(key)).map(ToString::to_string).collect();
         Self { program_uuid, linked, errors: errors.messages(), dry_run }
     }
 
