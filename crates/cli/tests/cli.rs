@@ -723,3 +723,14 @@ fn the_demo_replaces_its_own_file_and_refuses_any_other() {
     bin().args(["demo", other.path.to_str().unwrap()]).assert().code(2);
     assert!(other.bytes() == before);
 }
+
+#[test]
+fn the_demo_report_in_json_is_one_object_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let assert = bin().current_dir(dir.path()).args(["demo", "--format", "json"]).assert().success();
+    let json: serde_json::Value = serde_json::from_str(&stdout(&assert)).unwrap();
+    assert_eq!(json["program_uuid"], PROGRAM);
+    assert_eq!(json["linked"].as_array().unwrap().len(), 301);
+    assert_eq!(json["errors"].as_object().unwrap().len(), 6);
+    assert_eq!(json["dry_run"], false);
+}
