@@ -534,7 +534,7 @@ pub async fn x_a_dry_run_reports_like_a_real_run_and_writes_nothing(db: &dyn Tes
     w.waiting_with("0002", w.p, &["course-v1:edX+Zilch+Bupkis"]).await;
     let before = db.tables().await;
     let batch = crate::fixtures::batch(&[("0001", "user_1"), ("0002", "user_2"), ("0003", "user_1")]);
-    let options = app::LinkOptions { dry_run: true, ..app::LinkOptions::default() };
+    let options = app::LinkOptions { dry_run: true, write_path: db.write_path(), ..app::LinkOptions::default() };
 
     let dry = app::link_program_enrollments_with(&*db.unit_of_work().await, w.p, &batch, &options).await.unwrap();
 

@@ -54,11 +54,22 @@ pub trait TestDatabase: Send + Sync {
     async fn tables(&self) -> Tables;
     /// Called when a case passed: drop the throw-away database, or keep it for a read-back.
     async fn finish(&self) {}
+    /// How the cases' calls write (the result must not depend on it).
+    fn write_path(&self) -> app::WritePath {
+        app::WritePath::default()
+    }
 }
 
 /// The in-memory adapter as a [`TestDatabase`].
 #[derive(Debug, Clone, Default)]
-pub struct MemoryTestDatabase(pub MemoryDatabase);
+pub struct MemoryTestDatabase(pub MemoryDatabase, pub Option<app::WritePath>);
+
+impl MemoryTestDatabase {
+    /// An empty database whose cases write with `path`.
+    pub fn with_write_path(path: app::WritePath) -> Self {
+        Self(MemoryDatabase::new(), Some(path))
+    }
+}
 
 #[async_trait]
 impl TestDatabase for MemoryTestDatabase {
@@ -107,5 +118,8 @@ impl TestDatabase for MemoryTestDatabase {
     }
     async fn tables(&self) -> Tables {
         self.0.tables()
+    }
+    fn write_path(&self) -> app::WritePath {
+        self.1.unwrap_or_default()
     }
 }

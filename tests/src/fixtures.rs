@@ -88,10 +88,22 @@ impl Run {
 
 /// Calls [`app::link_program_enrollments`] with `pairs`. Panics if the call aborts.
 pub async fn link(db: &dyn TestDatabase, program: ProgramUuid, pairs: &[(&str, &str)]) -> Run {
+    link_with(db, program, pairs, db.write_path()).await
+}
+
+/// [`link`] with a given write path.
+pub async fn link_with(
+    db: &dyn TestDatabase,
+    program: ProgramUuid,
+    pairs: &[(&str, &str)],
+    path: app::WritePath,
+) -> Run {
     let batch = batch(pairs);
     let (log, _guard) = capture_logs();
-    let errors =
-        app::link_program_enrollments(&*db.unit_of_work().await, program, &batch).await.expect("the call aborted");
+    let options = app::LinkOptions { write_path: path, ..app::LinkOptions::default() };
+    let errors = app::link_program_enrollments_with(&*db.unit_of_work().await, program, &batch, &options)
+        .await
+        .expect("the call aborted");
     Run { errors: errors.messages(), log: log.lines() }
 }
 

@@ -12,12 +12,13 @@ pub mod cases;
 mod database;
 mod fixtures;
 pub mod ports_contract;
+pub mod scenario;
 pub mod sea;
 
 pub use adapters_memory::Tables;
 pub use capture::{CapturedLog, capture_logs};
 pub use database::{MemoryTestDatabase, TestDatabase};
-pub use fixtures::{ANIMAL, FRUIT, Run, World, link};
+pub use fixtures::{ANIMAL, FRUIT, Run, World, link, link_with};
 pub use sea::{SeaTestDatabase, Target};
 
 /// Generates one `#[tokio::test]` per acceptance case and port contract, each on a fresh

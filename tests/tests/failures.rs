@@ -101,7 +101,8 @@ async fn a_port_error_mid_batch_aborts_and_rolls_back_the_whole_transaction() {
             .map(|(k, u)| (ExternalUserKey::parse(k).unwrap(), Username::parse(u).unwrap())),
     )
     .unwrap();
-    let result = app::link_program_enrollments(&uow, program, &batch).await;
+    let options = app::LinkOptions { write_path: app::WritePath::PerKey, ..app::LinkOptions::default() };
+    let result = app::link_program_enrollments_with(&uow, program, &batch, &options).await;
 
     let err = result.unwrap_err();
     assert!(matches!(err, app::LinkCallError::Store(StoreError::Backend { .. })), "{err:?}");
@@ -116,35 +117,37 @@ async fn a_port_error_mid_batch_aborts_and_rolls_back_the_whole_transaction() {
     );
 }
 
-/// Which write to break, and how.
+/// Which write to break, and how: chosen by content, so that it hits the same key whichever
+/// way the writes are grouped.
 #[derive(Clone)]
 enum Fault {
-    /// The n-th call (1-based) of `create_course_enrollments` fails with this error.
-    CreateCourseEnrollments(usize, Arc<dyn Fn() -> StoreError + Send + Sync>),
-    /// The n-th call of `attach_course_enrollments` fails.
-    AttachCourseEnrollments(usize, Arc<dyn Fn() -> StoreError + Send + Sync>),
-    /// Before the n-th call of `link_program_enrollments`, another writer links the PE to a user.
-    ConcurrentLink(usize, MemoryDatabase, UserId),
+    /// `create_course_enrollments` fails with this error when it writes for this user.
+    CreateFor(UserId, Arc<dyn Fn() -> StoreError + Send + Sync>),
+    /// `attach_course_enrollments` fails when it writes this PCE.
+    AttachFor(domain::ProgramCourseEnrollmentId, Arc<dyn Fn() -> StoreError + Send + Sync>),
+    /// The first time `link_program_enrollments` writes this PE, another writer links it to
+    /// the user first.
+    ConcurrentLink(ProgramEnrollmentId, MemoryDatabase, UserId),
 }
 
 /// Wraps the in-memory adapter and injects one fault.
 struct FaultyDatabase {
     inner: MemoryDatabase,
     fault: Fault,
-    calls: Arc<AtomicUsize>,
+    fired: Arc<AtomicUsize>,
 }
 
 struct FaultyTx {
     inner: Box<dyn Transaction>,
     fault: Fault,
-    calls: Arc<AtomicUsize>,
+    fired: Arc<AtomicUsize>,
 }
 
 #[async_trait]
 impl UnitOfWork for FaultyDatabase {
     async fn begin(&self) -> StoreResult<Box<dyn Transaction>> {
         let inner = self.inner.begin().await?;
-        Ok(Box::new(FaultyTx { inner, fault: self.fault.clone(), calls: Arc::clone(&self.calls) }))
+        Ok(Box::new(FaultyTx { inner, fault: self.fault.clone(), fired: Arc::clone(&self.fired) }))
     }
 }
 
@@ -158,7 +161,7 @@ impl Transaction for FaultyTx {
     }
     async fn savepoint(&self) -> StoreResult<Box<dyn Transaction>> {
         let inner = self.inner.savepoint().await?;
-        Ok(Box::new(FaultyTx { inner, fault: self.fault.clone(), calls: Arc::clone(&self.calls) }))
+        Ok(Box::new(FaultyTx { inner, fault: self.fault.clone(), fired: Arc::clone(&self.fired) }))
     }
     async fn commit(self: Box<Self>) -> StoreResult<()> {
         self.inner.commit().await
@@ -171,17 +174,19 @@ impl Transaction for FaultyTx {
 #[async_trait]
 impl LinkingWrites for FaultyTx {
     async fn link_program_enrollments(&self, links: &[ProgramEnrollmentLink]) -> StoreResult<Vec<ProgramEnrollmentId>> {
-        if let Fault::ConcurrentLink(n, db, other) = &self.fault
-            && self.calls.fetch_add(1, Ordering::SeqCst) + 1 == *n
+        if let Fault::ConcurrentLink(pe, db, other) = &self.fault
+            && links.iter().any(|l| l.program_enrollment == *pe)
+            && self.fired.fetch_add(1, Ordering::SeqCst) == 0
         {
-            db.set_program_enrollment_user(links[0].program_enrollment, Some(*other))?;
+            db.set_program_enrollment_user(*pe, Some(*other))?;
         }
         self.inner.writes().link_program_enrollments(links).await
     }
     async fn create_course_enrollments(&self, enrollments: &[NewCourseEnrollment]) -> StoreResult<()> {
-        if let Fault::CreateCourseEnrollments(n, error) = &self.fault
-            && self.calls.fetch_add(1, Ordering::SeqCst) + 1 == *n
+        if let Fault::CreateFor(user, error) = &self.fault
+            && enrollments.iter().any(|e| e.user_id == *user)
         {
+            self.fired.fetch_add(1, Ordering::SeqCst);
             return Err(error());
         }
         self.inner.writes().create_course_enrollments(enrollments).await
@@ -190,9 +195,10 @@ impl LinkingWrites for FaultyTx {
         self.inner.writes().change_course_enrollments(changes).await
     }
     async fn attach_course_enrollments(&self, attachments: &[CourseEnrollmentAttachment]) -> StoreResult<()> {
-        if let Fault::AttachCourseEnrollments(n, error) = &self.fault
-            && self.calls.fetch_add(1, Ordering::SeqCst) + 1 == *n
+        if let Fault::AttachFor(pce, error) = &self.fault
+            && attachments.iter().any(|a| a.program_course_enrollment == *pce)
         {
+            self.fired.fetch_add(1, Ordering::SeqCst);
             return Err(error());
         }
         self.inner.writes().attach_course_enrollments(attachments).await
@@ -202,29 +208,40 @@ impl LinkingWrites for FaultyTx {
     }
 }
 
-/// A test database whose unit of work injects `fault`; fixtures and read-back go to memory.
+/// A test database whose unit of work injects a fault (set after the fixtures); fixtures and
+/// read-back go to memory.
 struct FaultyTestDatabase {
     memory: MemoryTestDatabase,
-    faulty: FaultyDatabase,
+    fault: Mutex<Option<Fault>>,
+    fired: Arc<AtomicUsize>,
 }
 
 impl FaultyTestDatabase {
-    fn new(fault: impl FnOnce(&MemoryDatabase) -> Fault) -> Self {
-        let memory = MemoryTestDatabase::default();
-        let fault = fault(&memory.0);
-        let faulty = FaultyDatabase { inner: memory.0.clone(), fault, calls: Arc::new(AtomicUsize::new(0)) };
-        Self { memory, faulty }
+    fn new(path: app::WritePath) -> Self {
+        Self {
+            memory: MemoryTestDatabase::with_write_path(path),
+            fault: Mutex::new(None),
+            fired: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    fn inject(&self, fault: Fault) {
+        *self.fault.lock().unwrap() = Some(fault);
     }
 }
 
 #[async_trait]
 impl TestDatabase for FaultyTestDatabase {
     async fn unit_of_work(&self) -> Arc<dyn UnitOfWork> {
-        Arc::new(FaultyDatabase {
-            inner: self.faulty.inner.clone(),
-            fault: self.faulty.fault.clone(),
-            calls: Arc::clone(&self.faulty.calls),
-        })
+        match self.fault.lock().unwrap().clone() {
+            Some(fault) => {
+                Arc::new(FaultyDatabase { inner: self.memory.0.clone(), fault, fired: Arc::clone(&self.fired) })
+            }
+            None => Arc::new(self.memory.0.clone()),
+        }
+    }
+    fn write_path(&self) -> app::WritePath {
+        self.memory.write_path()
     }
     async fn add_user(&self, username: &str, email: &str) -> UserId {
         self.memory.add_user(username, email).await
@@ -271,90 +288,99 @@ impl TestDatabase for FaultyTestDatabase {
     }
 }
 
+const PATHS: [app::WritePath; 2] =
+    [app::WritePath::PerKey, app::WritePath::Batched(std::num::NonZeroUsize::MIN.saturating_add(99))];
+
 #[tokio::test]
 async fn a_backend_error_mid_batch_leaves_the_database_untouched() {
-    let db = FaultyTestDatabase::new(|_| Fault::AttachCourseEnrollments(2, Arc::new(backend_error)));
-    let w = World::new(&db).await;
-    w.waiting_with("0001", w.p, &[FRUIT]).await;
-    w.waiting_with("0002", w.p, &[FRUIT, ANIMAL]).await;
-    let before = db.tables().await;
+    for path in PATHS {
+        let db = FaultyTestDatabase::new(path);
+        let w = World::new(&db).await;
+        w.waiting_with("0001", w.p, &[FRUIT]).await;
+        let second = w.waiting_with("0002", w.p, &[FRUIT, ANIMAL]).await;
+        let tables = db.tables().await;
+        let pce = tables.program_course_enrollments.values().find(|p| p.program_enrollment_id == second).unwrap();
+        db.inject(Fault::AttachFor(pce.id, Arc::new(backend_error)));
+        let before = db.tables().await;
 
-    let (_log, _guard) = capture_logs();
-    let result = app::link_program_enrollments(
-        &*db.unit_of_work().await,
-        w.p,
-        &domain::LinkBatch::from_pairs(
+        let (_log, _guard) = capture_logs();
+        let options = app::LinkOptions { write_path: path, ..app::LinkOptions::default() };
+        let batch = domain::LinkBatch::from_pairs(
             [("0001", "user_1"), ("0002", "user_2")]
                 .map(|(k, u)| (ExternalUserKey::parse(k).unwrap(), Username::parse(u).unwrap())),
         )
-        .unwrap(),
-    )
-    .await;
+        .unwrap();
+        let result = app::link_program_enrollments_with(&*db.unit_of_work().await, w.p, &batch, &options).await;
 
-    assert!(matches!(result, Err(app::LinkCallError::Store(StoreError::Backend { .. }))));
-    assert_eq!(db.tables().await, before, "nothing of the call remains, not even the first key");
+        assert!(matches!(result, Err(app::LinkCallError::Store(StoreError::Backend { .. }))), "{path:?}");
+        assert_eq!(db.tables().await, before, "{path:?}: nothing of the call remains, not even the first key");
+    }
 }
 
 #[tokio::test]
 async fn an_unforeseen_unique_violation_rolls_back_that_key_only() {
-    let violation =
-        || StoreError::UniqueViolation(UniqueViolation::new("student_courseenrollment", ["user_id", "course_id"]));
-    let db = FaultyTestDatabase::new(|_| Fault::CreateCourseEnrollments(2, Arc::new(violation)));
-    let w = World::new(&db).await;
-    let user_3 = db.add_user("user_3", "user_3@example.com").await;
-    w.waiting_with("0001", w.p, &[FRUIT]).await;
-    let second = w.waiting_with("0002", w.p, &[FRUIT]).await;
-    w.waiting_with("0003", w.p, &[FRUIT]).await;
+    for path in PATHS {
+        let violation =
+            || StoreError::UniqueViolation(UniqueViolation::new("student_courseenrollment", ["user_id", "course_id"]));
+        let db = FaultyTestDatabase::new(path);
+        let w = World::new(&db).await;
+        let user_3 = db.add_user("user_3", "user_3@example.com").await;
+        w.waiting_with("0001", w.p, &[FRUIT]).await;
+        let second = w.waiting_with("0002", w.p, &[FRUIT]).await;
+        w.waiting_with("0003", w.p, &[FRUIT]).await;
+        db.inject(Fault::CreateFor(w.user_2, Arc::new(violation)));
 
-    let run = link(&db, w.p, &[("0001", "user_1"), ("0002", "user_2"), ("0003", "user_3")]).await;
+        let run = link(&db, w.p, &[("0001", "user_1"), ("0002", "user_2"), ("0003", "user_3")]).await;
 
-    assert_eq!(
-        run.errors(),
-        vec![(
-            "0002",
-            "IntegrityError: UNIQUE constraint failed: student_courseenrollment.user_id, student_courseenrollment.course_id"
-        )]
-    );
-    assert_eq!(
-        run.log[1..4],
-        [
-            format!("INFO Linking user id={} with external_user_key=0002 for program uuid={}", w.user_2, w.p),
-            format!(
-                "ERROR Integrity error while linking user id={} with external_user_key=0002 for program uuid={}",
-                w.user_2, w.p
-            ),
-            "ERROR Rolling back all operations for 0002:user_2".to_string(),
-        ]
-    );
-    let t = db.tables().await;
-    assert_eq!(t.program_enrollments[&second].user_id, None, "the PE write of the key was undone");
-    assert!(t.program_enrollment_history.iter().all(|h| h.row.id != second));
-    assert!(t.course_enrollments.values().all(|c| c.user_id != w.user_2));
-    let linked: Vec<_> = t.program_enrollments.values().filter_map(|pe| pe.user_id).collect();
-    assert_eq!(linked, vec![w.user_1, user_3]);
+        assert_eq!(
+            run.errors(),
+            vec![(
+                "0002",
+                "IntegrityError: UNIQUE constraint failed: student_courseenrollment.user_id, student_courseenrollment.course_id"
+            )],
+            "{path:?}"
+        );
+        assert_eq!(
+            run.log,
+            [
+                format!("INFO Linking user id={} with external_user_key=0001 for program uuid={}", w.user_1, w.p),
+                format!("INFO Linking user id={} with external_user_key=0002 for program uuid={}", w.user_2, w.p),
+                format!(
+                    "ERROR Integrity error while linking user id={} with external_user_key=0002 for program uuid={}",
+                    w.user_2, w.p
+                ),
+                "ERROR Rolling back all operations for 0002:user_2".to_string(),
+                format!("INFO Linking user id={user_3} with external_user_key=0003 for program uuid={}", w.p),
+            ],
+            "{path:?}: the per-key lines, once each, in input order"
+        );
+        let t = db.tables().await;
+        assert_eq!(t.program_enrollments[&second].user_id, None, "the PE write of the key was undone");
+        assert!(t.program_enrollment_history.iter().all(|h| h.row.id != second));
+        assert!(t.course_enrollments.values().all(|c| c.user_id != w.user_2));
+        let linked: Vec<_> = t.program_enrollments.values().filter_map(|pe| pe.user_id).collect();
+        assert_eq!(linked, vec![w.user_1, user_3]);
+    }
 }
 
 #[tokio::test]
 async fn a_program_enrollment_linked_by_another_writer_meanwhile_is_reported_as_already_linked() {
-    let other = Arc::new(Mutex::new(None));
-    let other_for_fault = Arc::clone(&other);
-    let db = FaultyTestDatabase::new(|memory| {
-        let user = memory.add_user("user_3", "user_3@example.com").unwrap();
-        *other_for_fault.lock().unwrap() = Some(user);
-        Fault::ConcurrentLink(1, memory.clone(), user)
-    });
-    let user_3 = other.lock().unwrap().unwrap();
-    let w = World::new(&db).await;
-    let first = w.waiting_with("0001", w.p, &[FRUIT]).await;
-    w.waiting_with("0002", w.p, &[FRUIT]).await;
+    for path in PATHS {
+        let db = FaultyTestDatabase::new(path);
+        let w = World::new(&db).await;
+        let user_3 = db.add_user("user_3", "user_3@example.com").await;
+        let first = w.waiting_with("0001", w.p, &[FRUIT]).await;
+        w.waiting_with("0002", w.p, &[FRUIT]).await;
+        db.inject(Fault::ConcurrentLink(first, db.memory.0.clone(), user_3));
 
-    let run = link(&db, w.p, &[("0001", "user_1"), ("0002", "user_2")]).await;
+        let run = link(&db, w.p, &[("0001", "user_1"), ("0002", "user_2")]).await;
 
-    let message =
-        "Program enrollment with external_student_key=0001 is already linked to a different account username=user_3";
-    assert_eq!(run.errors(), vec![("0001", message)]);
-    assert_eq!(run.log[1], format!("WARN {message}"));
-    let t = db.tables().await;
-    assert_eq!(t.program_enrollments[&first].user_id, Some(user_3));
-    assert!(t.course_enrollments.values().all(|c| c.user_id != w.user_1), "nothing of the key was written");
+        let message = "Program enrollment with external_student_key=0001 is already linked to a different account username=user_3";
+        assert_eq!(run.errors(), vec![("0001", message)], "{path:?}");
+        assert!(run.log.contains(&format!("WARN {message}")), "{path:?}: {:?}", run.log);
+        let t = db.tables().await;
+        assert_eq!(t.program_enrollments[&first].user_id, Some(user_3));
+        assert!(t.course_enrollments.values().all(|c| c.user_id != w.user_1), "nothing of the key was written");
+        assert!(t.course_enrollments.values().any(|c| c.user_id == w.user_2), "the other key was linked");
+    }
 }

@@ -33,15 +33,26 @@ pub(crate) enum Undo {
 pub(crate) struct State {
     pub(crate) tables: Tables,
     pub(crate) journal: Vec<Undo>,
-    next_id: i64,
+    next_ids: [i64; 5],
     next_history_id: u64,
+}
+
+/// The tables with an autoincrement id, each with its own counter as in a database.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Sequence {
+    User = 0,
+    ProgramEnrollment = 1,
+    ProgramCourseEnrollment = 2,
+    CourseEnrollment = 3,
+    Invitation = 4,
 }
 
 impl State {
     /// A fresh id. Like database sequences, ids are never reused, even after a rollback.
-    pub(crate) fn next_id(&mut self) -> i64 {
-        self.next_id += 1;
-        self.next_id
+    pub(crate) fn next_id(&mut self, sequence: Sequence) -> i64 {
+        let counter = &mut self.next_ids[sequence as usize];
+        *counter += 1;
+        *counter
     }
 
     pub(crate) fn next_history_id(&mut self) -> u64 {
@@ -180,7 +191,7 @@ impl MemoryDatabase {
         if state.tables.users.values().any(|u| u.username == username) {
             return Err(StoreError::UniqueViolation(UniqueViolation::new("auth_user", ["username"])));
         }
-        let id = UserId(state.next_id());
+        let id = UserId(state.next_id(Sequence::User));
         state.tables.users.insert(id, UserRow { id, username: username.into(), email: email.into(), is_active: true });
         Ok(id)
     }
@@ -217,7 +228,7 @@ impl MemoryDatabase {
     ) -> StoreResult<ProgramEnrollmentId> {
         let mut state = self.lock();
         let now = SystemTime::now();
-        let id = ProgramEnrollmentId(state.next_id());
+        let id = ProgramEnrollmentId(state.next_id(Sequence::ProgramEnrollment));
         let row = ProgramEnrollmentRow {
             id,
             created: now,
@@ -258,7 +269,7 @@ impl MemoryDatabase {
             )));
         }
         let now = SystemTime::now();
-        let id = ProgramCourseEnrollmentId(state.next_id());
+        let id = ProgramCourseEnrollmentId(state.next_id(Sequence::ProgramCourseEnrollment));
         state.tables.program_course_enrollments.insert(
             id,
             ProgramCourseEnrollmentRow {
@@ -286,7 +297,7 @@ impl MemoryDatabase {
         is_active: bool,
     ) -> StoreResult<CourseEnrollmentId> {
         let mut state = self.lock();
-        let id = CourseEnrollmentId(state.next_id());
+        let id = CourseEnrollmentId(state.next_id(Sequence::CourseEnrollment));
         let row = CourseEnrollmentRow {
             id,
             user_id,
@@ -306,7 +317,7 @@ impl MemoryDatabase {
     /// A unique violation of `(email, course_id)`, or misuse where the table was dropped.
     pub fn add_invitation(&self, email: &str, course_id: &str, user_id: Option<UserId>) -> StoreResult<InvitationId> {
         let mut state = self.lock();
-        let id = InvitationId(state.next_id());
+        let id = InvitationId(state.next_id(Sequence::Invitation));
         let Some(invitations) = state.tables.invitations.as_mut() else {
             return Err(StoreError::Misuse("the invitation table does not exist"));
         };

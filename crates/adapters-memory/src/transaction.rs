@@ -16,7 +16,7 @@ use ports::{
 };
 use tokio::sync::OwnedMutexGuard;
 
-use crate::database::{State, Undo, lock_state};
+use crate::database::{Sequence, State, Undo, lock_state};
 use crate::rows::{CourseEnrollmentRow, HistoryType};
 
 /// A transaction (holding the writer lock) or a savepoint (a mark in the undo journal).
@@ -272,7 +272,7 @@ impl LinkingWrites for MemoryTransaction {
         let mut state = self.lock();
         let now = SystemTime::now();
         for new in enrollments {
-            let id = CourseEnrollmentId(state.next_id());
+            let id = CourseEnrollmentId(state.next_id(Sequence::CourseEnrollment));
             let row = CourseEnrollmentRow {
                 id,
                 user_id: new.user_id,

@@ -109,6 +109,11 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, ConnectError> {
         // One connection: a SQLite database has one writer, and `sqlite::memory:` is one
         // database per connection.
         options.max_connections(1).min_connections(1);
+        // Savepoints keep the pages they change in a sub-journal: in memory, not a temp file.
+        // This is a setting of our connection only; the database file is not changed.
+        // Our statements bind up to 10,000 values and differ by their lengths: caching a hundred
+        // prepared ones costs memory and saves little.
+        options.map_sqlx_sqlite_opts(|opts| opts.pragma("temp_store", "memory").statement_cache_capacity(16));
     }
     Database::connect(options).await.map_err(|source| ConnectError::Connect {
         backend: backend.name(),

@@ -44,6 +44,21 @@ impl Backend {
         }
     }
 
+    /// `column` as text in a `SELECT` list, whatever its UUID encoding, aliased to `alias`:
+    /// decoding text is cheaper than trying each driver type in turn.
+    pub(crate) fn uuid_as_text(self, column: &str, alias: &str) -> String {
+        match self {
+            Self::Sqlite => format!("{column} AS {alias}"),
+            Self::Postgres => format!("CAST({column} AS text) AS {alias}"),
+            Self::MySql => format!("CAST({column} AS CHAR) AS {alias}"),
+        }
+    }
+
+    /// Whether `INSERT … RETURNING` is available (SQLite 3.35+, PostgreSQL; not MySQL).
+    pub(crate) fn insert_returning(self) -> bool {
+        !matches!(self, Self::MySql)
+    }
+
     /// The most values one statement binds: well under SQLite's 32,766 and the 65,535 of
     /// PostgreSQL's and MySQL's protocols.
     pub(crate) fn max_binds(self) -> usize {

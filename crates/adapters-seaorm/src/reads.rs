@@ -28,21 +28,22 @@ impl SeaTransaction {
         self.txn.query_all_raw(statement).await.map_err(|e| backend_error(self.backend(), e))
     }
 
-    /// Runs `head (chunk) tail` for each chunk of `values`; `head` ends in `IN ` and binds at
-    /// most a few values of its own.
-    pub(crate) async fn query_in_chunks<V: Into<Value> + Clone>(
-        &self,
-        head: &Sql,
-        values: &[V],
-        tail: &str,
-    ) -> StoreResult<Vec<QueryResult>> {
-        let mut rows = Vec::new();
+    /// Runs `head (chunk) tail` for each chunk of `values` and hands each row to `each`; `head`
+    /// ends in `IN ` and binds at most a few values of its own. Rows are decoded chunk by chunk,
+    /// never all held at once.
+    pub(crate) async fn each_row<V, F>(&self, head: &Sql, values: &[V], tail: &str, mut each: F) -> StoreResult<()>
+    where
+        V: Into<Value> + Clone,
+        F: FnMut(&QueryResult) -> StoreResult<()>,
+    {
         for chunk in values.chunks(self.backend().max_binds()) {
             let mut sql = head.clone();
             sql.bind_list(chunk.iter().cloned()).push(tail);
-            rows.extend(self.query(sql.build()).await?);
+            for row in self.query(sql.build()).await? {
+                each(&row)?;
+            }
         }
-        Ok(rows)
+        Ok(())
     }
 
     pub(crate) fn program_uuid_value(&self, program: ProgramUuid) -> Value {
@@ -61,21 +62,23 @@ impl LinkingReads for SeaTransaction {
         let backend = self.backend();
         let mut head = Sql::new(
             backend,
-            "SELECT pe.id, pe.external_user_key, pe.curriculum_uuid, pe.user_id, u.username \
-             FROM program_enrollments_programenrollment pe LEFT JOIN auth_user u ON u.id = pe.user_id \
-             WHERE pe.program_uuid = ",
+            &format!(
+                "SELECT pe.id, pe.external_user_key, {}, pe.user_id, u.username \
+                 FROM program_enrollments_programenrollment pe LEFT JOIN auth_user u ON u.id = pe.user_id \
+                 WHERE pe.program_uuid = ",
+                backend.uuid_as_text("pe.curriculum_uuid", "curriculum_uuid")
+            ),
         );
         head.bind(self.program_uuid_value(program_uuid)).push(" AND pe.external_user_key IN ");
         let values: Vec<&str> = keys.iter().map(ExternalUserKey::as_str).collect();
         let wanted: HashSet<&str> = values.iter().copied().collect();
-        let rows = self.query_in_chunks(&head, &values, "").await?;
         let mut found = Vec::new();
         let mut index = HashMap::new();
-        for row in &rows {
+        self.each_row(&head, &values, "", |row| {
             let id = get_i64(row, "id")?;
             let key = get_string(row, "external_user_key")?;
             if !wanted.contains(key.as_str()) {
-                continue;
+                return Ok(());
             }
             let user = match get_opt_i64(row, "user_id")? {
                 None => None,
@@ -94,25 +97,29 @@ impl LinkingReads for SeaTransaction {
                 user,
                 course_enrollments: Vec::new(),
             });
-        }
+            Ok(())
+        })
+        .await?;
         let ids: Vec<i64> = found.iter().map(|pe| pe.id.0).collect();
         let head = Sql::new(
             backend,
             "SELECT id, program_enrollment_id, course_key, status, course_enrollment_id \
              FROM program_enrollments_programcourseenrollment WHERE program_enrollment_id IN ",
         );
-        for row in self.query_in_chunks(&head, &ids, "").await? {
-            let id = get_i64(&row, "id")?;
-            let Some(&i) = index.get(&get_i64(&row, "program_enrollment_id")?) else { continue };
+        self.each_row(&head, &ids, "", |row| {
+            let id = get_i64(row, "id")?;
+            let Some(&i) = index.get(&get_i64(row, "program_enrollment_id")?) else { return Ok(()) };
             let course_key =
-                CourseKey::parse(get_string(&row, "course_key")?).map_err(|e| corrupt(tables::PCE, id, e))?;
+                CourseKey::parse(get_string(row, "course_key")?).map_err(|e| corrupt(tables::PCE, id, e))?;
             found[i].course_enrollments.push(ProgramCourseEnrollmentRecord {
                 id: ProgramCourseEnrollmentId(id),
                 course_key,
-                status: PceStatus::parse(&get_string(&row, "status")?),
-                course_enrollment_id: get_opt_i64(&row, "course_enrollment_id")?.map(CourseEnrollmentId),
+                status: PceStatus::parse(&get_string(row, "status")?),
+                course_enrollment_id: get_opt_i64(row, "course_enrollment_id")?.map(CourseEnrollmentId),
             });
-        }
+            Ok(())
+        })
+        .await?;
         Ok(found)
     }
 
@@ -121,18 +128,20 @@ impl LinkingReads for SeaTransaction {
         let values: Vec<&str> = usernames.iter().map(Username::as_str).collect();
         let wanted: HashSet<&str> = values.iter().copied().collect();
         let mut users = Vec::new();
-        for row in self.query_in_chunks(&head, &values, "").await? {
-            let username = get_string(&row, "username")?;
+        self.each_row(&head, &values, "", |row| {
+            let username = get_string(row, "username")?;
             if !wanted.contains(username.as_str()) {
-                continue;
+                return Ok(());
             }
-            let id = get_i64(&row, "id")?;
+            let id = get_i64(row, "id")?;
             users.push(UserRecord {
                 id: UserId(id),
                 username: Username::parse(username).map_err(|e| corrupt(tables::USER, id, e))?,
-                email: get_string(&row, "email")?,
+                email: get_string(row, "email")?,
             });
-        }
+            Ok(())
+        })
+        .await?;
         Ok(users)
     }
 
@@ -143,21 +152,24 @@ impl LinkingReads for SeaTransaction {
     ) -> StoreResult<Vec<UserProgramEnrollment>> {
         let mut head = Sql::new(
             self.backend(),
-            "SELECT id, user_id, curriculum_uuid FROM program_enrollments_programenrollment WHERE program_uuid = ",
+            &format!(
+                "SELECT id, user_id, {} FROM program_enrollments_programenrollment WHERE program_uuid = ",
+                self.backend().uuid_as_text("curriculum_uuid", "curriculum_uuid")
+            ),
         );
         head.bind(self.program_uuid_value(program_uuid)).push(" AND user_id IN ");
         let ids: Vec<i64> = user_ids.iter().map(|u| u.0).collect();
-        self.query_in_chunks(&head, &ids, "")
-            .await?
-            .iter()
-            .map(|row| {
-                Ok(UserProgramEnrollment {
-                    id: ProgramEnrollmentId(get_i64(row, "id")?),
-                    user_id: UserId(get_i64(row, "user_id")?),
-                    curriculum_uuid: CurriculumUuid::from_uuid(get_uuid(row, "curriculum_uuid")?),
-                })
-            })
-            .collect()
+        let mut found = Vec::new();
+        self.each_row(&head, &ids, "", |row| {
+            found.push(UserProgramEnrollment {
+                id: ProgramEnrollmentId(get_i64(row, "id")?),
+                user_id: UserId(get_i64(row, "user_id")?),
+                curriculum_uuid: CurriculumUuid::from_uuid(get_uuid(row, "curriculum_uuid")?),
+            });
+            Ok(())
+        })
+        .await?;
+        Ok(found)
     }
 
     async fn course_enrollments(
@@ -172,17 +184,19 @@ impl LinkingReads for SeaTransaction {
             "SELECT id, user_id, course_id, mode, is_active FROM student_courseenrollment WHERE user_id IN ",
         );
         let mut found = Vec::new();
-        for row in self.query_in_chunks(&head, &ids, "").await? {
-            let course_id = get_string(&row, "course_id")?;
-            let Some(&course_key) = courses.get(course_id.as_str()) else { continue };
+        self.each_row(&head, &ids, "", |row| {
+            let course_id = get_string(row, "course_id")?;
+            let Some(&course_key) = courses.get(course_id.as_str()) else { return Ok(()) };
             found.push(CourseEnrollmentRecord {
-                id: CourseEnrollmentId(get_i64(&row, "id")?),
-                user_id: UserId(get_i64(&row, "user_id")?),
+                id: CourseEnrollmentId(get_i64(row, "id")?),
+                user_id: UserId(get_i64(row, "user_id")?),
                 course_key: course_key.clone(),
-                mode: CourseMode::new(get_string(&row, "mode")?),
-                is_active: get_bool(&row, "is_active")?,
+                mode: CourseMode::new(get_string(row, "mode")?),
+                is_active: get_bool(row, "is_active")?,
             });
-        }
+            Ok(())
+        })
+        .await?;
         Ok(found)
     }
 
@@ -190,9 +204,11 @@ impl LinkingReads for SeaTransaction {
         let head = Sql::new(self.backend(), "SELECT id FROM course_overviews_courseoverview WHERE id IN ");
         let values: Vec<&str> = course_keys.iter().map(CourseKey::as_str).collect();
         let mut present = HashSet::new();
-        for row in self.query_in_chunks(&head, &values, "").await? {
-            present.insert(get_string(&row, "id")?);
-        }
+        self.each_row(&head, &values, "", |row| {
+            present.insert(get_string(row, "id")?);
+            Ok(())
+        })
+        .await?;
         Ok(course_keys.iter().filter(|k| present.contains(k.as_str())).cloned().collect())
     }
 
@@ -211,18 +227,20 @@ impl LinkingReads for SeaTransaction {
         let wanted: HashSet<&str> = emails.iter().map(String::as_str).collect();
         let courses: HashMap<&str, &CourseKey> = course_keys.iter().map(|k| (k.as_str(), k)).collect();
         let mut found = Vec::new();
-        for row in self.query_in_chunks(&head, emails, "").await? {
-            let email = get_string(&row, "email")?;
-            let course_id = get_string(&row, "course_id")?;
+        self.each_row(&head, emails, "", |row| {
+            let email = get_string(row, "email")?;
+            let course_id = get_string(row, "course_id")?;
             let (true, Some(&course_key)) = (wanted.contains(email.as_str()), courses.get(course_id.as_str())) else {
-                continue;
+                return Ok(());
             };
             found.push(InvitationRecord {
-                id: InvitationId(get_i64(&row, "id")?),
+                id: InvitationId(get_i64(row, "id")?),
                 email,
                 course_key: course_key.clone(),
             });
-        }
+            Ok(())
+        })
+        .await?;
         Ok(found)
     }
 }

@@ -67,7 +67,7 @@ impl SeaOrmDatabase {
 impl UnitOfWork for SeaOrmDatabase {
     async fn begin(&self) -> StoreResult<Box<dyn Transaction>> {
         let txn = self.conn.begin().await.map_err(|e| backend_error(self.backend(), e))?;
-        Ok(Box::new(SeaTransaction { txn, context: Arc::clone(&self.context) }))
+        Ok(Box::new(SeaTransaction::new(txn, Arc::clone(&self.context))))
     }
 }
 
@@ -75,6 +75,15 @@ impl UnitOfWork for SeaOrmDatabase {
 pub(crate) struct SeaTransaction {
     pub(crate) txn: DatabaseTransaction,
     pub(crate) context: Arc<Context>,
+    /// Ids of the course enrollments this transaction (or savepoint) inserted, by `(user_id,
+    /// course_id)`: it dies with the savepoint, so a rolled-back insert is never reused.
+    pub(crate) created: std::sync::Mutex<std::collections::HashMap<(i64, String), i64>>,
+}
+
+impl SeaTransaction {
+    pub(crate) fn new(txn: DatabaseTransaction, context: Arc<Context>) -> Self {
+        Self { txn, context, created: std::sync::Mutex::default() }
+    }
 }
 
 impl SeaTransaction {
@@ -95,7 +104,7 @@ impl Transaction for SeaTransaction {
 
     async fn savepoint(&self) -> StoreResult<Box<dyn Transaction>> {
         let txn = self.txn.begin().await.map_err(|e| backend_error(self.backend(), e))?;
-        Ok(Box::new(SeaTransaction { txn, context: Arc::clone(&self.context) }))
+        Ok(Box::new(SeaTransaction::new(txn, Arc::clone(&self.context))))
     }
 
     async fn commit(self: Box<Self>) -> StoreResult<()> {

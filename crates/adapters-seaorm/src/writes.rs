@@ -1,7 +1,8 @@
-//! The writes, each followed by its django-simple-history rows, copied from the live rows by
+//! The writes, as multi-row statements (one per table per call, split only at the bound-value
+//! limit), each followed by its django-simple-history rows, copied from the live rows by
 //! `INSERT … SELECT` so that every column of the live row is copied as stored.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::Utc;
@@ -10,10 +11,10 @@ use ports::{
     CourseEnrollmentAttachment, CourseEnrollmentChange, InvitationUse, LinkingWrites, NewCourseEnrollment,
     ProgramEnrollmentLink, StoreError, StoreResult,
 };
-use sea_orm::{ConnectionTrait, Statement, Value};
+use sea_orm::{ConnectionTrait, QueryResult, Statement, Value};
 
 use crate::catalog::tables;
-use crate::dialect::{get_i64, get_string};
+use crate::dialect::{Backend, get_i64, get_string};
 use crate::error::write_error;
 use crate::sql::Sql;
 use crate::transaction::SeaTransaction;
@@ -34,6 +35,104 @@ impl HistoryType {
     }
 }
 
+/// Rows of values as a derived table `v(id, c1, …)`, in the backend's SQL: PostgreSQL
+/// `(VALUES …) AS v(id, …)`; SQLite `(SELECT column1 AS id, … FROM (VALUES …)) AS v`; MySQL a
+/// `UNION ALL` of `SELECT`s (MariaDB names a `VALUES` table's columns after its first row).
+fn values_table(sql: &mut Sql, backend: Backend, columns: &[&str], rows: &[(i64, Vec<Value>)]) {
+    let names: Vec<&str> = std::iter::once("id").chain(columns.iter().copied()).collect();
+    let row_values = |(id, values): &(i64, Vec<Value>)| -> Vec<Value> {
+        std::iter::once(Value::from(*id)).chain(values.iter().cloned()).collect()
+    };
+    match backend {
+        Backend::Postgres | Backend::Sqlite => {
+            if backend == Backend::Sqlite {
+                let renamed: Vec<String> =
+                    names.iter().enumerate().map(|(i, n)| format!("column{} AS {n}", i + 1)).collect();
+                sql.push(&format!("(SELECT {} FROM (VALUES ", renamed.join(", ")));
+            } else {
+                sql.push("(VALUES ");
+            }
+            for (i, row) in rows.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind_list(row_values(row));
+            }
+            if backend == Backend::Sqlite {
+                sql.push(")) AS v");
+            } else {
+                sql.push(&format!(") AS v({})", names.join(", ")));
+            }
+        }
+        Backend::MySql => {
+            sql.push("(");
+            for (i, row) in rows.iter().enumerate() {
+                sql.push(if i == 0 { "SELECT " } else { " UNION ALL SELECT " });
+                for (c, value) in row_values(row).into_iter().enumerate() {
+                    if c > 0 {
+                        sql.push(", ");
+                    }
+                    sql.bind(value);
+                    if i == 0 {
+                        sql.push(&format!(" AS {}", names[c]));
+                    }
+                }
+            }
+            sql.push(") AS v");
+        }
+    }
+}
+
+/// `UPDATE table SET c1 = v.c1, …, fixed = ? FROM (rows) v WHERE table.id = v.id condition`:
+/// one statement for many rows, each with its own values (a join, not a `CASE`, so the cost
+/// grows with the rows, not with their square).
+struct BulkUpdate<'a> {
+    table: &'a str,
+    columns: &'a [&'a str],
+    fixed: Vec<(&'a str, Value)>,
+    /// Extra condition on the updated table, e.g. ` AND {table}.user_id IS NULL`.
+    condition: String,
+}
+
+impl BulkUpdate<'_> {
+    /// The statements for `rows` (id and one value per column), split at the bound-value
+    /// limit; with `returning`, each returns the ids it updated (not on MySQL).
+    fn statements(&self, backend: Backend, rows: &[(i64, Vec<Value>)], returning: bool) -> Vec<Statement> {
+        let per_row = 1 + self.columns.len();
+        let rows_per_statement = (backend.max_binds() / per_row).max(1);
+        let table = self.table;
+        rows.chunks(rows_per_statement)
+            .map(|chunk| {
+                let mut sql = Sql::new(backend, &format!("UPDATE {table} "));
+                let assignments: Vec<String> = self.columns.iter().map(|c| format!("{c} = v.{c}")).collect();
+                if backend == Backend::MySql {
+                    sql.push("JOIN ");
+                    values_table(&mut sql, backend, self.columns, chunk);
+                    let qualified: Vec<String> = self.columns.iter().map(|c| format!("{table}.{c} = v.{c}")).collect();
+                    sql.push(&format!(" ON {table}.id = v.id SET {}", qualified.join(", ")));
+                    for (column, value) in &self.fixed {
+                        sql.push(&format!(", {table}.{column} = ")).bind(value.clone());
+                    }
+                    sql.push(" WHERE 1 = 1");
+                } else {
+                    sql.push(&format!("SET {}", assignments.join(", ")));
+                    for (column, value) in &self.fixed {
+                        sql.push(&format!(", {column} = ")).bind(value.clone());
+                    }
+                    sql.push(" FROM ");
+                    values_table(&mut sql, backend, self.columns, chunk);
+                    sql.push(&format!(" WHERE {table}.id = v.id"));
+                }
+                sql.push(&self.condition);
+                if returning {
+                    sql.push(&format!(" RETURNING {table}.id"));
+                }
+                sql.build()
+            })
+            .collect()
+    }
+}
+
 impl SeaTransaction {
     /// Executes a write to `table`; returns the number of rows it changed.
     async fn execute(&self, table: &str, statement: Statement) -> StoreResult<u64> {
@@ -42,6 +141,18 @@ impl SeaTransaction {
             .await
             .map(|r| r.rows_affected())
             .map_err(|e| write_error(self.backend(), &self.context.catalog, table, e))
+    }
+
+    /// Runs a write that returns rows (`RETURNING`).
+    async fn query_write(&self, table: &str, statement: Statement) -> StoreResult<Vec<QueryResult>> {
+        self.txn
+            .query_all_raw(statement)
+            .await
+            .map_err(|e| write_error(self.backend(), &self.context.catalog, table, e))
+    }
+
+    fn now(&self) -> Value {
+        self.context.encoding.datetime(Utc::now())
     }
 
     /// Copies live rows `ids` of `live` into `history` (integer `history_id`).
@@ -71,53 +182,60 @@ impl SeaTransaction {
     }
 
     /// Copies course enrollments into `student_courseenrollment_history`, whose `history_id`
-    /// is a random UUID per row.
+    /// is a random UUID per row (chosen here, joined to the live rows by id).
     async fn record_course_enrollment_history(&self, ids: &[i64], kind: HistoryType, at: &Value) -> StoreResult<()> {
-        let columns = self.context.catalog.history_copy_columns(tables::CE, tables::CE_HISTORY).join(", ");
+        let columns = self.context.catalog.history_copy_columns(tables::CE, tables::CE_HISTORY);
+        let live: Vec<String> = columns.iter().map(|c| format!("ce.{c}")).collect();
         let encoding = self.context.encoding;
-        for &id in ids {
+        for chunk in ids.chunks(self.backend().max_binds() / 2) {
             let mut sql = Sql::new(
                 self.backend(),
                 &format!(
-                    "INSERT INTO {} ({columns}, history_id, history_date, history_change_reason, history_type, \
-                     history_user_id) SELECT {columns}, ",
-                    tables::CE_HISTORY
+                    "INSERT INTO {} ({}, history_id, history_date, history_change_reason, history_type, \
+                     history_user_id) SELECT {}, v.history_id, ",
+                    tables::CE_HISTORY,
+                    columns.join(", "),
+                    live.join(", ")
                 ),
             );
-            sql.bind(encoding.uuid(&uuid::Uuid::new_v4(), encoding.history_id))
-                .push(", ")
-                .bind(at.clone())
-                .push(", NULL, ")
-                .bind(kind.as_str())
-                .push(&format!(", NULL FROM {} WHERE id = ", tables::CE))
-                .bind(id);
+            // The few new rows drive the join (`CROSS JOIN` keeps that order on SQLite), each
+            // finding its live row by primary key.
+            sql.bind(at.clone()).push(", NULL, ").bind(kind.as_str()).push(", NULL FROM ");
+            let rows: Vec<(i64, Vec<Value>)> =
+                chunk.iter().map(|&id| (id, vec![encoding.uuid(&uuid::Uuid::new_v4(), encoding.history_id)])).collect();
+            values_table(&mut sql, self.backend(), &["history_id"], &rows);
+            sql.push(&format!(" CROSS JOIN {} ce WHERE ce.id = v.id", tables::CE));
             self.execute(tables::CE_HISTORY, sql.build()).await?;
         }
         Ok(())
     }
 
-    /// The ids of course enrollments named by reference.
+    /// The ids of course enrollments named by reference, in order.
     async fn resolve(&self, refs: &[&CourseEnrollmentRef]) -> StoreResult<Vec<i64>> {
-        let mut wanted: HashMap<i64, Vec<&str>> = HashMap::new();
+        let mut found: HashMap<(i64, String), i64> = self.created.lock().map(|c| c.clone()).unwrap_or_default();
+        let mut wanted: HashMap<i64, HashSet<&str>> = HashMap::new();
         for r in refs {
-            if let CourseEnrollmentRef::New { user_id, course_key } = r {
-                wanted.entry(user_id.0).or_default().push(course_key.as_str());
+            if let CourseEnrollmentRef::New { user_id, course_key } = r
+                && !found.contains_key(&(user_id.0, course_key.as_str().to_owned()))
+            {
+                wanted.entry(user_id.0).or_default().insert(course_key.as_str());
             }
         }
-        let mut found: HashMap<(i64, String), i64> = HashMap::new();
         if !wanted.is_empty() {
             let users: Vec<i64> = wanted.keys().copied().collect();
             let head = Sql::new(
                 self.backend(),
                 "SELECT id, user_id, course_id FROM student_courseenrollment WHERE user_id IN ",
             );
-            for row in self.query_in_chunks(&head, &users, "").await? {
-                let user = get_i64(&row, "user_id")?;
-                let course = get_string(&row, "course_id")?;
-                if wanted.get(&user).is_some_and(|courses| courses.contains(&course.as_str())) {
-                    found.insert((user, course), get_i64(&row, "id")?);
+            self.each_row(&head, &users, "", |row| {
+                let user = get_i64(row, "user_id")?;
+                let course = get_string(row, "course_id")?;
+                if wanted.get(&user).is_some_and(|courses| courses.contains(course.as_str())) {
+                    found.insert((user, course), get_i64(row, "id")?);
                 }
-            }
+                Ok(())
+            })
+            .await?;
         }
         refs.iter()
             .map(|r| match r {
@@ -129,39 +247,69 @@ impl SeaTransaction {
             })
             .collect()
     }
+
+    /// Sets the user of each PE still waiting; returns the ids written.
+    async fn link_waiting(&self, links: &[ProgramEnrollmentLink], now: &Value) -> StoreResult<Vec<i64>> {
+        let update = BulkUpdate {
+            table: tables::PE,
+            columns: &["user_id"],
+            fixed: vec![("modified", now.clone())],
+            condition: format!(" AND {}.user_id IS NULL", tables::PE),
+        };
+        let backend = self.backend();
+        let mut written = Vec::with_capacity(links.len());
+        if backend == Backend::MySql {
+            // No `UPDATE … RETURNING` on MariaDB: lock the rows still waiting, then write those.
+            let ids: Vec<i64> = links.iter().map(|l| l.program_enrollment.0).collect();
+            let head = Sql::new(backend, "SELECT id FROM program_enrollments_programenrollment WHERE id IN ");
+            let mut waiting = HashSet::new();
+            self.each_row(&head, &ids, " AND user_id IS NULL FOR UPDATE", |row| {
+                waiting.insert(get_i64(row, "id")?);
+                Ok(())
+            })
+            .await?;
+            let rows: Vec<(i64, Vec<Value>)> = links
+                .iter()
+                .filter(|l| waiting.contains(&l.program_enrollment.0))
+                .map(|l| (l.program_enrollment.0, vec![Value::from(l.user_id.0)]))
+                .collect();
+            for statement in update.statements(backend, &rows, false) {
+                self.execute(tables::PE, statement).await?;
+            }
+            written.extend(rows.iter().map(|(id, _)| *id));
+        } else {
+            let rows: Vec<(i64, Vec<Value>)> =
+                links.iter().map(|l| (l.program_enrollment.0, vec![Value::from(l.user_id.0)])).collect();
+            for statement in update.statements(backend, &rows, true) {
+                for row in self.query_write(tables::PE, statement).await? {
+                    written.push(get_i64(&row, "id")?);
+                }
+            }
+        }
+        Ok(written)
+    }
 }
 
 #[async_trait]
 impl LinkingWrites for SeaTransaction {
     async fn link_program_enrollments(&self, links: &[ProgramEnrollmentLink]) -> StoreResult<Vec<ProgramEnrollmentId>> {
-        let now = self.context.encoding.datetime(Utc::now());
-        let mut linked = Vec::with_capacity(links.len());
-        let mut taken = Vec::new();
-        for link in links {
-            // Conditional: a PE linked by another writer since our read is left alone.
-            let mut sql = Sql::new(self.backend(), "UPDATE program_enrollments_programenrollment SET user_id = ");
-            sql.bind(link.user_id.0)
-                .push(", modified = ")
-                .bind(now.clone())
-                .push(" WHERE id = ")
-                .bind(link.program_enrollment.0)
-                .push(" AND user_id IS NULL");
-            match self.execute(tables::PE, sql.build()).await? {
-                0 => taken.push(link.program_enrollment),
-                _ => linked.push(link.program_enrollment.0),
-            }
+        if links.is_empty() {
+            return Ok(Vec::new());
         }
-        if !linked.is_empty() {
-            self.record_history(tables::PE, tables::PE_HISTORY, &linked, HistoryType::Update, now).await?;
+        let now = self.now();
+        let written = self.link_waiting(links, &now).await?;
+        if !written.is_empty() {
+            self.record_history(tables::PE, tables::PE_HISTORY, &written, HistoryType::Update, now).await?;
         }
-        Ok(taken)
+        let written: HashSet<i64> = written.into_iter().collect();
+        Ok(links.iter().map(|l| l.program_enrollment).filter(|pe| !written.contains(&pe.0)).collect())
     }
 
     async fn create_course_enrollments(&self, enrollments: &[NewCourseEnrollment]) -> StoreResult<()> {
         if enrollments.is_empty() {
             return Ok(());
         }
-        let now = self.context.encoding.datetime(Utc::now());
+        let now = self.now();
         for chunk in enrollments.chunks(self.backend().max_binds() / 5) {
             let mut sql = Sql::new(
                 self.backend(),
@@ -179,7 +327,16 @@ impl LinkingWrites for SeaTransaction {
                     Value::from(new.mode.as_str()),
                 ]);
             }
-            self.execute(tables::CE, sql.build()).await?;
+            if self.backend().insert_returning() {
+                sql.push(" RETURNING id, user_id, course_id");
+                let rows = self.query_write(tables::CE, sql.build()).await?;
+                let mut created = self.created.lock().map_err(|_| StoreError::Misuse("a poisoned lock"))?;
+                for row in rows {
+                    created.insert((get_i64(&row, "user_id")?, get_string(&row, "course_id")?), get_i64(&row, "id")?);
+                }
+            } else {
+                self.execute(tables::CE, sql.build()).await?;
+            }
         }
         let refs: Vec<CourseEnrollmentRef> = enrollments
             .iter()
@@ -193,12 +350,17 @@ impl LinkingWrites for SeaTransaction {
         if changes.is_empty() {
             return Ok(());
         }
-        let now = self.context.encoding.datetime(Utc::now());
+        let now = self.now();
         let ids = self.resolve(&changes.iter().map(|c| &c.enrollment).collect::<Vec<_>>()).await?;
-        for (change, &id) in changes.iter().zip(&ids) {
-            let mut sql = Sql::new(self.backend(), "UPDATE student_courseenrollment SET mode = ");
-            sql.bind(change.mode.as_str()).push(", is_active = ").bind(change.is_active).push(" WHERE id = ").bind(id);
-            self.execute(tables::CE, sql.build()).await?;
+        let rows: Vec<(i64, Vec<Value>)> = changes
+            .iter()
+            .zip(&ids)
+            .map(|(c, &id)| (id, vec![Value::from(c.mode.as_str()), Value::from(c.is_active)]))
+            .collect();
+        let update =
+            BulkUpdate { table: tables::CE, columns: &["mode", "is_active"], fixed: vec![], condition: String::new() };
+        for statement in update.statements(self.backend(), &rows, false) {
+            self.execute(tables::CE, statement).await?;
         }
         self.record_course_enrollment_history(&ids, HistoryType::Update, &now).await
     }
@@ -207,30 +369,40 @@ impl LinkingWrites for SeaTransaction {
         if attachments.is_empty() {
             return Ok(());
         }
-        let now = self.context.encoding.datetime(Utc::now());
+        let now = self.now();
         let ids = self.resolve(&attachments.iter().map(|a| &a.enrollment).collect::<Vec<_>>()).await?;
-        let mut pces = Vec::with_capacity(attachments.len());
-        for (attachment, &ce) in attachments.iter().zip(&ids) {
-            let pce = attachment.program_course_enrollment.0;
-            let mut sql = Sql::new(
-                self.backend(),
-                "UPDATE program_enrollments_programcourseenrollment SET course_enrollment_id = ",
-            );
-            sql.bind(ce).push(", modified = ").bind(now.clone()).push(" WHERE id = ").bind(pce);
-            self.execute(tables::PCE, sql.build()).await?;
-            pces.push(pce);
+        let rows: Vec<(i64, Vec<Value>)> = attachments
+            .iter()
+            .zip(&ids)
+            .map(|(a, &ce)| (a.program_course_enrollment.0, vec![Value::from(ce)]))
+            .collect();
+        let update = BulkUpdate {
+            table: tables::PCE,
+            columns: &["course_enrollment_id"],
+            fixed: vec![("modified", now.clone())],
+            condition: String::new(),
+        };
+        for statement in update.statements(self.backend(), &rows, false) {
+            self.execute(tables::PCE, statement).await?;
         }
+        let pces: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
         self.record_history(tables::PCE, tables::PCE_HISTORY, &pces, HistoryType::Update, now).await
     }
 
     async fn mark_invitations_used(&self, uses: &[InvitationUse]) -> StoreResult<()> {
-        if !self.context.catalog.has_table(tables::INVITATION) {
+        if uses.is_empty() || !self.context.catalog.has_table(tables::INVITATION) {
             return Ok(());
         }
-        for used in uses {
-            let mut sql = Sql::new(self.backend(), "UPDATE student_courseenrollmentallowed SET user_id = ");
-            sql.bind(used.user_id.0).push(" WHERE id = ").bind(used.invitation.0).push(" AND user_id IS NULL");
-            self.execute(tables::INVITATION, sql.build()).await?;
+        let rows: Vec<(i64, Vec<Value>)> =
+            uses.iter().map(|u| (u.invitation.0, vec![Value::from(u.user_id.0)])).collect();
+        let update = BulkUpdate {
+            table: tables::INVITATION,
+            columns: &["user_id"],
+            fixed: vec![],
+            condition: format!(" AND {}.user_id IS NULL", tables::INVITATION),
+        };
+        for statement in update.statements(self.backend(), &rows, false) {
+            self.execute(tables::INVITATION, statement).await?;
         }
         Ok(())
     }

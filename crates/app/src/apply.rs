@@ -6,29 +6,33 @@ use ports::{
     ProgramEnrollmentLink, StoreResult,
 };
 
-/// What happened when a key's writes were made.
+/// What happened when keys' writes were made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Applied {
     /// Every write was made.
     Linked,
-    /// The PE was no longer waiting when written (another writer linked it): nothing was
-    /// written.
+    /// A PE was no longer waiting when written (another writer linked it). The caller must
+    /// roll the savepoint back: the other writes may have been made.
     Taken,
 }
 
-/// Makes the writes of one key, in the order upstream makes them: the PE's user first (where
-/// the `(user_id, program_uuid, curriculum_uuid)` constraint bites), then the course
-/// enrollments, the invitations and the PCEs.
-pub(crate) async fn apply_link(writes: &dyn LinkingWrites, plan: &LinkWrites) -> StoreResult<Applied> {
-    let link = ProgramEnrollmentLink { program_enrollment: plan.program_enrollment, user_id: plan.user_id };
-    if !writes.link_program_enrollments(&[link]).await?.is_empty() {
+/// Makes the writes of one or more keys, one port call per kind of write, in the order upstream
+/// makes them for one key: the PEs' users first (where the `(user_id, program_uuid,
+/// curriculum_uuid)` constraint bites), then new course enrollments, changed ones, invitations,
+/// and the PCEs. Several keys may share a call only if no course enrollment is written twice.
+pub(crate) async fn apply_links(writes: &dyn LinkingWrites, plans: &[&LinkWrites]) -> StoreResult<Applied> {
+    let links: Vec<ProgramEnrollmentLink> = plans
+        .iter()
+        .map(|plan| ProgramEnrollmentLink { program_enrollment: plan.program_enrollment, user_id: plan.user_id })
+        .collect();
+    if !writes.link_program_enrollments(&links).await?.is_empty() {
         return Ok(Applied::Taken);
     }
     let mut creates = Vec::new();
     let mut changes = Vec::new();
     let mut invitations = Vec::new();
-    let mut attachments = Vec::with_capacity(plan.courses.len());
-    for course in &plan.courses {
+    let mut attachments = Vec::new();
+    for (plan, course) in plans.iter().flat_map(|plan| plan.courses.iter().map(move |course| (plan, course))) {
         match &course.write {
             Some(CourseEnrollmentWrite::Create { mode, is_active }) => creates.push(NewCourseEnrollment {
                 user_id: plan.user_id,

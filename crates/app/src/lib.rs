@@ -40,7 +40,8 @@ mod log;
 mod snapshot;
 
 pub use link::{
-    LinkCallError, LinkErrors, LinkOptions, Progress, link_program_enrollments, link_program_enrollments_with,
+    LinkCallError, LinkErrors, LinkOptions, Progress, WritePath, link_program_enrollments,
+    link_program_enrollments_with,
 };
 pub use log::{LOG_TARGET, emit};
 pub use snapshot::read_snapshot;

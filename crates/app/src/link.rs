@@ -1,13 +1,15 @@
 //! The use case: `link_program_enrollments`.
 
+use std::collections::HashSet;
+
 use domain::{
-    CorruptData, ExternalUserKey, KeyOutcome, KeyPlan, LinkBatch, LinkError, LinkWrites, LogLine, Planner, ProgramUuid,
-    Snapshot,
+    CorruptData, CourseEnrollmentRef, ExternalUserKey, KeyOutcome, KeyPlan, LinkBatch, LinkError, LinkWrites, LogLine,
+    Planner, ProgramUuid, Snapshot,
 };
 use ports::{StoreError, Transaction, UnitOfWork};
 use thiserror::Error;
 
-use crate::apply::{Applied, apply_link};
+use crate::apply::{Applied, apply_links};
 use crate::log::{emit, emit_all};
 use crate::snapshot::read_snapshot;
 
@@ -65,9 +67,34 @@ pub trait Progress: Send + Sync {
     fn advance(&self, keys: usize);
 }
 
+/// How the writes of linked keys reach the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WritePath {
+    /// Each key in its own savepoint, with a few statements per key: upstream's shape.
+    PerKey,
+    /// Keys in chunks of at most this many, each chunk in one savepoint with one multi-row
+    /// statement per kind of write. If a chunk's writes fail with a unique violation or find a
+    /// PE taken meanwhile (a concurrent writer), the chunk is rolled back and redone key by key
+    /// with fresh reads, so results, rows, history and log lines are those of [`Self::PerKey`].
+    Batched(std::num::NonZeroUsize),
+}
+
+impl WritePath {
+    /// Chunks of 1,000 keys.
+    pub const DEFAULT_CHUNK: usize = 1_000;
+}
+
+impl Default for WritePath {
+    fn default() -> Self {
+        Self::Batched(std::num::NonZeroUsize::new(Self::DEFAULT_CHUNK).unwrap_or(std::num::NonZeroUsize::MIN))
+    }
+}
+
 /// How to run a call.
 #[derive(Clone, Default)]
 pub struct LinkOptions {
+    /// How writes are grouped; the result is the same either way.
+    pub write_path: WritePath,
     /// Run the whole call, then roll it back: the result is the one a real run would give,
     /// and nothing is written (no row, no history row).
     pub dry_run: bool,
@@ -141,6 +168,29 @@ async fn link_in(
     if batch.is_empty() {
         return Ok(errors);
     }
+    match options.write_path {
+        WritePath::PerKey => link_per_key(tx, program_uuid, batch, options, &mut errors).await?,
+        WritePath::Batched(per_chunk) => {
+            link_batched(tx, program_uuid, batch, per_chunk.get(), options, &mut errors).await?;
+        }
+    }
+    Ok(errors)
+}
+
+fn advance(options: &LinkOptions, keys: usize) {
+    if let Some(progress) = &options.progress {
+        progress.advance(keys);
+    }
+}
+
+/// Upstream's shape: each key planned, then written in its own savepoint.
+async fn link_per_key(
+    tx: &dyn Transaction,
+    program_uuid: ProgramUuid,
+    batch: &LinkBatch,
+    options: &LinkOptions,
+    errors: &mut LinkErrors,
+) -> Result<(), LinkCallError> {
     let snapshot = read_snapshot(tx.reads(), program_uuid, batch).await?;
     let mut planner = Planner::new(program_uuid, snapshot);
     for (key, username) in batch.iter() {
@@ -153,11 +203,123 @@ async fn link_in(
                 Some(error) => errors.push(key.clone(), error),
             },
         }
-        if let Some(progress) = &options.progress {
-            progress.advance(1);
+        advance(options, 1);
+    }
+    Ok(())
+}
+
+/// The course enrollments a plan writes (creates or changes).
+fn written_enrollments(plan: &KeyPlan) -> Vec<CourseEnrollmentRef> {
+    match &plan.outcome {
+        KeyOutcome::Link(writes) => {
+            writes.courses.iter().filter(|c| c.write.is_some()).map(|c| c.enrollment.clone()).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The batched shape: plans in input order, written a chunk at a time (see [`WritePath`]).
+async fn link_batched(
+    tx: &dyn Transaction,
+    program_uuid: ProgramUuid,
+    batch: &LinkBatch,
+    per_chunk: usize,
+    options: &LinkOptions,
+    errors: &mut LinkErrors,
+) -> Result<(), LinkCallError> {
+    // `start`: the first key not yet written. After a chunk falls back to the per-key path, the
+    // planner's state is stale: the rest is planned again from fresh reads.
+    let mut start = 0;
+    'fresh: while start < batch.len() {
+        let sliced;
+        let rest = if start == 0 {
+            batch
+        } else {
+            sliced = batch.slice(start..batch.len());
+            &sliced
+        };
+        let reading = std::time::Instant::now();
+        let snapshot = read_snapshot(tx.reads(), program_uuid, rest).await?;
+        let mut planner = Planner::new(program_uuid, snapshot);
+        tracing::debug!(keys = rest.len(), elapsed = ?reading.elapsed(), "snapshot read");
+        let mut planning = std::time::Duration::ZERO;
+        let mut writing = std::time::Duration::ZERO;
+        let mut chunk: Vec<KeyPlan> = Vec::with_capacity(per_chunk.min(rest.len()));
+        let mut touched: HashSet<CourseEnrollmentRef> = HashSet::new();
+        for (key, username) in rest.iter() {
+            let started = std::time::Instant::now();
+            let plan = planner.plan(key, username)?;
+            let written = written_enrollments(&plan);
+            planning += started.elapsed();
+            // A chunk never writes one course enrollment twice: one multi-row statement holds
+            // one value per row.
+            if chunk.len() >= per_chunk || written.iter().any(|r| touched.contains(r)) {
+                let started = std::time::Instant::now();
+                let written_ok = write_chunk(tx, &chunk, errors, options).await?;
+                writing += started.elapsed();
+                if !written_ok {
+                    link_per_key(tx, program_uuid, &batch.slice(start..start + chunk.len()), options, errors).await?;
+                    start += chunk.len();
+                    continue 'fresh;
+                }
+                start += chunk.len();
+                chunk.clear();
+                touched.clear();
+            }
+            let started = std::time::Instant::now();
+            planner.record(&plan);
+            touched.extend(written);
+            chunk.push(plan);
+            planning += started.elapsed();
+        }
+        tracing::debug!(?planning, ?writing, "planned and written");
+        if !write_chunk(tx, &chunk, errors, options).await? {
+            link_per_key(tx, program_uuid, &batch.slice(start..start + chunk.len()), options, errors).await?;
+        }
+        start += chunk.len();
+    }
+    Ok(())
+}
+
+/// Writes a chunk's linked keys in one savepoint, then emits the chunk's log lines and records
+/// its errors. Returns `false`, having rolled the savepoint back and emitted nothing, when the
+/// chunk must be redone key by key.
+async fn write_chunk(
+    tx: &dyn Transaction,
+    chunk: &[KeyPlan],
+    errors: &mut LinkErrors,
+    options: &LinkOptions,
+) -> Result<bool, LinkCallError> {
+    let links: Vec<&LinkWrites> = chunk
+        .iter()
+        .filter_map(|plan| match &plan.outcome {
+            KeyOutcome::Link(writes) => Some(writes),
+            _ => None,
+        })
+        .collect();
+    if !links.is_empty() {
+        let savepoint = tx.savepoint().await?;
+        match apply_links(savepoint.writes(), &links).await {
+            Ok(Applied::Linked) => savepoint.commit().await?,
+            Ok(Applied::Taken) | Err(StoreError::UniqueViolation(_)) => {
+                savepoint.rollback().await?;
+                tracing::debug!(keys = chunk.len(), "a chunk's writes failed; redoing it key by key");
+                return Ok(false);
+            }
+            Err(other) => {
+                let _ = savepoint.rollback().await;
+                return Err(other.into());
+            }
         }
     }
-    Ok(errors)
+    for plan in chunk {
+        emit_all(&plan.log);
+        if let Some(error) = plan.outcome.error() {
+            errors.push(plan.key.clone(), error.clone());
+        }
+    }
+    advance(options, chunk.len());
+    Ok(true)
 }
 
 /// Writes one key in its own savepoint. Returns the key's error if the savepoint was rolled
@@ -169,7 +331,7 @@ async fn link_one(
     writes: &LinkWrites,
 ) -> Result<Option<LinkError>, LinkCallError> {
     let savepoint = tx.savepoint().await?;
-    match apply_link(savepoint.writes(), writes).await {
+    match apply_links(savepoint.writes(), &[writes]).await {
         Ok(Applied::Linked) => {
             savepoint.commit().await?;
             Ok(None)

@@ -59,6 +59,13 @@ impl LinkBatch {
         self.pairs.iter().filter(|(_, u)| seen.insert(u)).map(|(_, u)| u.clone()).collect()
     }
 
+    /// The pairs in `range` (clamped to the batch), as a batch of their own.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> LinkBatch {
+        let end = range.end.min(self.pairs.len());
+        let start = range.start.min(end);
+        LinkBatch { pairs: self.pairs[start..end].to_vec() }
+    }
+
     /// The number of pairs.
     pub fn len(&self) -> usize {
         self.pairs.len()

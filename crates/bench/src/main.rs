@@ -1,0 +1,328 @@
+//! `bench`: links N keys in one call through the library and compares it with the raw bound,
+//! the same writes made by a handful of set-based statements.
+//!
+//! ```text
+//! cargo run --release -p bench -- --backend sqlite|postgres|mysql --keys 100000 --courses 2 --runs 3 [--log warn|info]
+//! ```
+//! PostgreSQL and MariaDB need an admin URL (`--admin-url`, or `TEST_POSTGRES_URL` /
+//! `TEST_MYSQL_URL`) of a user who may create databases. Each measured run is a child process
+//! on a fresh database with the same fixture, so its peak RSS is its own. The report gives
+//! medians over the runs.
+#![deny(missing_docs)]
+
+/// glibc's allocator spends a quarter of a large run in `malloc`/`free`; mimalloc does not.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+mod fixture;
+mod raw;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use adapters_seaorm::{Backend, SeaOrmDatabase};
+use clap::{Parser, ValueEnum};
+use domain::{ExternalUserKey, LinkBatch, ProgramUuid, Username};
+use serde::{Deserialize, Serialize};
+
+/// Why the benchmark failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// A database error.
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    /// The adapter could not connect.
+    #[error(transparent)]
+    Connect(#[from] adapters_seaorm::ConnectError),
+    /// The link call aborted.
+    #[error(transparent)]
+    Link(#[from] app::LinkCallError),
+    /// Bad input values.
+    #[error("input: {0}")]
+    Input(String),
+    /// No server URL.
+    #[error("no admin URL for {0}: pass --admin-url or set TEST_POSTGRES_URL / TEST_MYSQL_URL")]
+    NoServer(&'static str),
+    /// A child run failed.
+    #[error("child run failed: {0}")]
+    Child(String),
+    /// I/O.
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum BackendArg {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+impl BackendArg {
+    fn backend(self) -> Backend {
+        match self {
+            Self::Sqlite => Backend::Sqlite,
+            Self::Postgres => Backend::Postgres,
+            Self::Mysql => Backend::MySql,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum LogArg {
+    /// `RUST_LOG=warn`: no per-key INFO line.
+    Warn,
+    /// The default INFO level, written to a file.
+    Info,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Serialize, Deserialize)]
+enum Mode {
+    Link,
+    Raw,
+    /// Only build a fixture and print its URL (for profiling a child run by hand).
+    Fixture,
+}
+
+/// Benchmark of one link call.
+#[derive(Debug, Parser)]
+#[command(name = "bench")]
+struct Args {
+    /// The database server.
+    #[arg(long, value_enum, default_value = "sqlite")]
+    backend: BackendArg,
+    /// Keys in the one call.
+    #[arg(long, default_value_t = 100_000)]
+    keys: usize,
+    /// Waiting course enrollments per key.
+    #[arg(long, default_value_t = 2)]
+    courses: usize,
+    /// Measured runs (medians are reported).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Log level of the link runs.
+    #[arg(long, value_enum, default_value = "warn")]
+    log: LogArg,
+    /// Keys per write chunk; 0 writes key by key (upstream's shape).
+    #[arg(long, default_value_t = app::WritePath::DEFAULT_CHUNK)]
+    chunk: usize,
+    /// Admin URL of the server (PostgreSQL/MariaDB).
+    #[arg(long)]
+    admin_url: Option<String>,
+    /// Internal: run one measurement on this database and print it as JSON.
+    #[arg(long, hide = true)]
+    child: Option<Mode>,
+    /// Internal: the database of a child run.
+    #[arg(long, hide = true)]
+    database: Option<String>,
+}
+
+/// One child run's figures.
+#[derive(Debug, Serialize, Deserialize)]
+struct Measurement {
+    seconds: f64,
+    statements: usize,
+    peak_rss_kb: u64,
+}
+
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+async fn child(args: &Args, mode: Mode, url: &str) -> Result<Measurement, BenchError> {
+    let backend = args.backend.backend();
+    let mut conn = adapters_seaorm::open(url).await?;
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&statements);
+    let profile: Arc<std::sync::Mutex<std::collections::HashMap<String, (usize, f64)>>> = Arc::default();
+    let by_kind = Arc::clone(&profile);
+    conn.set_metric_callback(move |info| {
+        counter.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut by_kind) = by_kind.lock() {
+            let kind: String = info.statement.sql.chars().take(60).collect();
+            let entry = by_kind.entry(kind).or_default();
+            entry.0 += 1;
+            entry.1 += info.elapsed.as_secs_f64();
+        }
+    });
+    let started;
+    match mode {
+        Mode::Fixture => return Err(BenchError::Input("--child fixture takes no --database".into())),
+        Mode::Raw => {
+            started = Instant::now();
+            let counted = raw::run(&conn, backend, args.keys).await?;
+            statements.store(counted, Ordering::Relaxed);
+        }
+        Mode::Link => {
+            let db = SeaOrmDatabase::new(conn, url).await?;
+            let program = ProgramUuid::parse(fixture::PROGRAM).map_err(|e| BenchError::Input(e.to_string()))?;
+            let pairs = (0..args.keys)
+                .map(|i| {
+                    Ok((ExternalUserKey::parse(format!("KEY-{i:06}"))?, Username::parse(format!("learner_{i:06}"))?))
+                })
+                .collect::<Result<Vec<_>, domain::InvalidValue>>()
+                .map_err(|e| BenchError::Input(e.to_string()))?;
+            let batch = LinkBatch::from_pairs(pairs).map_err(|e| BenchError::Input(e.to_string()))?;
+            let write_path = match std::num::NonZeroUsize::new(args.chunk) {
+                Some(n) => app::WritePath::Batched(n),
+                None => app::WritePath::PerKey,
+            };
+            let options = app::LinkOptions { write_path, ..app::LinkOptions::default() };
+            statements.store(0, Ordering::Relaxed);
+            started = Instant::now();
+            let errors = app::link_program_enrollments_with(&db, program, &batch, &options).await?;
+            if !errors.is_empty() {
+                return Err(BenchError::Child(format!("{} keys were not linked", errors.len())));
+            }
+        }
+    }
+    if std::env::var_os("BENCH_PROFILE").is_some()
+        && let Ok(by_kind) = profile.lock()
+    {
+        let mut kinds: Vec<_> = by_kind.iter().collect();
+        kinds.sort_by(|a, b| b.1.1.total_cmp(&a.1.1));
+        for (kind, (count, seconds)) in kinds.iter().take(15) {
+            eprintln!("{seconds:8.3} s {count:6} x {kind}");
+        }
+    }
+    Ok(Measurement {
+        seconds: started.elapsed().as_secs_f64(),
+        statements: statements.load(Ordering::Relaxed),
+        peak_rss_kb: peak_rss_kb(),
+    })
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+async fn measure(args: &Args, admin: Option<&str>, mode: Mode) -> Result<Measurement, BenchError> {
+    let backend = args.backend.backend();
+    let url = fixture::create_database(backend, admin).await?;
+    let conn = adapters_seaorm::open(&url).await?;
+    fixture::fill(&conn, backend, args.keys, args.courses).await?;
+    conn.close().await?;
+    let exe = std::env::current_exe()?;
+    let mut command = std::process::Command::new(exe);
+    command.args(std::env::args().skip(1)).args(["--child", if mode == Mode::Link { "link" } else { "raw" }]);
+    command.args(["--database", &url]);
+    let log_file = std::env::temp_dir().join("bench-link.log");
+    if args.log == LogArg::Info {
+        command.env("RUST_LOG", "info").env("BENCH_LOG_FILE", &log_file);
+    } else {
+        command.env("RUST_LOG", std::env::var("BENCH_CHILD_LOG").unwrap_or_else(|_| "warn".to_owned()));
+    }
+    let output = command.output()?;
+    fixture::drop_database(backend, admin, &url).await?;
+    if output.status.success() && !output.stderr.is_empty() {
+        eprint!("{}", String::from_utf8_lossy(&output.stderr));
+    }
+    if !output.status.success() {
+        return Err(BenchError::Child(String::from_utf8_lossy(&output.stderr).into_owned()));
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| BenchError::Child(e.to_string()))
+}
+
+fn init_logging() -> Result<(), BenchError> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+    match std::env::var_os("BENCH_LOG_FILE") {
+        Some(path) => {
+            let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::sync::Mutex::new(file))
+                .with_ansi(false)
+                .init();
+        }
+        None => tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init(),
+    }
+    Ok(())
+}
+
+async fn run(args: Args) -> Result<(), BenchError> {
+    if args.child == Some(Mode::Fixture) {
+        let backend = args.backend.backend();
+        let url = fixture::create_database(backend, args.admin_url.as_deref()).await?;
+        let conn = adapters_seaorm::open(&url).await?;
+        fixture::fill(&conn, backend, args.keys, args.courses).await?;
+        println!("{url}");
+        return Ok(());
+    }
+    if let (Some(mode), Some(url)) = (args.child, args.database.as_deref()) {
+        init_logging()?;
+        let measurement = child(&args, mode, url).await?;
+        println!("{}", serde_json::to_string(&measurement).map_err(|e| BenchError::Child(e.to_string()))?);
+        return Ok(());
+    }
+    let backend = args.backend.backend();
+    let env_admin = match backend {
+        Backend::Postgres => std::env::var("TEST_POSTGRES_URL").ok(),
+        Backend::MySql => std::env::var("TEST_MYSQL_URL").ok(),
+        Backend::Sqlite => None,
+    };
+    let admin = args.admin_url.clone().or(env_admin);
+    let mut links = Vec::new();
+    let mut raws = Vec::new();
+    for run in 0..args.runs {
+        let link = measure(&args, admin.as_deref(), Mode::Link).await?;
+        let raw = measure(&args, admin.as_deref(), Mode::Raw).await?;
+        eprintln!(
+            "run {}: link {:.3} s ({} statements, peak RSS {} MB), raw {:.3} s ({} statements)",
+            run + 1,
+            link.seconds,
+            link.statements,
+            link.peak_rss_kb / 1024,
+            raw.seconds,
+            raw.statements
+        );
+        links.push(link);
+        raws.push(raw);
+    }
+    let link = median(links.iter().map(|m| m.seconds).collect());
+    let raw = median(raws.iter().map(|m| m.seconds).collect());
+    let rss = links.iter().map(|m| m.peak_rss_kb).max().unwrap_or(0);
+    let statements = links.iter().map(|m| m.statements).max().unwrap_or(0);
+    println!(
+        "backend={} keys={} courses={} chunk={} log={:?} runs={}: link median {:.3} s ({:.0} keys/s), raw median {:.3} s, \
+         link/raw {:.2}, peak RSS {:.1} MB, statements {}",
+        backend.name(),
+        args.keys,
+        args.courses,
+        args.chunk,
+        args.log,
+        args.runs,
+        link,
+        args.keys as f64 / link,
+        raw,
+        link / raw,
+        rss as f64 / 1024.0,
+        statements
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Random scenarios for the equivalence of the write paths: every error kind, existing course
+//! enrollments in every mode and activity, inactive PCEs, a missing course, PEs in several
+//! curricula and programs, repeated usernames, keys that differ only by case or trailing
+//! spaces, invitations. [`Scenario::run`] links one on a fresh database and returns what can be
+//! compared: the errors, the log lines and the tables without ids and times.
+
+use std::collections::BTreeMap;
+
+use adapters_memory::{HistoryType, Tables};
+use domain::{CourseEnrollmentId, CurriculumUuid, ProgramUuid, UserId};
+use proptest::prelude::*;
+
+use crate::database::TestDatabase;
+use crate::fixtures::link_with;
+
+const KEYS: [&str; 6] = ["k1", "K1", "k1 ", "k2", "k3", "k%_'"];
+const USERNAMES: [&str; 4] = ["u1", "u2", "u3", "u4"];
+const INPUT_USERNAMES: [&str; 7] = ["u1", "u2", "u3", "u4", "U1", "u1 ", "nobody"];
+const COURSES: [&str; 3] = ["course-v1:X+A+1", "course-v1:X+B+1", "course-v1:X+Gone+1"];
+const MODES: [&str; 6] = ["audit", "honor", "verified", "masters", "professional", "credit"];
+
+/// A program enrollment to create.
+#[derive(Debug, Clone)]
+pub struct PeSpec {
+    key: usize,
+    other_program: bool,
+    curriculum: usize,
+    user: Option<usize>,
+    pces: Vec<(usize, bool)>,
+}
+
+/// A random database and input.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    emails: Vec<usize>,
+    course_gone: bool,
+    pes: Vec<PeSpec>,
+    enrollments: Vec<(usize, usize, usize, bool)>,
+    invitations: Vec<(usize, usize)>,
+    pairs: Vec<(usize, usize)>,
+}
+
+/// What a run gives, without ids and times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// `(key, message)` in order.
+    pub errors: Vec<(String, String)>,
+    /// The log lines in order.
+    pub log: Vec<String>,
+    /// The tables, comparable.
+    pub state: Vec<String>,
+}
+
+/// The strategy for [`Scenario`].
+pub fn scenarios() -> impl Strategy<Value = Scenario> {
+    let pe = (
+        0..KEYS.len(),
+        prop::bool::weighted(0.2),
+        0..2usize,
+        prop::option::weighted(0.3, 0..USERNAMES.len()),
+        prop::collection::vec((0..COURSES.len(), prop::bool::weighted(0.7)), 0..3),
+    )
+        .prop_map(|(key, other_program, curriculum, user, pces)| PeSpec {
+            key,
+            other_program,
+            curriculum,
+            user,
+            pces,
+        });
+    (
+        prop::collection::vec(0..2usize, USERNAMES.len()),
+        prop::bool::weighted(0.3),
+        prop::collection::vec(pe, 0..9),
+        prop::collection::vec((0..USERNAMES.len(), 0..COURSES.len(), 0..MODES.len(), any::<bool>()), 0..5),
+        prop::collection::vec((0..USERNAMES.len(), 0..COURSES.len()), 0..4),
+        prop::collection::vec((0..KEYS.len(), 0..INPUT_USERNAMES.len()), 0..8),
+    )
+        .prop_map(|(emails, course_gone, pes, enrollments, invitations, pairs)| Scenario {
+            emails,
+            course_gone,
+            pes,
+            enrollments,
+            invitations,
+            pairs,
+        })
+}
+
+impl Scenario {
+    /// Writes the fixture (skipping what a unique constraint would refuse) and links the
+    /// input with `path`.
+    pub async fn run(&self, db: &dyn TestDatabase, path: app::WritePath) -> Outcome {
+        let program = ProgramUuid::from_uuid(uuid::Uuid::from_u128(0xA));
+        let other = ProgramUuid::from_uuid(uuid::Uuid::from_u128(0xB));
+        let curricula = [
+            CurriculumUuid::from_uuid(uuid::Uuid::from_u128(0xC1)),
+            CurriculumUuid::from_uuid(uuid::Uuid::from_u128(0xC2)),
+        ];
+        for (i, course) in COURSES.iter().enumerate() {
+            if !(self.course_gone && i == 2) {
+                db.add_course_overview(course).await;
+            }
+        }
+        let mut users = Vec::new();
+        for (i, name) in USERNAMES.iter().enumerate() {
+            users.push(db.add_user(name, &format!("e{}@example.com", self.emails[i])).await);
+        }
+        let mut taken_keys = std::collections::HashSet::new();
+        let mut taken_users = std::collections::HashSet::new();
+        for pe in &self.pes {
+            let prog = if pe.other_program { other } else { program };
+            // MariaDB's default collation makes `k1`, `K1` and `k1 ` one value in the unique
+            // index: keep the fixture the same on every backend.
+            let folded = KEYS[pe.key].trim_end().to_lowercase();
+            if !taken_keys.insert((folded, pe.other_program, pe.curriculum)) {
+                continue;
+            }
+            if let Some(u) = pe.user
+                && !taken_users.insert((u, pe.other_program, pe.curriculum))
+            {
+                continue;
+            }
+            let id = db
+                .add_program_enrollment(
+                    Some(KEYS[pe.key]),
+                    prog,
+                    curricula[pe.curriculum],
+                    pe.user.map(|u| users[u]),
+                    "enrolled",
+                )
+                .await;
+            let mut seen = std::collections::HashSet::new();
+            for &(course, active) in &pe.pces {
+                if seen.insert(course) {
+                    let status = if active { "active" } else { "inactive" };
+                    db.add_program_course_enrollment(id, COURSES[course], status, None).await;
+                }
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for &(user, course, mode, active) in &self.enrollments {
+            if seen.insert((user, course)) {
+                db.add_course_enrollment(users[user], COURSES[course], MODES[mode], active).await;
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for &(user, course) in &self.invitations {
+            let email = format!("e{}@example.com", self.emails[user]);
+            if seen.insert((email.clone(), course)) {
+                db.add_invitation(&email, COURSES[course], None).await;
+            }
+        }
+        let mut keys = std::collections::HashSet::new();
+        let pairs: Vec<(&str, &str)> =
+            self.pairs.iter().filter(|(k, _)| keys.insert(*k)).map(|&(k, u)| (KEYS[k], INPUT_USERNAMES[u])).collect();
+        let run = link_with(db, program, &pairs, path).await;
+        Outcome { errors: run.errors, log: run.log, state: normalize(&db.tables().await) }
+    }
+}
+
+/// The tables as sorted lines, without times, history ids or course enrollment ids (a course
+/// enrollment is named by its user and course).
+pub fn normalize(t: &Tables) -> Vec<String> {
+    let ce_name: BTreeMap<CourseEnrollmentId, String> =
+        t.course_enrollments.values().map(|c| (c.id, format!("{}/{}", c.user_id, c.course_id))).collect();
+    let ce_ref =
+        |id: Option<CourseEnrollmentId>| id.map(|id| ce_name.get(&id).cloned().unwrap_or_else(|| format!("?{id}")));
+    let kind = |k: HistoryType| k.as_char();
+    let mut lines = Vec::new();
+    for pe in t.program_enrollments.values() {
+        lines.push(format!(
+            "pe {} {:?} {:?} {} {} {}",
+            pe.id, pe.user_id, pe.external_user_key, pe.program_uuid, pe.curriculum_uuid, pe.status
+        ));
+    }
+    for p in t.program_course_enrollments.values() {
+        lines.push(format!(
+            "pce {} {} {:?} {} {}",
+            p.id,
+            p.program_enrollment_id,
+            ce_ref(p.course_enrollment_id),
+            p.course_key,
+            p.status
+        ));
+    }
+    for c in t.course_enrollments.values() {
+        lines.push(format!("ce {}/{} {} {}", c.user_id, c.course_id, c.mode, c.is_active));
+    }
+    for i in t.invitations.iter().flat_map(|m| m.values()) {
+        lines.push(format!("invitation {} {} {} {:?}", i.id, i.email, i.course_id, i.user_id));
+    }
+    for h in &t.program_enrollment_history {
+        let pe = &h.row;
+        lines.push(format!(
+            "pe-history {} {} {:?} {:?} {:?}",
+            kind(h.history_type),
+            pe.id,
+            pe.user_id,
+            pe.external_user_key,
+            h.history_user_id
+        ));
+    }
+    for h in &t.program_course_enrollment_history {
+        let p = &h.row;
+        lines.push(format!(
+            "pce-history {} {} {:?} {}",
+            kind(h.history_type),
+            p.id,
+            ce_ref(p.course_enrollment_id),
+            p.status
+        ));
+    }
+    for h in &t.course_enrollment_history {
+        let c = &h.row;
+        lines.push(format!(
+            "ce-history {} {}/{} {} {}",
+            kind(h.history_type),
+            c.user_id,
+            c.course_id,
+            c.mode,
+            c.is_active
+        ));
+    }
+    let _ = UserId(0);
+    lines.sort();
+    lines
+}
