@@ -56,7 +56,7 @@ impl Backend {
 
     /// Whether `INSERT … RETURNING` is available (SQLite 3.35+, PostgreSQL; not MySQL).
     pub(crate) fn insert_returning(self) -> bool {
-        !matches!(self, Self::MySql)
+        !matches!(self, Self::MySql | Self::Sqlite)
     }
 
     /// The most values one statement binds: well under SQLite's 32,766 and the 65,535 of

@@ -150,17 +150,24 @@ impl LinkingReads for SeaTransaction {
         program_uuid: ProgramUuid,
         user_ids: &[UserId],
     ) -> StoreResult<Vec<UserProgramEnrollment>> {
-        let mut head = Sql::new(
-            self.backend(),
+        // Filtered by user only, the program compared here: a user has few enrollments, and a
+        // `program_uuid` condition that every row meets leads PostgreSQL's planner away from the
+        // `user_id` index to a scan that tests each row against the whole `IN` list.
+        let backend = self.backend();
+        let head = Sql::new(
+            backend,
             &format!(
-                "SELECT id, user_id, {} FROM program_enrollments_programenrollment WHERE program_uuid = ",
-                self.backend().uuid_as_text("curriculum_uuid", "curriculum_uuid")
+                "SELECT id, user_id, {}, {} FROM program_enrollments_programenrollment WHERE user_id IN ",
+                backend.uuid_as_text("program_uuid", "program_uuid"),
+                backend.uuid_as_text("curriculum_uuid", "curriculum_uuid")
             ),
         );
-        head.bind(self.program_uuid_value(program_uuid)).push(" AND user_id IN ");
         let ids: Vec<i64> = user_ids.iter().map(|u| u.0).collect();
         let mut found = Vec::new();
         self.each_row(&head, &ids, "", |row| {
+            if get_uuid(row, "program_uuid")? != *program_uuid.as_uuid() {
+                return Ok(());
+            }
             found.push(UserProgramEnrollment {
                 id: ProgramEnrollmentId(get_i64(row, "id")?),
                 user_id: UserId(get_i64(row, "user_id")?),

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use ports::{LinkingReads, LinkingWrites, StoreResult, Transaction, UnitOfWork};
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait, Value};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, IsolationLevel, TransactionTrait, Value};
 
 use crate::connect::{ConnectError, Context, read_context};
 use crate::dialect::{Backend, UuidColumn};
@@ -66,7 +66,15 @@ impl SeaOrmDatabase {
 #[async_trait]
 impl UnitOfWork for SeaOrmDatabase {
     async fn begin(&self) -> StoreResult<Box<dyn Transaction>> {
-        let txn = self.conn.begin().await.map_err(|e| backend_error(self.backend(), e))?;
+        // READ COMMITTED where the server lets us choose, as Django runs the LMS (PostgreSQL's
+        // default; Django's choice for MySQL since 2.0): each statement sees what other
+        // writers committed, so a PE another writer linked since our read is seen as taken by
+        // the fresh read that follows, not hidden by a snapshot from the call's start.
+        let isolation = match self.backend() {
+            Backend::Sqlite => None,
+            Backend::Postgres | Backend::MySql => Some(IsolationLevel::ReadCommitted),
+        };
+        let txn = self.conn.begin_with_config(isolation, None).await.map_err(|e| backend_error(self.backend(), e))?;
         Ok(Box::new(SeaTransaction::new(txn, Arc::clone(&self.context))))
     }
 }

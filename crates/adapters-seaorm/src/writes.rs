@@ -257,35 +257,26 @@ impl SeaTransaction {
             condition: format!(" AND {}.user_id IS NULL", tables::PE),
         };
         let backend = self.backend();
-        let mut written = Vec::with_capacity(links.len());
-        if backend == Backend::MySql {
-            // No `UPDATE … RETURNING` on MariaDB: lock the rows still waiting, then write those.
-            let ids: Vec<i64> = links.iter().map(|l| l.program_enrollment.0).collect();
-            let head = Sql::new(backend, "SELECT id FROM program_enrollments_programenrollment WHERE id IN ");
-            let mut waiting = HashSet::new();
-            self.each_row(&head, &ids, " AND user_id IS NULL FOR UPDATE", |row| {
-                waiting.insert(get_i64(row, "id")?);
-                Ok(())
-            })
-            .await?;
-            let rows: Vec<(i64, Vec<Value>)> = links
-                .iter()
-                .filter(|l| waiting.contains(&l.program_enrollment.0))
-                .map(|l| (l.program_enrollment.0, vec![Value::from(l.user_id.0)]))
-                .collect();
-            for statement in update.statements(backend, &rows, false) {
-                self.execute(tables::PE, statement).await?;
-            }
-            written.extend(rows.iter().map(|(id, _)| *id));
-        } else {
-            let rows: Vec<(i64, Vec<Value>)> =
-                links.iter().map(|l| (l.program_enrollment.0, vec![Value::from(l.user_id.0)])).collect();
-            for statement in update.statements(backend, &rows, true) {
-                for row in self.query_write(tables::PE, statement).await? {
-                    written.push(get_i64(&row, "id")?);
-                }
-            }
+        let rows: Vec<(i64, Vec<Value>)> =
+            links.iter().map(|l| (l.program_enrollment.0, vec![Value::from(l.user_id.0)])).collect();
+        let mut changed = 0;
+        for statement in update.statements(backend, &rows, false) {
+            changed += self.execute(tables::PE, statement).await?;
         }
+        let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+        if usize::try_from(changed).is_ok_and(|changed| changed == ids.len()) {
+            return Ok(ids);
+        }
+        // Some PE was not waiting any more (another writer linked it since our read). The rows
+        // this call wrote carry its `modified` stamp; the others are left as they were.
+        let mut head = Sql::new(backend, "SELECT id FROM program_enrollments_programenrollment WHERE modified = ");
+        head.bind(now.clone()).push(" AND id IN ");
+        let mut written = Vec::with_capacity(ids.len());
+        self.each_row(&head, &ids, "", |row| {
+            written.push(get_i64(row, "id")?);
+            Ok(())
+        })
+        .await?;
         Ok(written)
     }
 }
@@ -343,6 +334,13 @@ impl LinkingWrites for SeaTransaction {
             .map(|new| CourseEnrollmentRef::New { user_id: new.user_id, course_key: new.course_key.clone() })
             .collect();
         let ids = self.resolve(&refs.iter().collect::<Vec<_>>()).await?;
+        if !self.backend().insert_returning() {
+            // Later writes of this savepoint (the PCEs) name these rows too: remember them.
+            let mut created = self.created.lock().map_err(|_| StoreError::Misuse("a poisoned lock"))?;
+            for (new, &id) in enrollments.iter().zip(&ids) {
+                created.insert((new.user_id.0, new.course_key.as_str().to_owned()), id);
+            }
+        }
         self.record_course_enrollment_history(&ids, HistoryType::Insert, &now).await
     }
 

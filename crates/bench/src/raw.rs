@@ -30,6 +30,14 @@ pub async fn run(conn: &DatabaseConnection, backend: Backend, keys: usize) -> Re
         txn.execute_unprepared(&format!("INSERT INTO pairs (k, u) VALUES {}", rows.join(", "))).await?;
         statements += 1;
     }
+    // Statistics for the planner, as for the fixture's tables.
+    match backend {
+        Backend::Postgres | Backend::Sqlite => {
+            txn.execute_unprepared("ANALYZE pairs").await?;
+            statements += 1;
+        }
+        Backend::MySql => {}
+    }
     let pe_cols = "id, created, modified, user_id, external_user_key, program_uuid, curriculum_uuid, status";
     let pce_cols = "id, created, modified, program_enrollment_id, course_enrollment_id, course_key, status";
     let ce_cols = "id, user_id, course_id, created, is_active, mode";
@@ -81,6 +89,11 @@ pub async fn run(conn: &DatabaseConnection, backend: Backend, keys: usize) -> Re
                 "CASE WHEN pce.status = 'active' THEN 1 ELSE 0 END"
             }
         ),
+        match backend {
+            // The new rows need statistics before the join that reads them.
+            Backend::Postgres | Backend::Sqlite => "ANALYZE student_courseenrollment".to_owned(),
+            Backend::MySql => "ANALYZE TABLE student_courseenrollment".to_owned(),
+        },
         format!(
             "INSERT INTO student_courseenrollment_history ({ce_cols}, history_id, {hist}) \
              SELECT {ce_cols}, {history_uuid}, {now}, NULL, '+', NULL FROM student_courseenrollment"

@@ -83,8 +83,6 @@ pub async fn run_link(
         if dry_run { " (dry run: everything will be rolled back)" } else { "" }
     );
     let bar = stderr.progress(batch.len()).map(std::sync::Arc::new);
-    // `LinkOptions` gains fields over time; the others keep their defaults.
-    #[allow(clippy::needless_update)]
     let options = app::LinkOptions {
         dry_run,
         progress: bar.as_ref().map(|bar| std::sync::Arc::clone(bar) as std::sync::Arc<dyn app::Progress>),
