@@ -54,6 +54,21 @@ impl Backend {
         }
     }
 
+    /// An SQL expression giving a new random (version 4) UUID per row in the column's encoding,
+    /// where the backend has one; MySQL's `UUID()` is time-based, so there the caller binds
+    /// UUIDs made here.
+    pub(crate) fn random_uuid_sql(self, column: UuidColumn) -> Option<&'static str> {
+        match (self, column) {
+            (Self::Postgres, _) => Some("gen_random_uuid()"),
+            // 32 lowercase hex digits with the version (4) and variant (8-b) digits in place.
+            (Self::Sqlite, UuidColumn::Char32) => Some(
+                "lower(hex(randomblob(6)) || '4' || substr(hex(randomblob(2)), 2) || \
+                 substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || hex(randomblob(6)))",
+            ),
+            _ => None,
+        }
+    }
+
     /// Whether `INSERT … RETURNING` is available (SQLite 3.35+, PostgreSQL; not MySQL).
     pub(crate) fn insert_returning(self) -> bool {
         !matches!(self, Self::MySql | Self::Sqlite)

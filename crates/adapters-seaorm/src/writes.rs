@@ -185,8 +185,29 @@ impl SeaTransaction {
     /// is a random UUID per row (chosen here, joined to the live rows by id).
     async fn record_course_enrollment_history(&self, ids: &[i64], kind: HistoryType, at: &Value) -> StoreResult<()> {
         let columns = self.context.catalog.history_copy_columns(tables::CE, tables::CE_HISTORY);
-        let live: Vec<String> = columns.iter().map(|c| format!("ce.{c}")).collect();
         let encoding = self.context.encoding;
+        if let Some(random_uuid) = self.backend().random_uuid_sql(encoding.history_id) {
+            let columns = columns.join(", ");
+            let mut head = Sql::new(
+                self.backend(),
+                &format!(
+                    "INSERT INTO {} ({columns}, history_id, history_date, history_change_reason, history_type, \
+                     history_user_id) SELECT {columns}, {random_uuid}, ",
+                    tables::CE_HISTORY
+                ),
+            );
+            head.bind(at.clone())
+                .push(", NULL, ")
+                .bind(kind.as_str())
+                .push(&format!(", NULL FROM {} WHERE id IN ", tables::CE));
+            for chunk in ids.chunks(self.backend().max_binds()) {
+                let mut sql = head.clone();
+                sql.bind_list(chunk.iter().copied());
+                self.execute(tables::CE_HISTORY, sql.build()).await?;
+            }
+            return Ok(());
+        }
+        let live: Vec<String> = columns.iter().map(|c| format!("ce.{c}")).collect();
         for chunk in ids.chunks(self.backend().max_binds() / 2) {
             let mut sql = Sql::new(
                 self.backend(),
