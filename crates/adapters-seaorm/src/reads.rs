@@ -45,11 +45,6 @@ impl SeaTransaction {
         }
         Ok(())
     }
-
-    pub(crate) fn program_uuid_value(&self, program: ProgramUuid) -> Value {
-        let encoding = &self.context.encoding;
-        encoding.uuid(program.as_uuid(), encoding.program_uuid)
-    }
 }
 
 #[async_trait]
@@ -60,16 +55,19 @@ impl LinkingReads for SeaTransaction {
         keys: &[ExternalUserKey],
     ) -> StoreResult<Vec<ProgramEnrollmentRecord>> {
         let backend = self.backend();
-        let mut head = Sql::new(
+        // Filtered by key only, the program compared here (a key is in few programs): a
+        // `program_uuid` condition that most rows meet leads PostgreSQL's planner to test each row
+        // of the program against the whole `IN` list instead of using the key's index.
+        let head = Sql::new(
             backend,
             &format!(
-                "SELECT pe.id, pe.external_user_key, {}, pe.user_id, u.username \
+                "SELECT pe.id, pe.external_user_key, {}, {}, pe.user_id, u.username \
                  FROM program_enrollments_programenrollment pe LEFT JOIN auth_user u ON u.id = pe.user_id \
-                 WHERE pe.program_uuid = ",
+                 WHERE pe.external_user_key IN ",
+                backend.uuid_as_text("pe.program_uuid", "program_uuid"),
                 backend.uuid_as_text("pe.curriculum_uuid", "curriculum_uuid")
             ),
         );
-        head.bind(self.program_uuid_value(program_uuid)).push(" AND pe.external_user_key IN ");
         let values: Vec<&str> = keys.iter().map(ExternalUserKey::as_str).collect();
         let wanted: HashSet<&str> = values.iter().copied().collect();
         let mut found = Vec::new();
@@ -77,7 +75,7 @@ impl LinkingReads for SeaTransaction {
         self.each_row(&head, &values, "", |row| {
             let id = get_i64(row, "id")?;
             let key = get_string(row, "external_user_key")?;
-            if !wanted.contains(key.as_str()) {
+            if !wanted.contains(key.as_str()) || get_uuid(row, "program_uuid")? != *program_uuid.as_uuid() {
                 return Ok(());
             }
             let user = match get_opt_i64(row, "user_id")? {

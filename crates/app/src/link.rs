@@ -218,6 +218,9 @@ fn written_enrollments(plan: &KeyPlan) -> Vec<CourseEnrollmentRef> {
     }
 }
 
+/// How many chunks of keys one snapshot read covers in the batched path.
+const READ_WINDOW_CHUNKS: usize = 2;
+
 /// The batched shape: plans in input order, written a chunk at a time (see [`WritePath`]).
 async fn link_batched(
     tx: &dyn Transaction,
@@ -231,11 +234,15 @@ async fn link_batched(
     // planner's state is stale: the rest is planned again from fresh reads.
     let mut start = 0;
     'fresh: while start < batch.len() {
+        // Keys are read and planned a window at a time: memory stays bounded by the window, not
+        // the call. Each window's reads see the writes of the windows before it, so its plans
+        // are the ones a single read of the whole call would have given.
+        let end = batch.len().min(start + per_chunk.saturating_mul(READ_WINDOW_CHUNKS));
         let sliced;
-        let rest = if start == 0 {
+        let rest = if start == 0 && end == batch.len() {
             batch
         } else {
-            sliced = batch.slice(start..batch.len());
+            sliced = batch.slice(start..end);
             &sliced
         };
         let reading = std::time::Instant::now();
