@@ -11,6 +11,7 @@ mod capture;
 pub mod cases;
 mod database;
 mod fixtures;
+pub mod hooked;
 pub mod ports_contract;
 pub mod scenario;
 pub mod sea;

@@ -8,88 +8,28 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use acceptance::hooked::{Hooked, WriteHook};
 use acceptance::{FRUIT, SeaTestDatabase, Target, TestDatabase, World, capture_logs};
 use async_trait::async_trait;
-use domain::{ExternalUserKey, LinkBatch, ProgramEnrollmentId, Username};
-use ports::{
-    CourseEnrollmentAttachment, CourseEnrollmentChange, InvitationUse, LinkingReads, LinkingWrites,
-    NewCourseEnrollment, ProgramEnrollmentLink, StoreResult, Transaction, UnitOfWork,
-};
+use domain::{ExternalUserKey, LinkBatch, Username};
+use ports::{ProgramEnrollmentLink, StoreResult};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 /// Before the first PE write, another connection runs `race` and commits.
-struct Racing {
-    inner: Arc<dyn UnitOfWork>,
+struct Race {
     other: DatabaseConnection,
     race: String,
-    raced: Arc<AtomicBool>,
-}
-
-struct RacingTx {
-    inner: Box<dyn Transaction>,
-    other: DatabaseConnection,
-    race: String,
-    raced: Arc<AtomicBool>,
+    raced: AtomicBool,
 }
 
 #[async_trait]
-impl UnitOfWork for Racing {
-    async fn begin(&self) -> StoreResult<Box<dyn Transaction>> {
-        let inner = self.inner.begin().await?;
-        Ok(Box::new(RacingTx {
-            inner,
-            other: self.other.clone(),
-            race: self.race.clone(),
-            raced: Arc::clone(&self.raced),
-        }))
-    }
-}
-
-#[async_trait]
-impl Transaction for RacingTx {
-    fn reads(&self) -> &dyn LinkingReads {
-        self.inner.reads()
-    }
-    fn writes(&self) -> &dyn LinkingWrites {
-        self
-    }
-    async fn savepoint(&self) -> StoreResult<Box<dyn Transaction>> {
-        let inner = self.inner.savepoint().await?;
-        Ok(Box::new(RacingTx {
-            inner,
-            other: self.other.clone(),
-            race: self.race.clone(),
-            raced: Arc::clone(&self.raced),
-        }))
-    }
-    async fn commit(self: Box<Self>) -> StoreResult<()> {
-        self.inner.commit().await
-    }
-    async fn rollback(self: Box<Self>) -> StoreResult<()> {
-        self.inner.rollback().await
-    }
-}
-
-#[async_trait]
-impl LinkingWrites for RacingTx {
-    async fn link_program_enrollments(&self, links: &[ProgramEnrollmentLink]) -> StoreResult<Vec<ProgramEnrollmentId>> {
+impl WriteHook for Race {
+    async fn before_link(&self, _links: &[ProgramEnrollmentLink]) -> StoreResult<()> {
         if !self.raced.swap(true, Ordering::SeqCst) {
             let statement = Statement::from_string(self.other.get_database_backend(), self.race.clone());
             self.other.execute_raw(statement).await.unwrap();
         }
-        self.inner.writes().link_program_enrollments(links).await
-    }
-    async fn create_course_enrollments(&self, enrollments: &[NewCourseEnrollment]) -> StoreResult<()> {
-        self.inner.writes().create_course_enrollments(enrollments).await
-    }
-    async fn change_course_enrollments(&self, changes: &[CourseEnrollmentChange]) -> StoreResult<()> {
-        self.inner.writes().change_course_enrollments(changes).await
-    }
-    async fn attach_course_enrollments(&self, attachments: &[CourseEnrollmentAttachment]) -> StoreResult<()> {
-        self.inner.writes().attach_course_enrollments(attachments).await
-    }
-    async fn mark_invitations_used(&self, uses: &[InvitationUse]) -> StoreResult<()> {
-        self.inner.writes().mark_invitations_used(uses).await
+        Ok(())
     }
 }
 
@@ -101,11 +41,13 @@ async fn a_concurrent_link_forces_the_fallback(target: Target) {
     let first = w.waiting_with("0001", w.p, &[FRUIT]).await;
     let second = w.waiting_with("0002", w.p, &[FRUIT]).await;
     let third = w.waiting_with("0003", w.p, &[FRUIT]).await;
-    let racing = Racing {
+    let racing = Hooked {
         inner: db.unit_of_work().await,
-        other: db.connection().clone(),
-        race: format!("UPDATE program_enrollments_programenrollment SET user_id = {user_3} WHERE id = {second}"),
-        raced: Arc::new(AtomicBool::new(false)),
+        hook: Arc::new(Race {
+            other: db.connection().clone(),
+            race: format!("UPDATE program_enrollments_programenrollment SET user_id = {user_3} WHERE id = {second}"),
+            raced: AtomicBool::new(false),
+        }),
     };
     let batch = LinkBatch::from_pairs(
         [("0001", "user_1"), ("0002", "user_2"), ("0003", "user_4")]

@@ -2,9 +2,10 @@
 //! protocol, and fault injection over the in-memory adapter for the data left behind.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use acceptance::hooked::{Hooked, WriteHook};
 use acceptance::{ANIMAL, FRUIT, MemoryTestDatabase, TestDatabase, World, capture_logs, link};
 use adapters_memory::MemoryDatabase;
 use async_trait::async_trait;
@@ -13,9 +14,8 @@ use domain::{
     UserId, UserRecord, Username,
 };
 use ports::{
-    CourseEnrollmentAttachment, CourseEnrollmentChange, InvitationUse, LinkingReads, LinkingWrites, MockLinkingReads,
-    MockLinkingWrites, MockUnitOfWork, NewCourseEnrollment, ProgramEnrollmentLink, StoreError, StoreResult,
-    Transaction, UnitOfWork,
+    CourseEnrollmentAttachment, LinkingReads, LinkingWrites, MockLinkingReads, MockLinkingWrites, MockUnitOfWork,
+    NewCourseEnrollment, ProgramEnrollmentLink, StoreError, StoreResult, Transaction, UnitOfWork,
 };
 
 fn backend_error() -> StoreError {
@@ -127,84 +127,33 @@ enum Fault {
     AttachFor(domain::ProgramCourseEnrollmentId, Arc<dyn Fn() -> StoreError + Send + Sync>),
     /// The first time `link_program_enrollments` writes this PE, another writer links it to
     /// the user first.
-    ConcurrentLink(ProgramEnrollmentId, MemoryDatabase, UserId),
-}
-
-/// Wraps the in-memory adapter and injects one fault.
-struct FaultyDatabase {
-    inner: MemoryDatabase,
-    fault: Fault,
-    fired: Arc<AtomicUsize>,
-}
-
-struct FaultyTx {
-    inner: Box<dyn Transaction>,
-    fault: Fault,
-    fired: Arc<AtomicUsize>,
+    ConcurrentLink(ProgramEnrollmentId, MemoryDatabase, UserId, Arc<AtomicBool>),
 }
 
 #[async_trait]
-impl UnitOfWork for FaultyDatabase {
-    async fn begin(&self) -> StoreResult<Box<dyn Transaction>> {
-        let inner = self.inner.begin().await?;
-        Ok(Box::new(FaultyTx { inner, fault: self.fault.clone(), fired: Arc::clone(&self.fired) }))
-    }
-}
-
-#[async_trait]
-impl Transaction for FaultyTx {
-    fn reads(&self) -> &dyn LinkingReads {
-        self.inner.reads()
-    }
-    fn writes(&self) -> &dyn LinkingWrites {
-        self
-    }
-    async fn savepoint(&self) -> StoreResult<Box<dyn Transaction>> {
-        let inner = self.inner.savepoint().await?;
-        Ok(Box::new(FaultyTx { inner, fault: self.fault.clone(), fired: Arc::clone(&self.fired) }))
-    }
-    async fn commit(self: Box<Self>) -> StoreResult<()> {
-        self.inner.commit().await
-    }
-    async fn rollback(self: Box<Self>) -> StoreResult<()> {
-        self.inner.rollback().await
-    }
-}
-
-#[async_trait]
-impl LinkingWrites for FaultyTx {
-    async fn link_program_enrollments(&self, links: &[ProgramEnrollmentLink]) -> StoreResult<Vec<ProgramEnrollmentId>> {
-        if let Fault::ConcurrentLink(pe, db, other) = &self.fault
+impl WriteHook for Fault {
+    async fn before_link(&self, links: &[ProgramEnrollmentLink]) -> StoreResult<()> {
+        if let Fault::ConcurrentLink(pe, db, other, fired) = self
             && links.iter().any(|l| l.program_enrollment == *pe)
-            && self.fired.fetch_add(1, Ordering::SeqCst) == 0
+            && !fired.swap(true, Ordering::SeqCst)
         {
             db.set_program_enrollment_user(*pe, Some(*other))?;
         }
-        self.inner.writes().link_program_enrollments(links).await
+        Ok(())
     }
-    async fn create_course_enrollments(&self, enrollments: &[NewCourseEnrollment]) -> StoreResult<()> {
-        if let Fault::CreateFor(user, error) = &self.fault
-            && enrollments.iter().any(|e| e.user_id == *user)
-        {
-            self.fired.fetch_add(1, Ordering::SeqCst);
-            return Err(error());
+    async fn before_create(&self, enrollments: &[NewCourseEnrollment]) -> StoreResult<()> {
+        match self {
+            Fault::CreateFor(user, error) if enrollments.iter().any(|e| e.user_id == *user) => Err(error()),
+            _ => Ok(()),
         }
-        self.inner.writes().create_course_enrollments(enrollments).await
     }
-    async fn change_course_enrollments(&self, changes: &[CourseEnrollmentChange]) -> StoreResult<()> {
-        self.inner.writes().change_course_enrollments(changes).await
-    }
-    async fn attach_course_enrollments(&self, attachments: &[CourseEnrollmentAttachment]) -> StoreResult<()> {
-        if let Fault::AttachFor(pce, error) = &self.fault
-            && attachments.iter().any(|a| a.program_course_enrollment == *pce)
-        {
-            self.fired.fetch_add(1, Ordering::SeqCst);
-            return Err(error());
+    async fn before_attach(&self, attachments: &[CourseEnrollmentAttachment]) -> StoreResult<()> {
+        match self {
+            Fault::AttachFor(pce, error) if attachments.iter().any(|a| a.program_course_enrollment == *pce) => {
+                Err(error())
+            }
+            _ => Ok(()),
         }
-        self.inner.writes().attach_course_enrollments(attachments).await
-    }
-    async fn mark_invitations_used(&self, uses: &[InvitationUse]) -> StoreResult<()> {
-        self.inner.writes().mark_invitations_used(uses).await
     }
 }
 
@@ -213,16 +162,11 @@ impl LinkingWrites for FaultyTx {
 struct FaultyTestDatabase {
     memory: MemoryTestDatabase,
     fault: Mutex<Option<Fault>>,
-    fired: Arc<AtomicUsize>,
 }
 
 impl FaultyTestDatabase {
     fn new(path: app::WritePath) -> Self {
-        Self {
-            memory: MemoryTestDatabase::with_write_path(path),
-            fault: Mutex::new(None),
-            fired: Arc::new(AtomicUsize::new(0)),
-        }
+        Self { memory: MemoryTestDatabase::with_write_path(path), fault: Mutex::new(None) }
     }
 
     fn inject(&self, fault: Fault) {
@@ -234,9 +178,7 @@ impl FaultyTestDatabase {
 impl TestDatabase for FaultyTestDatabase {
     async fn unit_of_work(&self) -> Arc<dyn UnitOfWork> {
         match self.fault.lock().unwrap().clone() {
-            Some(fault) => {
-                Arc::new(FaultyDatabase { inner: self.memory.0.clone(), fault, fired: Arc::clone(&self.fired) })
-            }
+            Some(fault) => Arc::new(Hooked { inner: Arc::new(self.memory.0.clone()), hook: Arc::new(fault) }),
             None => Arc::new(self.memory.0.clone()),
         }
     }
@@ -371,7 +313,7 @@ async fn a_program_enrollment_linked_by_another_writer_meanwhile_is_reported_as_
         let user_3 = db.add_user("user_3", "user_3@example.com").await;
         let first = w.waiting_with("0001", w.p, &[FRUIT]).await;
         w.waiting_with("0002", w.p, &[FRUIT]).await;
-        db.inject(Fault::ConcurrentLink(first, db.memory.0.clone(), user_3));
+        db.inject(Fault::ConcurrentLink(first, db.memory.0.clone(), user_3, Arc::default()));
 
         let run = link(&db, w.p, &[("0001", "user_1"), ("0002", "user_2")]).await;
 

@@ -96,8 +96,8 @@ struct BulkUpdate<'a> {
 
 impl BulkUpdate<'_> {
     /// The statements for `rows` (id and one value per column), split at the bound-value
-    /// limit; with `returning`, each returns the ids it updated (not on MySQL).
-    fn statements(&self, backend: Backend, rows: &[(i64, Vec<Value>)], returning: bool) -> Vec<Statement> {
+    /// limit.
+    fn statements(&self, backend: Backend, rows: &[(i64, Vec<Value>)]) -> Vec<Statement> {
         let per_row = 1 + self.columns.len();
         let rows_per_statement = (backend.max_binds() / per_row).max(1);
         let table = self.table;
@@ -124,9 +124,6 @@ impl BulkUpdate<'_> {
                     sql.push(&format!(" WHERE {table}.id = v.id"));
                 }
                 sql.push(&self.condition);
-                if returning {
-                    sql.push(&format!(" RETURNING {table}.id"));
-                }
                 sql.build()
             })
             .collect()
@@ -281,7 +278,7 @@ impl SeaTransaction {
         let rows: Vec<(i64, Vec<Value>)> =
             links.iter().map(|l| (l.program_enrollment.0, vec![Value::from(l.user_id.0)])).collect();
         let mut changed = 0;
-        for statement in update.statements(backend, &rows, false) {
+        for statement in update.statements(backend, &rows) {
             changed += self.execute(tables::PE, statement).await?;
         }
         let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
@@ -378,7 +375,7 @@ impl LinkingWrites for SeaTransaction {
             .collect();
         let update =
             BulkUpdate { table: tables::CE, columns: &["mode", "is_active"], fixed: vec![], condition: String::new() };
-        for statement in update.statements(self.backend(), &rows, false) {
+        for statement in update.statements(self.backend(), &rows) {
             self.execute(tables::CE, statement).await?;
         }
         self.record_course_enrollment_history(&ids, HistoryType::Update, &now).await
@@ -401,7 +398,7 @@ impl LinkingWrites for SeaTransaction {
             fixed: vec![("modified", now.clone())],
             condition: String::new(),
         };
-        for statement in update.statements(self.backend(), &rows, false) {
+        for statement in update.statements(self.backend(), &rows) {
             self.execute(tables::PCE, statement).await?;
         }
         let pces: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
@@ -420,7 +417,7 @@ impl LinkingWrites for SeaTransaction {
             fixed: vec![],
             condition: format!(" AND {}.user_id IS NULL", tables::INVITATION),
         };
-        for statement in update.statements(self.backend(), &rows, false) {
+        for statement in update.statements(self.backend(), &rows) {
             self.execute(tables::INVITATION, statement).await?;
         }
         Ok(())

@@ -245,26 +245,17 @@ async fn link_batched(
             sliced = batch.slice(start..end);
             &sliced
         };
-        let reading = std::time::Instant::now();
         let snapshot = read_snapshot(tx.reads(), program_uuid, rest).await?;
         let mut planner = Planner::new(program_uuid, snapshot);
-        tracing::debug!(keys = rest.len(), elapsed = ?reading.elapsed(), "snapshot read");
-        let mut planning = std::time::Duration::ZERO;
-        let mut writing = std::time::Duration::ZERO;
         let mut chunk: Vec<KeyPlan> = Vec::with_capacity(per_chunk.min(rest.len()));
         let mut touched: HashSet<CourseEnrollmentRef> = HashSet::new();
         for (key, username) in rest.iter() {
-            let started = std::time::Instant::now();
             let plan = planner.plan(key, username)?;
             let written = written_enrollments(&plan);
-            planning += started.elapsed();
             // A chunk never writes one course enrollment twice: one multi-row statement holds
             // one value per row.
             if chunk.len() >= per_chunk || written.iter().any(|r| touched.contains(r)) {
-                let started = std::time::Instant::now();
-                let written_ok = write_chunk(tx, &chunk, errors, options).await?;
-                writing += started.elapsed();
-                if !written_ok {
+                if !write_chunk(tx, &chunk, errors, options).await? {
                     link_per_key(tx, program_uuid, &batch.slice(start..start + chunk.len()), options, errors).await?;
                     start += chunk.len();
                     continue 'fresh;
@@ -273,13 +264,10 @@ async fn link_batched(
                 chunk.clear();
                 touched.clear();
             }
-            let started = std::time::Instant::now();
             planner.record(&plan);
             touched.extend(written);
             chunk.push(plan);
-            planning += started.elapsed();
         }
-        tracing::debug!(?planning, ?writing, "planned and written");
         if !write_chunk(tx, &chunk, errors, options).await? {
             link_per_key(tx, program_uuid, &batch.slice(start..start + chunk.len()), options, errors).await?;
         }
