@@ -14,7 +14,7 @@ use ports::{LinkingReads, StoreError, StoreResult};
 use sea_orm::{ConnectionTrait, QueryResult, Statement, Value};
 
 use crate::catalog::tables;
-use crate::dialect::{get_bool, get_i64, get_opt_i64, get_opt_string, get_string, get_uuid};
+use crate::dialect::{get_bool, get_i64, get_opt_i64, get_string, get_uuid};
 use crate::error::backend_error;
 use crate::sql::Sql;
 use crate::transaction::SeaTransaction;
@@ -45,6 +45,39 @@ impl SeaTransaction {
         }
         Ok(())
     }
+
+    /// Sets the user of `found[i]` for each `(i, user id)` of `linked`, reading the usernames by
+    /// id. A user id without its `auth_user` row is corrupt data.
+    async fn attach_usernames(
+        &self,
+        found: &mut [ProgramEnrollmentRecord],
+        linked: &[(usize, i64)],
+    ) -> StoreResult<()> {
+        if linked.is_empty() {
+            return Ok(());
+        }
+        let mut ids: Vec<i64> = linked.iter().map(|&(_, user_id)| user_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let head = Sql::new(self.backend(), "SELECT id, username FROM auth_user WHERE id IN ");
+        let mut usernames: HashMap<i64, Username> = HashMap::with_capacity(ids.len());
+        self.each_row(&head, &ids, "", |row| {
+            let id = get_i64(row, "id")?;
+            let username = Username::parse(get_string(row, "username")?).map_err(|e| corrupt(tables::USER, id, e))?;
+            usernames.insert(id, username);
+            Ok(())
+        })
+        .await?;
+        for &(i, user_id) in linked {
+            let Some(pe) = found.get_mut(i) else { continue };
+            let username = usernames
+                .get(&user_id)
+                .cloned()
+                .ok_or_else(|| corrupt(tables::PE, pe.id.0, format!("no auth_user id={user_id}")))?;
+            pe.user = Some(LinkedUser { id: UserId(user_id), username });
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -61,9 +94,8 @@ impl LinkingReads for SeaTransaction {
         let head = Sql::new(
             backend,
             &format!(
-                "SELECT pe.id, pe.external_user_key, {}, {}, pe.user_id, u.username \
-                 FROM program_enrollments_programenrollment pe LEFT JOIN auth_user u ON u.id = pe.user_id \
-                 WHERE pe.external_user_key IN ",
+                "SELECT pe.id, pe.external_user_key, {}, {}, pe.user_id \
+                 FROM program_enrollments_programenrollment pe WHERE pe.external_user_key IN ",
                 backend.uuid_as_text("pe.program_uuid", "program_uuid"),
                 backend.uuid_as_text("pe.curriculum_uuid", "curriculum_uuid")
             ),
@@ -72,32 +104,30 @@ impl LinkingReads for SeaTransaction {
         let wanted: HashSet<&str> = values.iter().copied().collect();
         let mut found = Vec::new();
         let mut index = HashMap::new();
+        // (position in `found`, user id) of the PEs that have a user: their usernames are read
+        // by id afterwards (a join lets PostgreSQL hash the whole user table for every chunk).
+        let mut linked: Vec<(usize, i64)> = Vec::new();
         self.each_row(&head, &values, "", |row| {
             let id = get_i64(row, "id")?;
             let key = get_string(row, "external_user_key")?;
             if !wanted.contains(key.as_str()) || get_uuid(row, "program_uuid")? != *program_uuid.as_uuid() {
                 return Ok(());
             }
-            let user = match get_opt_i64(row, "user_id")? {
-                None => None,
-                Some(user_id) => {
-                    let username = get_opt_string(row, "username")?
-                        .ok_or_else(|| corrupt(tables::PE, id, format!("no auth_user id={user_id}")))?;
-                    let username = Username::parse(username).map_err(|e| corrupt(tables::USER, user_id, e))?;
-                    Some(LinkedUser { id: UserId(user_id), username })
-                }
-            };
+            if let Some(user_id) = get_opt_i64(row, "user_id")? {
+                linked.push((found.len(), user_id));
+            }
             index.insert(id, found.len());
             found.push(ProgramEnrollmentRecord {
                 id: ProgramEnrollmentId(id),
                 external_user_key: ExternalUserKey::parse(key).map_err(|e| corrupt(tables::PE, id, e))?,
                 curriculum_uuid: CurriculumUuid::from_uuid(get_uuid(row, "curriculum_uuid")?),
-                user,
+                user: None,
                 course_enrollments: Vec::new(),
             });
             Ok(())
         })
         .await?;
+        self.attach_usernames(&mut found, &linked).await?;
         let ids: Vec<i64> = found.iter().map(|pe| pe.id.0).collect();
         let head = Sql::new(
             backend,
