@@ -21,6 +21,10 @@ pub trait WriteHook: Send + Sync {
     async fn before_create(&self, _enrollments: &[NewCourseEnrollment]) -> StoreResult<()> {
         Ok(())
     }
+    /// Before `change_course_enrollments`.
+    async fn before_change(&self, _changes: &[CourseEnrollmentChange]) -> StoreResult<()> {
+        Ok(())
+    }
     /// Before `attach_course_enrollments`.
     async fn before_attach(&self, _attachments: &[CourseEnrollmentAttachment]) -> StoreResult<()> {
         Ok(())
@@ -76,7 +80,11 @@ impl LinkingWrites for HookedTx {
         self.hook.before_create(enrollments).await?;
         self.inner.writes().create_course_enrollments(enrollments).await
     }
-    async fn change_course_enrollments(&self, changes: &[CourseEnrollmentChange]) -> StoreResult<()> {
+    async fn change_course_enrollments(
+        &self,
+        changes: &[CourseEnrollmentChange],
+    ) -> StoreResult<Vec<domain::CourseEnrollmentRef>> {
+        self.hook.before_change(changes).await?;
         self.inner.writes().change_course_enrollments(changes).await
     }
     async fn attach_course_enrollments(&self, attachments: &[CourseEnrollmentAttachment]) -> StoreResult<()> {

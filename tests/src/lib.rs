@@ -19,7 +19,7 @@ pub mod sea;
 pub use adapters_memory::Tables;
 pub use capture::{CapturedLog, capture_logs};
 pub use database::{MemoryTestDatabase, TestDatabase};
-pub use fixtures::{ANIMAL, FRUIT, Run, World, link, link_with};
+pub use fixtures::{ANIMAL, FRUIT, Run, World, batch, link, link_with};
 pub use sea::{SeaTestDatabase, Target};
 
 /// Generates one `#[tokio::test]` per acceptance case and port contract, each on a fresh
@@ -69,6 +69,7 @@ macro_rules! contract_suite {
             port_dropping_a_transaction_leaves_nothing,
             port_reads_see_writes_of_the_same_transaction,
             port_writes_record_history_rows,
+            port_a_course_enrollment_changed_since_read_is_not_overwritten,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

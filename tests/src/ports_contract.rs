@@ -160,6 +160,8 @@ pub async fn port_writes_record_history_rows(db: &dyn TestDatabase) {
             enrollment: new_ref.clone(),
             mode: CourseMode::masters(),
             is_active: false,
+            read_mode: CourseMode::masters(),
+            read_active: true,
         }])
         .await
         .unwrap();
@@ -183,4 +185,36 @@ pub async fn port_writes_record_history_rows(db: &dyn TestDatabase) {
     assert_eq!(&t.program_enrollment_history[0].row, pe(&t, "0001", w.p));
     let pe_row = pe(&t, "0001", w.p);
     assert!(pe_row.modified >= pe_row.created);
+}
+
+/// A course enrollment changed by another writer since it was read is not overwritten: the
+/// change is refused and named, the row and its history untouched.
+pub async fn port_a_course_enrollment_changed_since_read_is_not_overwritten(db: &dyn TestDatabase) {
+    let w = World::new(db).await;
+    let audit = db.add_course_enrollment(w.user_1, FRUIT, "audit", true).await;
+    let honor = db.add_course_enrollment(w.user_2, FRUIT, "honor", true).await;
+    let tx = db.unit_of_work().await.begin().await.unwrap();
+    let change = |id, read_mode: &str| CourseEnrollmentChange {
+        enrollment: CourseEnrollmentRef::Stored(id),
+        mode: CourseMode::masters(),
+        is_active: true,
+        read_mode: CourseMode::new(read_mode),
+        read_active: true,
+    };
+    // Read as `verified` (another writer has made it `audit` since): refused.
+    let changed = tx.writes().change_course_enrollments(&[change(audit, "verified")]).await.unwrap();
+    assert_eq!(changed, vec![CourseEnrollmentRef::Stored(audit)]);
+    tx.rollback().await.unwrap();
+    let t = db.tables().await;
+    assert_eq!(t.course_enrollments[&audit].mode, "audit");
+    assert!(t.course_enrollment_history.is_empty());
+
+    // Read as it is: written.
+    let tx = db.unit_of_work().await.begin().await.unwrap();
+    let changed = tx.writes().change_course_enrollments(&[change(honor, "honor")]).await.unwrap();
+    assert!(changed.is_empty());
+    tx.commit().await.unwrap();
+    let t = db.tables().await;
+    assert_eq!(t.course_enrollments[&honor].mode, "masters");
+    assert_eq!(t.course_enrollment_history.len(), 1);
 }

@@ -209,6 +209,19 @@ impl MemoryDatabase {
         Ok(())
     }
 
+    /// Sets a course enrollment's mode and activity, as another writer would (no history).
+    ///
+    /// # Errors
+    /// [`StoreError::Misuse`] if there is no such course enrollment.
+    pub fn set_course_enrollment(&self, ce: CourseEnrollmentId, mode: &str, is_active: bool) -> StoreResult<()> {
+        let mut state = self.lock();
+        let row =
+            state.tables.course_enrollments.get_mut(&ce).ok_or(StoreError::Misuse("no such course enrollment"))?;
+        row.mode = mode.into();
+        row.is_active = is_active;
+        Ok(())
+    }
+
     /// Inserts a course overview row: the course exists.
     pub fn add_course_overview(&self, course_key: &str, display_name: &str) {
         self.lock().tables.course_overviews.insert(course_key.into(), display_name.into());

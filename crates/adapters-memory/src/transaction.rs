@@ -291,14 +291,22 @@ impl LinkingWrites for MemoryTransaction {
         Ok(())
     }
 
-    async fn change_course_enrollments(&self, changes: &[CourseEnrollmentChange]) -> StoreResult<()> {
+    async fn change_course_enrollments(
+        &self,
+        changes: &[CourseEnrollmentChange],
+    ) -> StoreResult<Vec<CourseEnrollmentRef>> {
         let mut state = self.lock();
         let now = SystemTime::now();
+        let mut changed_meanwhile = Vec::new();
         for change in changes {
             let id = resolve(&state, &change.enrollment)?;
             let Some(before) = state.tables.course_enrollments.get(&id).cloned() else {
                 return Err(StoreError::Misuse("a write names a course enrollment that does not exist"));
             };
+            if before.mode != change.read_mode.as_str() || before.is_active != change.read_active {
+                changed_meanwhile.push(change.enrollment.clone());
+                continue;
+            }
             let mut after = before.clone();
             after.mode = change.mode.as_str().into();
             after.is_active = change.is_active;
@@ -308,7 +316,7 @@ impl LinkingWrites for MemoryTransaction {
             state.tables.course_enrollment_history.push(history);
             state.journal.push(Undo::CourseEnrollmentHistory);
         }
-        Ok(())
+        Ok(changed_meanwhile)
     }
 
     async fn attach_course_enrollments(&self, attachments: &[CourseEnrollmentAttachment]) -> StoreResult<()> {

@@ -14,9 +14,46 @@ pub(crate) fn decode_error(column: &str, error: impl std::fmt::Display) -> Store
     StoreError::CorruptData { table: "a row", detail: format!("column {column}: {error}") }
 }
 
-/// Any other driver error, naming the backend.
+/// Any other driver error, naming the backend: [`StoreError::Conflict`] when the database gave
+/// up on the transaction because of another writer, [`StoreError::Backend`] otherwise.
 pub(crate) fn backend_error(backend: Backend, error: DbErr) -> StoreError {
-    StoreError::Backend { backend: backend.name(), source: Box::new(error) }
+    if is_conflict(backend, &error) {
+        StoreError::Conflict { backend: backend.name(), source: Box::new(error) }
+    } else {
+        StoreError::Backend { backend: backend.name(), source: Box::new(error) }
+    }
+}
+
+/// A deadlock, a serialization failure or a lock that could not be had in time: the
+/// transaction must be rolled back, and running it again may succeed.
+fn is_conflict(backend: Backend, error: &DbErr) -> bool {
+    let Some(db_error) = database_error(error) else { return false };
+    match backend {
+        // SQLITE_BUSY, SQLITE_LOCKED (and their extended codes): another connection holds the
+        // file's write lock beyond the busy timeout.
+        Backend::Sqlite => {
+            db_error.code().is_some_and(|code| code.parse::<i64>().is_ok_and(|code| matches!(code & 0xff, 5 | 6)))
+        }
+        // serialization_failure, deadlock_detected, lock_not_available.
+        Backend::Postgres => db_error.code().is_some_and(|code| matches!(code.as_ref(), "40001" | "40P01" | "55P03")),
+        // ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT.
+        Backend::MySql => db_error
+            .try_downcast_ref::<sea_orm::sqlx::mysql::MySqlDatabaseError>()
+            .is_some_and(|e| matches!(e.number(), 1213 | 1205)),
+    }
+}
+
+fn database_error(error: &DbErr) -> Option<&(dyn sea_orm::sqlx::error::DatabaseError + 'static)> {
+    let (DbErr::Exec(RuntimeErr::SqlxError(sqlx_error))
+    | DbErr::Query(RuntimeErr::SqlxError(sqlx_error))
+    | DbErr::Conn(RuntimeErr::SqlxError(sqlx_error))) = error
+    else {
+        return None;
+    };
+    match sqlx_error.deref() {
+        sea_orm::sqlx::Error::Database(db_error) => Some(db_error.as_ref()),
+        _ => None,
+    }
 }
 
 /// Classifies an error of a write to `table`: a unique violation becomes
@@ -31,11 +68,7 @@ pub(crate) fn write_error(backend: Backend, catalog: &Catalog, table: &str, erro
 }
 
 fn unique_violation(backend: Backend, catalog: &Catalog, table: &str, error: &DbErr) -> Option<UniqueViolation> {
-    let (DbErr::Exec(RuntimeErr::SqlxError(sqlx_error)) | DbErr::Query(RuntimeErr::SqlxError(sqlx_error))) = error
-    else {
-        return None;
-    };
-    let sea_orm::sqlx::Error::Database(db_error) = sqlx_error.deref() else { return None };
+    let db_error = database_error(error)?;
     let code = db_error.code().map(|c| c.into_owned()).unwrap_or_default();
     match backend {
         Backend::Sqlite if code == "2067" || code == "1555" => parse_sqlite_message(db_error.message()),

@@ -89,6 +89,9 @@ fn values_table(sql: &mut Sql, backend: Backend, columns: &[&str], rows: &[(i64,
 struct BulkUpdate<'a> {
     table: &'a str,
     columns: &'a [&'a str],
+    /// Further columns of the values table, after `columns`, that are not set but may be
+    /// compared in `condition` (as `v.name`).
+    guards: &'a [&'a str],
     fixed: Vec<(&'a str, Value)>,
     /// Extra condition on the updated table, e.g. ` AND {table}.user_id IS NULL`.
     condition: String,
@@ -98,7 +101,8 @@ impl BulkUpdate<'_> {
     /// The statements for `rows` (id and one value per column), split at the bound-value
     /// limit.
     fn statements(&self, backend: Backend, rows: &[(i64, Vec<Value>)]) -> Vec<Statement> {
-        let per_row = 1 + self.columns.len();
+        let per_row = 1 + self.columns.len() + self.guards.len();
+        let value_columns: Vec<&str> = self.columns.iter().chain(self.guards).copied().collect();
         let rows_per_statement = (backend.max_binds() / per_row).max(1);
         let table = self.table;
         rows.chunks(rows_per_statement)
@@ -107,7 +111,7 @@ impl BulkUpdate<'_> {
                 let assignments: Vec<String> = self.columns.iter().map(|c| format!("{c} = v.{c}")).collect();
                 if backend == Backend::MySql {
                     sql.push("JOIN ");
-                    values_table(&mut sql, backend, self.columns, chunk);
+                    values_table(&mut sql, backend, &value_columns, chunk);
                     let qualified: Vec<String> = self.columns.iter().map(|c| format!("{table}.{c} = v.{c}")).collect();
                     sql.push(&format!(" ON {table}.id = v.id SET {}", qualified.join(", ")));
                     for (column, value) in &self.fixed {
@@ -120,7 +124,7 @@ impl BulkUpdate<'_> {
                         sql.push(&format!(", {column} = ")).bind(value.clone());
                     }
                     sql.push(" FROM ");
-                    values_table(&mut sql, backend, self.columns, chunk);
+                    values_table(&mut sql, backend, &value_columns, chunk);
                     sql.push(&format!(" WHERE {table}.id = v.id"));
                 }
                 sql.push(&self.condition);
@@ -271,6 +275,7 @@ impl SeaTransaction {
         let update = BulkUpdate {
             table: tables::PE,
             columns: &["user_id"],
+            guards: &[],
             fixed: vec![("modified", now.clone())],
             condition: format!(" AND {}.user_id IS NULL", tables::PE),
         };
@@ -362,23 +367,46 @@ impl LinkingWrites for SeaTransaction {
         self.record_course_enrollment_history(&ids, HistoryType::Insert, &now).await
     }
 
-    async fn change_course_enrollments(&self, changes: &[CourseEnrollmentChange]) -> StoreResult<()> {
+    async fn change_course_enrollments(
+        &self,
+        changes: &[CourseEnrollmentChange],
+    ) -> StoreResult<Vec<CourseEnrollmentRef>> {
         if changes.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let now = self.now();
         let ids = self.resolve(&changes.iter().map(|c| &c.enrollment).collect::<Vec<_>>()).await?;
         let rows: Vec<(i64, Vec<Value>)> = changes
             .iter()
             .zip(&ids)
-            .map(|(c, &id)| (id, vec![Value::from(c.mode.as_str()), Value::from(c.is_active)]))
+            .map(|(c, &id)| {
+                let values = vec![
+                    Value::from(c.mode.as_str()),
+                    Value::from(c.is_active),
+                    Value::from(c.read_mode.as_str()),
+                    Value::from(c.read_active),
+                ];
+                (id, values)
+            })
             .collect();
-        let update =
-            BulkUpdate { table: tables::CE, columns: &["mode", "is_active"], fixed: vec![], condition: String::new() };
+        let update = BulkUpdate {
+            table: tables::CE,
+            columns: &["mode", "is_active"],
+            guards: &["read_mode", "read_active"],
+            fixed: vec![],
+            condition: format!(" AND {0}.mode = v.read_mode AND {0}.is_active = v.read_active", tables::CE),
+        };
+        let mut changed = 0;
         for statement in update.statements(self.backend(), &rows) {
-            self.execute(tables::CE, statement).await?;
+            changed += self.execute(tables::CE, statement).await?;
         }
-        self.record_course_enrollment_history(&ids, HistoryType::Update, &now).await
+        if !usize::try_from(changed).is_ok_and(|changed| changed == ids.len()) {
+            // Another writer changed some of them since our read. Which ones does not matter:
+            // the caller rolls this savepoint back and plans again from fresh reads.
+            return Ok(changes.iter().map(|c| c.enrollment.clone()).collect());
+        }
+        self.record_course_enrollment_history(&ids, HistoryType::Update, &now).await?;
+        Ok(Vec::new())
     }
 
     async fn attach_course_enrollments(&self, attachments: &[CourseEnrollmentAttachment]) -> StoreResult<()> {
@@ -395,6 +423,7 @@ impl LinkingWrites for SeaTransaction {
         let update = BulkUpdate {
             table: tables::PCE,
             columns: &["course_enrollment_id"],
+            guards: &[],
             fixed: vec![("modified", now.clone())],
             condition: String::new(),
         };
@@ -414,6 +443,7 @@ impl LinkingWrites for SeaTransaction {
         let update = BulkUpdate {
             table: tables::INVITATION,
             columns: &["user_id"],
+            guards: &[],
             fixed: vec![],
             condition: format!(" AND {}.user_id IS NULL", tables::INVITATION),
         };

@@ -11,9 +11,10 @@ use ports::{
 pub(crate) enum Applied {
     /// Every write was made.
     Linked,
-    /// A PE was no longer waiting when written (another writer linked it). The caller must
-    /// roll the savepoint back: the other writes may have been made.
-    Taken,
+    /// Another writer got there first: a PE was no longer waiting when written, or a course
+    /// enrollment no longer had the mode and activity the plan read. The caller must roll the
+    /// savepoint back: the other writes may have been made.
+    Contended,
 }
 
 /// Makes the writes of one or more keys, one port call per kind of write, in the order upstream
@@ -26,7 +27,7 @@ pub(crate) async fn apply_links(writes: &dyn LinkingWrites, plans: &[&LinkWrites
         .map(|plan| ProgramEnrollmentLink { program_enrollment: plan.program_enrollment, user_id: plan.user_id })
         .collect();
     if !writes.link_program_enrollments(&links).await?.is_empty() {
-        return Ok(Applied::Taken);
+        return Ok(Applied::Contended);
     }
     let mut creates = Vec::new();
     let mut changes = Vec::new();
@@ -40,11 +41,15 @@ pub(crate) async fn apply_links(writes: &dyn LinkingWrites, plans: &[&LinkWrites
                 mode: mode.clone(),
                 is_active: *is_active,
             }),
-            Some(CourseEnrollmentWrite::Update { mode, is_active }) => changes.push(CourseEnrollmentChange {
-                enrollment: course.enrollment.clone(),
-                mode: mode.clone(),
-                is_active: *is_active,
-            }),
+            Some(CourseEnrollmentWrite::Update { mode, is_active, read_mode, read_active }) => {
+                changes.push(CourseEnrollmentChange {
+                    enrollment: course.enrollment.clone(),
+                    mode: mode.clone(),
+                    is_active: *is_active,
+                    read_mode: read_mode.clone(),
+                    read_active: *read_active,
+                });
+            }
             None => {}
         }
         invitations
@@ -57,8 +62,8 @@ pub(crate) async fn apply_links(writes: &dyn LinkingWrites, plans: &[&LinkWrites
     if !creates.is_empty() {
         writes.create_course_enrollments(&creates).await?;
     }
-    if !changes.is_empty() {
-        writes.change_course_enrollments(&changes).await?;
+    if !changes.is_empty() && !writes.change_course_enrollments(&changes).await?.is_empty() {
+        return Ok(Applied::Contended);
     }
     if !invitations.is_empty() {
         writes.mark_invitations_used(&invitations).await?;

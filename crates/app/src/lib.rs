@@ -37,10 +37,12 @@
 mod apply;
 mod link;
 mod log;
+mod paths;
 mod snapshot;
 
 pub use link::{
-    LinkCallError, LinkErrors, LinkOptions, Progress, WritePath, link_program_enrollments,
+    LinkAborted, LinkCallError, LinkErrors, LinkOptions, LinkReport, MAX_ATTEMPTS, Progress, WritePath,
+    is_already_linked_to_target, link_program_enrollments, link_program_enrollments_report,
     link_program_enrollments_with,
 };
 pub use log::{LOG_TARGET, emit};

@@ -1,17 +1,18 @@
 //! The use case: `link_program_enrollments`.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
+use std::num::NonZeroUsize;
+use std::ops::Range;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
-use domain::{
-    CorruptData, CourseEnrollmentRef, ExternalUserKey, KeyOutcome, KeyPlan, LinkBatch, LinkError, LinkWrites, LogLine,
-    Planner, ProgramUuid, Snapshot,
-};
+use domain::{AccountRelation, CorruptData, ExternalUserKey, LinkBatch, LinkError, ProgramUuid};
 use ports::{StoreError, Transaction, UnitOfWork};
 use thiserror::Error;
 
-use crate::apply::{Applied, apply_links};
-use crate::log::{emit, emit_all};
-use crate::snapshot::read_snapshot;
+use crate::log::LOG_TARGET;
+use crate::paths::{link_batched, link_per_key};
 
 /// The keys that were not linked, with their messages, in input order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,26 +46,73 @@ impl LinkErrors {
         self.entries.iter().map(|(k, e)| (k.to_string(), e.to_string())).collect()
     }
 
-    fn push(&mut self, key: ExternalUserKey, error: LinkError) {
+    /// The keys refused only because their PE is already linked to the very user asked for:
+    /// done by an earlier run (or by the learner's own sign-in), not real errors.
+    pub fn already_linked_to_target(&self) -> impl Iterator<Item = &ExternalUserKey> {
+        self.entries.iter().filter(|(_, e)| is_already_linked_to_target(e)).map(|(k, _)| k)
+    }
+
+    pub(crate) fn push(&mut self, key: ExternalUserKey, error: LinkError) {
         self.entries.push((key, error));
+    }
+
+    fn append(&mut self, other: LinkErrors) {
+        self.entries.extend(other.entries);
     }
 }
 
-/// Why a call was aborted. Nothing of an aborted call remains.
+/// Whether `error` says the PE is already linked to the requested user.
+pub fn is_already_linked_to_target(error: &LinkError) -> bool {
+    matches!(error, LinkError::AlreadyLinked { relation: AccountRelation::Target, .. })
+}
+
+/// Why a transaction was rolled back. Nothing of it remains.
 #[derive(Debug, Error)]
 pub enum LinkCallError {
     /// A port failed with an error that is not a key's own (connection lost, server error).
-    #[error("the database failed; the call was rolled back and nothing was written: {0}")]
+    #[error("the database failed: {0}")]
     Store(#[from] StoreError),
     /// The rules met data they cannot work with.
-    #[error("the call was rolled back and nothing was written: {0}")]
+    #[error("{0}")]
     CorruptData(#[from] CorruptData),
+    /// Other writers kept linking or changing the rows of one key while it was being linked,
+    /// each time it was planned again from fresh reads.
+    #[error("other writers kept changing the rows of external user key {key} while it was being linked")]
+    KeyContended {
+        /// The key.
+        key: ExternalUserKey,
+    },
+    /// A conflict with other writers (a deadlock, a serialization failure, a lock wait
+    /// timeout, a contended key) persisted through every attempt.
+    #[error("gave up after {attempts} attempts: {last}")]
+    Contended {
+        /// How many times the transaction was run.
+        attempts: usize,
+        /// The last attempt's error.
+        last: Box<LinkCallError>,
+    },
+}
+
+impl LinkCallError {
+    /// Whether running the transaction again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Store(error) => error.is_conflict(),
+            Self::KeyContended { .. } => true,
+            Self::CorruptData(_) | Self::Contended { .. } => false,
+        }
+    }
 }
 
 /// Reports how far a call has got (for a progress bar).
 pub trait Progress: Send + Sync {
     /// `keys` more input pairs have been decided and, for linked keys, written.
     fn advance(&self, keys: usize);
+
+    /// A transaction that had advanced `keys` was rolled back to be run again.
+    fn retreat(&self, keys: usize) {
+        let _ = keys;
+    }
 }
 
 /// How the writes of linked keys reach the database.
@@ -96,20 +144,57 @@ pub struct LinkOptions {
     /// How writes are grouped; the result is the same either way.
     pub write_path: WritePath,
     /// Run the whole call, then roll it back: the result is the one a real run would give,
-    /// and nothing is written (no row, no history row).
+    /// and nothing is written (no row, no history row). A dry run is one transaction whatever
+    /// [`Self::commit_every`] says, so that its result is the one a real run would give.
     pub dry_run: bool,
+    /// Commit every this many keys (in input order), each group in its own transaction, so
+    /// that a run interrupted by a fault keeps what it committed. `None` (the default): the
+    /// whole call in one transaction, as upstream.
+    pub commit_every: Option<NonZeroUsize>,
     /// Told of the progress of the call, if set.
-    pub progress: Option<std::sync::Arc<dyn Progress>>,
+    pub progress: Option<Arc<dyn Progress>>,
 }
 
 impl std::fmt::Debug for LinkOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LinkOptions")
+            .field("write_path", &self.write_path)
             .field("dry_run", &self.dry_run)
+            .field("commit_every", &self.commit_every)
             .field("progress", &self.progress.is_some())
             .finish()
     }
 }
+
+/// What a run did: the keys not linked, and the transactions that committed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkReport {
+    /// The keys of the committed transactions that were not linked, in input order.
+    pub errors: LinkErrors,
+    /// The positions in the batch (from 0, in input order) of each committed transaction's
+    /// keys. Empty for a dry run.
+    pub committed: Vec<Range<usize>>,
+    /// How many times a transaction was rolled back and run again after a conflict with
+    /// another writer (a deadlock, a serialization failure, a lock wait timeout).
+    pub retries: usize,
+}
+
+/// A run stopped by an error: what committed before it stays, the rest was not written.
+#[derive(Debug, Error)]
+#[error("{cause}")]
+pub struct LinkAborted {
+    /// What the transactions that committed before the error did.
+    pub report: LinkReport,
+    /// The positions in the batch of the keys not written: the failed transaction's and every
+    /// later one's.
+    pub not_written: Range<usize>,
+    /// Why the transaction was rolled back.
+    #[source]
+    pub cause: LinkCallError,
+}
+
+/// How many times one transaction is run when it conflicts with other writers.
+pub const MAX_ATTEMPTS: usize = 5;
 
 /// Links program enrollments of `program_uuid` to LMS users, as upstream's
 /// `link_program_enrollments` does (see `linking.md`), with the default [`LinkOptions`].
@@ -129,18 +214,130 @@ pub async fn link_program_enrollments(
     link_program_enrollments_with(uow, program_uuid, batch, &LinkOptions::default()).await
 }
 
-/// [`link_program_enrollments`] with options: a dry run, a progress report.
+/// [`link_program_enrollments`] with options: a dry run, a progress report, the write path,
+/// commits every N keys.
 ///
 /// # Errors
-/// As [`link_program_enrollments`].
+/// As [`link_program_enrollments`]; with [`LinkOptions::commit_every`], the transactions
+/// committed before the error remain (use [`link_program_enrollments_report`] to learn which).
 pub async fn link_program_enrollments_with(
     uow: &dyn UnitOfWork,
     program_uuid: ProgramUuid,
     batch: &LinkBatch,
     options: &LinkOptions,
 ) -> Result<LinkErrors, LinkCallError> {
+    link_program_enrollments_report(uow, program_uuid, batch, options)
+        .await
+        .map(|report| report.errors)
+        .map_err(|aborted| aborted.cause)
+}
+
+/// [`link_program_enrollments_with`], reporting which transactions committed, and, when a
+/// transaction fails, what was and was not written.
+///
+/// Each transaction that meets a conflict with another writer (a deadlock, a serialization
+/// failure, a lock wait timeout, a key whose rows other writers keep changing) is rolled back
+/// and run again, up to [`MAX_ATTEMPTS`] times in all; its log lines are then emitted again,
+/// after a WARNING that says so.
+///
+/// # Errors
+/// [`LinkAborted`] when a transaction fails: it is rolled back, the ones before it stay
+/// committed, and no later one is run.
+pub async fn link_program_enrollments_report(
+    uow: &dyn UnitOfWork,
+    program_uuid: ProgramUuid,
+    batch: &LinkBatch,
+    options: &LinkOptions,
+) -> Result<LinkReport, LinkAborted> {
+    let mut report = LinkReport::default();
+    let per_transaction = match options.commit_every {
+        Some(n) if !options.dry_run => n.get(),
+        _ => batch.len(),
+    };
+    let mut start = 0;
+    while start < batch.len() {
+        let end = batch.len().min(start.saturating_add(per_transaction));
+        let keys =
+            if start == 0 && end == batch.len() { Cow::Borrowed(batch) } else { Cow::Owned(batch.slice(start..end)) };
+        match transaction_with_retries(uow, program_uuid, &keys, options, &mut report.retries).await {
+            Ok(errors) => {
+                report.errors.append(errors);
+                if !options.dry_run {
+                    report.committed.push(start..end);
+                }
+            }
+            Err(cause) => return Err(LinkAborted { report, not_written: start..batch.len(), cause }),
+        }
+        start = end;
+    }
+    Ok(report)
+}
+
+/// Counts what one attempt advanced, so that a retry can take it back.
+struct AttemptProgress {
+    inner: Arc<dyn Progress>,
+    advanced: AtomicUsize,
+}
+
+impl Progress for AttemptProgress {
+    fn advance(&self, keys: usize) {
+        self.advanced.fetch_add(keys, Ordering::Relaxed);
+        self.inner.advance(keys);
+    }
+}
+
+/// Runs one transaction over `batch`, again after a conflict with another writer.
+async fn transaction_with_retries(
+    uow: &dyn UnitOfWork,
+    program_uuid: ProgramUuid,
+    batch: &LinkBatch,
+    options: &LinkOptions,
+    retries: &mut usize,
+) -> Result<LinkErrors, LinkCallError> {
+    let mut attempt = 1;
+    loop {
+        let progress = options
+            .progress
+            .as_ref()
+            .map(|inner| Arc::new(AttemptProgress { inner: Arc::clone(inner), advanced: AtomicUsize::new(0) }));
+        let attempt_options =
+            LinkOptions { progress: progress.clone().map(|p| p as Arc<dyn Progress>), ..options.clone() };
+        match one_transaction(uow, program_uuid, batch, &attempt_options).await {
+            Err(error) if error.is_retryable() && attempt < MAX_ATTEMPTS => {
+                tracing::warn!(
+                    target: LOG_TARGET,
+                    "{error}; the transaction of {} keys was rolled back and runs again (attempt {} of {MAX_ATTEMPTS}): \
+                     the log lines of its keys are repeated",
+                    batch.len(),
+                    attempt + 1
+                );
+                if let (Some(inner), Some(progress)) = (&options.progress, &progress) {
+                    inner.retreat(progress.advanced.load(Ordering::Relaxed));
+                }
+                // The other writer holds its locks until it commits: give it a moment, longer
+                // each time.
+                tokio::time::sleep(Duration::from_millis(50 * 2u64.pow(attempt as u32))).await;
+                attempt += 1;
+                *retries += 1;
+            }
+            Err(error) if error.is_retryable() => {
+                return Err(LinkCallError::Contended { attempts: attempt, last: Box::new(error) });
+            }
+            other => return other,
+        }
+    }
+}
+
+/// One transaction: begun, written through the chosen path, committed (rolled back for a dry
+/// run or on error).
+async fn one_transaction(
+    uow: &dyn UnitOfWork,
+    program_uuid: ProgramUuid,
+    batch: &LinkBatch,
+    options: &LinkOptions,
+) -> Result<LinkErrors, LinkCallError> {
     let tx = uow.begin().await?;
-    match link_in(&*tx, program_uuid, batch, options).await {
+    match write_through(&*tx, program_uuid, batch, options).await {
         Ok(errors) if options.dry_run => {
             tx.rollback().await?;
             Ok(errors)
@@ -150,24 +347,21 @@ pub async fn link_program_enrollments_with(
             Ok(errors)
         }
         Err(error) => {
-            // The abort's own error matters more than a failed rollback (the database undoes an
-            // unfinished transaction anyway).
+            // The error matters more than a failed rollback (the database undoes an unfinished
+            // transaction anyway).
             let _ = tx.rollback().await;
             Err(error)
         }
     }
 }
 
-async fn link_in(
+async fn write_through(
     tx: &dyn Transaction,
     program_uuid: ProgramUuid,
     batch: &LinkBatch,
     options: &LinkOptions,
 ) -> Result<LinkErrors, LinkCallError> {
     let mut errors = LinkErrors::default();
-    if batch.is_empty() {
-        return Ok(errors);
-    }
     match options.write_path {
         WritePath::PerKey => link_per_key(tx, program_uuid, batch, options, &mut errors).await?,
         WritePath::Batched(per_chunk) => {
@@ -175,191 +369,4 @@ async fn link_in(
         }
     }
     Ok(errors)
-}
-
-fn advance(options: &LinkOptions, keys: usize) {
-    if let Some(progress) = &options.progress {
-        progress.advance(keys);
-    }
-}
-
-/// Upstream's shape: each key planned, then written in its own savepoint.
-async fn link_per_key(
-    tx: &dyn Transaction,
-    program_uuid: ProgramUuid,
-    batch: &LinkBatch,
-    options: &LinkOptions,
-    errors: &mut LinkErrors,
-) -> Result<(), LinkCallError> {
-    let snapshot = read_snapshot(tx.reads(), program_uuid, batch).await?;
-    let mut planner = Planner::new(program_uuid, snapshot);
-    for (key, username) in batch.iter() {
-        let plan = planner.plan(key, username)?;
-        emit_all(&plan.log);
-        match &plan.outcome {
-            KeyOutcome::Refused(error) | KeyOutcome::Failed(error) => errors.push(key.clone(), error.clone()),
-            KeyOutcome::Link(writes) => match link_one(tx, &planner, &plan, writes).await? {
-                None => planner.record(&plan),
-                Some(error) => errors.push(key.clone(), error),
-            },
-        }
-        advance(options, 1);
-    }
-    Ok(())
-}
-
-/// The course enrollments a plan writes (creates or changes).
-fn written_enrollments(plan: &KeyPlan) -> Vec<CourseEnrollmentRef> {
-    match &plan.outcome {
-        KeyOutcome::Link(writes) => {
-            writes.courses.iter().filter(|c| c.write.is_some()).map(|c| c.enrollment.clone()).collect()
-        }
-        _ => Vec::new(),
-    }
-}
-
-/// How many chunks of keys one snapshot read covers in the batched path.
-const READ_WINDOW_CHUNKS: usize = 2;
-
-/// The batched shape: plans in input order, written a chunk at a time (see [`WritePath`]).
-async fn link_batched(
-    tx: &dyn Transaction,
-    program_uuid: ProgramUuid,
-    batch: &LinkBatch,
-    per_chunk: usize,
-    options: &LinkOptions,
-    errors: &mut LinkErrors,
-) -> Result<(), LinkCallError> {
-    // `start`: the first key not yet written. After a chunk falls back to the per-key path, the
-    // planner's state is stale: the rest is planned again from fresh reads.
-    let mut start = 0;
-    'fresh: while start < batch.len() {
-        // Keys are read and planned a window at a time: memory stays bounded by the window, not
-        // the call. Each window's reads see the writes of the windows before it, so its plans
-        // are the ones a single read of the whole call would have given.
-        let end = batch.len().min(start + per_chunk.saturating_mul(READ_WINDOW_CHUNKS));
-        let sliced;
-        let rest = if start == 0 && end == batch.len() {
-            batch
-        } else {
-            sliced = batch.slice(start..end);
-            &sliced
-        };
-        let snapshot = read_snapshot(tx.reads(), program_uuid, rest).await?;
-        let mut planner = Planner::new(program_uuid, snapshot);
-        let mut chunk: Vec<KeyPlan> = Vec::with_capacity(per_chunk.min(rest.len()));
-        let mut touched: HashSet<CourseEnrollmentRef> = HashSet::new();
-        for (key, username) in rest.iter() {
-            let plan = planner.plan(key, username)?;
-            let written = written_enrollments(&plan);
-            // A chunk never writes one course enrollment twice: one multi-row statement holds
-            // one value per row.
-            if chunk.len() >= per_chunk || written.iter().any(|r| touched.contains(r)) {
-                if !write_chunk(tx, &chunk, errors, options).await? {
-                    link_per_key(tx, program_uuid, &batch.slice(start..start + chunk.len()), options, errors).await?;
-                    start += chunk.len();
-                    continue 'fresh;
-                }
-                start += chunk.len();
-                chunk.clear();
-                touched.clear();
-            }
-            planner.record(&plan);
-            touched.extend(written);
-            chunk.push(plan);
-        }
-        if !write_chunk(tx, &chunk, errors, options).await? {
-            link_per_key(tx, program_uuid, &batch.slice(start..start + chunk.len()), options, errors).await?;
-        }
-        start += chunk.len();
-    }
-    Ok(())
-}
-
-/// Writes a chunk's linked keys in one savepoint, then emits the chunk's log lines and records
-/// its errors. Returns `false`, having rolled the savepoint back and emitted nothing, when the
-/// chunk must be redone key by key.
-async fn write_chunk(
-    tx: &dyn Transaction,
-    chunk: &[KeyPlan],
-    errors: &mut LinkErrors,
-    options: &LinkOptions,
-) -> Result<bool, LinkCallError> {
-    let links: Vec<&LinkWrites> = chunk
-        .iter()
-        .filter_map(|plan| match &plan.outcome {
-            KeyOutcome::Link(writes) => Some(writes),
-            _ => None,
-        })
-        .collect();
-    if !links.is_empty() {
-        let savepoint = tx.savepoint().await?;
-        match apply_links(savepoint.writes(), &links).await {
-            Ok(Applied::Linked) => savepoint.commit().await?,
-            Ok(Applied::Taken) | Err(StoreError::UniqueViolation(_)) => {
-                savepoint.rollback().await?;
-                tracing::debug!(keys = chunk.len(), "a chunk's writes failed; redoing it key by key");
-                return Ok(false);
-            }
-            Err(other) => {
-                let _ = savepoint.rollback().await;
-                return Err(other.into());
-            }
-        }
-    }
-    for plan in chunk {
-        emit_all(&plan.log);
-        if let Some(error) = plan.outcome.error() {
-            errors.push(plan.key.clone(), error.clone());
-        }
-    }
-    advance(options, chunk.len());
-    Ok(true)
-}
-
-/// Writes one key in its own savepoint. Returns the key's error if the savepoint was rolled
-/// back.
-async fn link_one(
-    tx: &dyn Transaction,
-    planner: &Planner,
-    plan: &KeyPlan,
-    writes: &LinkWrites,
-) -> Result<Option<LinkError>, LinkCallError> {
-    let savepoint = tx.savepoint().await?;
-    match apply_links(savepoint.writes(), &[writes]).await {
-        Ok(Applied::Linked) => {
-            savepoint.commit().await?;
-            Ok(None)
-        }
-        Ok(Applied::Taken) => {
-            savepoint.rollback().await?;
-            Ok(Some(taken_error(tx, planner, plan).await?))
-        }
-        Err(StoreError::UniqueViolation(violation)) => {
-            savepoint.rollback().await?;
-            emit_all(&writes.failure_log(&plan.username));
-            Ok(Some(LinkWrites::failure(violation)))
-        }
-        Err(other) => {
-            let _ = savepoint.rollback().await;
-            Err(other.into())
-        }
-    }
-}
-
-/// The "already linked" error of a PE that another writer linked after the call read it:
-/// rule 3 applied to a fresh read of that key.
-async fn taken_error(tx: &dyn Transaction, planner: &Planner, plan: &KeyPlan) -> Result<LinkError, LinkCallError> {
-    let program_enrollments =
-        tx.reads().program_enrollments_by_keys(planner.program_uuid(), std::slice::from_ref(&plan.key)).await?;
-    let users = planner.user(&plan.username).cloned().into_iter().collect();
-    let fresh = Planner::new(planner.program_uuid(), Snapshot { program_enrollments, users, ..Snapshot::default() });
-    let replanned = fresh.plan(&plan.key, &plan.username)?;
-    match replanned.outcome {
-        KeyOutcome::Refused(error) => {
-            emit(&LogLine::Refused(error.clone()));
-            Ok(error)
-        }
-        _ => Err(StoreError::Misuse("a program enrollment reported taken is still waiting").into()),
-    }
 }

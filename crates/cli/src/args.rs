@@ -74,6 +74,16 @@ pub struct LinkArgs {
     /// nothing is written.
     #[arg(long)]
     pub dry_run: bool,
+    /// Commit every N keys, each group in its own transaction, so that an interrupted run
+    /// keeps what it committed; the report names the chunks that committed. Default: the whole
+    /// run in one transaction, as upstream.
+    #[arg(long, value_name = "N")]
+    pub chunk_size: Option<std::num::NonZeroUsize>,
+    /// Count keys whose program enrollment is already linked to the requested user (by an
+    /// earlier, interrupted run, or by the learner's own sign-in) as done, not as errors: for
+    /// rerunning the same input after an interruption.
+    #[arg(long)]
+    pub resume: bool,
 }
 
 /// The arguments of `demo`.

@@ -10,7 +10,7 @@ use crate::args::{Format, LinkArgs};
 use crate::error::{CliError, EXIT_KEY_ERRORS, EXIT_OK};
 use crate::input;
 use crate::progress::Stderr;
-use crate::report::Report;
+use crate::report::{Report, RunKind};
 
 /// Log target of the command line's own lines.
 pub const LOG_TARGET: &str = "program_enrollments::cli";
@@ -49,49 +49,99 @@ pub fn sqlite_file(url: &str) -> Option<&str> {
     plain.then_some(path)
 }
 
-/// `link`: checks the whole input, then links it in one call and prints the report.
+/// `link`: checks the whole input, then links it and prints the report.
 ///
 /// # Errors
-/// [`CliError::Input`] before anything touches the database; [`CliError::Connect`] or
-/// [`CliError::Link`] when the database cannot be used (nothing written).
+/// [`CliError::Input`] before anything touches the database; [`CliError::Connect`] when the
+/// database cannot be used (nothing written); [`CliError::Link`] when a transaction fails, after
+/// printing the report of what committed before it.
 pub async fn link(url: &str, args: &LinkArgs, stderr: &Stderr) -> Result<u8, CliError> {
     let (program, batch) = input::link_input(&args.program_uuid, &args.pairs, args.file.as_deref())?;
     if let Some(path) = sqlite_file(url).filter(|path| !std::path::Path::new(path).exists()) {
         return Err(CliError::NoSqliteFile { path: path.to_owned() });
     }
     let db = SeaOrmDatabase::connect(url).await?;
-    let report = run_link(&db, program, &batch, args.dry_run, stderr).await;
+    let run = LinkRun {
+        kind: RunKind { dry_run: args.dry_run, resume: args.resume, chunked: args.chunk_size.is_some() },
+        commit_every: args.chunk_size,
+    };
+    let outcome = run_link(&db, program, &batch, run, stderr).await;
     let _ = db.connection().close_by_ref().await;
-    print_report(&report?, args.format)
+    match outcome {
+        Ok(report) => print_report(&report, args.format),
+        Err((report, cause)) => {
+            let written = written_before(&report);
+            print_report(&report, args.format)?;
+            Err(CliError::Link { cause, written })
+        }
+    }
 }
 
-/// Links `batch` through the library and returns its report. Shared by `link` and `demo`.
+/// How `link` runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LinkRun {
+    /// Dry run, resume, chunked.
+    pub kind: RunKind,
+    /// `--chunk-size`.
+    pub commit_every: Option<std::num::NonZeroUsize>,
+}
+
+/// What a stopped run wrote and did not write, for its error message.
+fn written_before(report: &Report) -> String {
+    let rest = report
+        .not_written
+        .as_ref()
+        .map(|rest| format!("keys {}-{} (from {} on) were not written", rest.first, rest.last, rest.first_key))
+        .unwrap_or_default();
+    match (report.chunks.first(), report.chunks.last()) {
+        (Some(first), Some(last)) => format!(
+            "the transaction was rolled back; chunks 1-{} (keys {}-{}) had committed and stay: {} linked, {} with errors; \
+             {rest}; rerun the same input with --resume to complete the work",
+            report.chunks.len(),
+            first.first,
+            last.last,
+            report.linked.len(),
+            report.errors.len()
+        ),
+        _ => format!("the transaction was rolled back and nothing was written; {rest}"),
+    }
+}
+
+/// Links `batch` through the library and returns its report; when a transaction fails, the
+/// report of what committed before it and the error. Shared by `link` and `demo`.
 ///
 /// # Errors
-/// [`CliError::Link`] when the call is aborted (rolled back, nothing written).
+/// The report and the cause when a transaction of the run was rolled back.
 pub async fn run_link(
     db: &SeaOrmDatabase,
     program: ProgramUuid,
     batch: &LinkBatch,
-    dry_run: bool,
+    run: LinkRun,
     stderr: &Stderr,
-) -> Result<Report, CliError> {
+) -> Result<Report, (Report, app::LinkCallError)> {
     tracing::info!(
         target: LOG_TARGET,
-        "linking {} key(s) of program {program}{}",
+        "linking {} key(s) of program {program}{}{}",
         batch.len(),
-        if dry_run { " (dry run: everything will be rolled back)" } else { "" }
+        run.commit_every.map(|n| format!(", committing every {n} keys")).unwrap_or_default(),
+        if run.kind.dry_run { " (dry run: everything will be rolled back)" } else { "" }
     );
     let bar = stderr.progress(batch.len()).map(std::sync::Arc::new);
     let options = app::LinkOptions {
-        dry_run,
+        dry_run: run.kind.dry_run,
+        commit_every: run.commit_every,
         progress: bar.as_ref().map(|bar| std::sync::Arc::clone(bar) as std::sync::Arc<dyn app::Progress>),
         ..app::LinkOptions::default()
     };
-    let result = app::link_program_enrollments_with(db, program, batch, &options).await;
+    let result = app::link_program_enrollments_report(db, program, batch, &options).await;
     drop(options);
     drop(bar);
-    Ok(Report::new(program, batch, &result?, dry_run))
+    match result {
+        Ok(report) => Ok(Report::new(program, batch, &report, None, run.kind)),
+        Err(aborted) => {
+            Err((Report::new(program, batch, &aborted.report, Some(aborted.not_written), run.kind), aborted.cause))
+        }
+    }
 }
 
 /// Prints the report on standard output; returns the exit status it implies.
@@ -99,12 +149,18 @@ pub async fn run_link(
 /// # Errors
 /// [`CliError::Io`] when standard output cannot be written.
 pub fn print_report(report: &Report, format: Format) -> Result<u8, CliError> {
-    let written = if report.dry_run { "it was a dry run: nothing was written" } else { "the link was committed" };
+    let written = if report.dry_run {
+        "it was a dry run: nothing was written"
+    } else if report.not_written.is_some() {
+        "the chunks named in the error were committed"
+    } else {
+        "the link was committed"
+    };
     let text = report
         .render(format)
         .map_err(|e| CliError::Io { what: format!("cannot format the report ({written})"), source: e.into() })?;
     write_stdout(&text, written)?;
-    Ok(if report.errors.is_empty() { EXIT_OK } else { EXIT_KEY_ERRORS })
+    Ok(if report.complete() { EXIT_OK } else { EXIT_KEY_ERRORS })
 }
 
 /// Writes `text` on standard output; `written` says what the run wrote, for the error.

@@ -64,9 +64,12 @@ pub async fn demo(args: &DemoArgs, stderr: &Stderr) -> Result<u8, CliError> {
     };
     let batch = example_batch(&pairs).map_err(|e| demo_error(path, DbErr::Custom(e)))?;
     let db = SeaOrmDatabase::new(conn, &url).await?;
-    let report = run_link(&db, program, &batch, false, stderr).await;
+    let report = run_link(&db, program, &batch, commands::LinkRun::default(), stderr).await;
     let _ = db.connection().close_by_ref().await;
-    let report = report?;
+    let report = report.map_err(|(report, cause)| CliError::Link {
+        cause,
+        written: format!("nothing was written to the example database ({} keys)", report.total),
+    })?;
     commands::print_report(&report, args.format)?;
     let failed: Vec<&str> = report.errors.iter().map(|(key, _)| key.as_str()).collect();
     if failed != FAILING_KEYS {

@@ -12,7 +12,8 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_KEY_ERRORS: u8 = 1;
 /// Exit status: invalid input or usage; nothing was written.
 pub const EXIT_INPUT: u8 = 2;
-/// Exit status: the database could not be used or the run was aborted; nothing was written.
+/// Exit status: the database could not be used or the run was aborted: nothing was written, or
+/// (with `--chunk-size`) only the chunks the report names.
 pub const EXIT_DATABASE: u8 = 3;
 
 /// Why a command failed.
@@ -50,9 +51,15 @@ pub enum CliError {
         #[source]
         source: sea_orm::DbErr,
     },
-    /// The link call was aborted and rolled back.
-    #[error("{0}")]
-    Link(#[from] app::LinkCallError),
+    /// A transaction of the run was rolled back; the report says what committed before it.
+    #[error("{cause}; {written}")]
+    Link {
+        /// Why the transaction was rolled back.
+        #[source]
+        cause: app::LinkCallError,
+        /// What the run wrote and did not write.
+        written: String,
+    },
     /// The demo could not build its example database.
     #[error("cannot build the example database {path}: {source}")]
     Demo {
@@ -81,7 +88,7 @@ impl CliError {
             Self::NoSqliteFile { .. }
             | Self::Connect(_)
             | Self::Migrate { .. }
-            | Self::Link(_)
+            | Self::Link { .. }
             | Self::Demo { .. }
             | Self::Io { .. } => EXIT_DATABASE,
         }

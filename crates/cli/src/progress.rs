@@ -56,6 +56,10 @@ impl app::Progress for Bar {
     fn advance(&self, keys: usize) {
         self.bar.inc(keys as u64);
     }
+
+    fn retreat(&self, keys: usize) {
+        self.bar.set_position(self.bar.position().saturating_sub(keys as u64));
+    }
 }
 
 impl Drop for Bar {

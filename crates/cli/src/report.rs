@@ -1,54 +1,199 @@
 //! The report of a link: text (one line per error, then a summary) or one JSON object.
 
+use std::ops::Range;
+
 use domain::{LinkBatch, ProgramUuid};
 use serde::Serialize;
 use serde::ser::Serializer;
 
 use crate::args::Format;
 
+/// One transaction of keys that committed, by position in the input (from 1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Chunk {
+    /// The position of its first key.
+    pub first: usize,
+    /// The position of its last key.
+    pub last: usize,
+    /// Its first key.
+    pub first_key: String,
+    /// Its last key.
+    pub last_key: String,
+}
+
+impl Chunk {
+    fn new(batch: &LinkBatch, range: &Range<usize>) -> Self {
+        let key = |i: usize| batch.keys().nth(i).map(ToString::to_string).unwrap_or_default();
+        Self {
+            first: range.start + 1,
+            last: range.end,
+            first_key: key(range.start),
+            last_key: key(range.end.saturating_sub(1)),
+        }
+    }
+}
+
+/// The keys a run did not write because it stopped, by position in the input (from 1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotWritten {
+    /// The position of the first key not written.
+    pub first: usize,
+    /// The position of the last key.
+    pub last: usize,
+    /// The first key not written.
+    pub first_key: String,
+}
+
 /// What one link run did: the keys linked and the keys not linked with their messages, each in
-/// input order.
+/// input order, and which transactions committed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
     /// The program, printed lowercase hyphenated.
     pub program_uuid: ProgramUuid,
-    /// The keys linked, in input order.
+    /// The number of keys in the input.
+    pub total: usize,
+    /// The keys linked by this run, in input order.
     pub linked: Vec<String>,
-    /// The keys not linked and their messages, in input order: the library's result.
+    /// The keys not linked and their messages, in input order: the library's result (less
+    /// [`Report::already_linked`] with `--resume`).
     pub errors: Vec<(String, String)>,
+    /// With `--resume`: the keys whose PE was already linked to the requested user before this
+    /// run, counted as done.
+    pub already_linked: Vec<String>,
+    /// Without `--resume`: how many of [`Report::errors`] are keys already linked to the
+    /// requested user.
+    pub already_linked_errors: usize,
+    /// The transactions that committed, in order.
+    pub chunks: Vec<Chunk>,
+    /// Whether the run committed every `--chunk-size` keys (the chunks are then listed in the
+    /// text report).
+    pub chunked: bool,
+    /// The keys not written because the run stopped, if it did.
+    pub not_written: Option<NotWritten>,
+    /// How many transactions were rolled back and run again after conflicts with other writers.
+    pub retries: usize,
     /// Whether the run was rolled back on purpose.
     pub dry_run: bool,
 }
 
+/// How the run was asked for, as the report needs it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunKind {
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// `--resume`.
+    pub resume: bool,
+    /// `--chunk-size` was given.
+    pub chunked: bool,
+}
+
 impl Report {
-    /// The report of `batch` given the library's result.
-    pub fn new(program_uuid: ProgramUuid, batch: &LinkBatch, errors: &app::LinkErrors, dry_run: bool) -> Self {
-        let failed: std::collections::HashSet<&domain::ExternalUserKey> = errors.iter().map(|(key, _)| key).collect();
-        let linked = batch.keys().filter(|key| !failed.contains(key)).map(ToString::to_string).collect();
-        Self { program_uuid, linked, errors: errors.messages(), dry_run }
+    /// The report of `batch` given the library's report; `not_written` the positions of the
+    /// keys a stopped run did not write.
+    pub fn new(
+        program_uuid: ProgramUuid,
+        batch: &LinkBatch,
+        result: &app::LinkReport,
+        not_written: Option<Range<usize>>,
+        kind: RunKind,
+    ) -> Self {
+        let failed: std::collections::HashSet<&domain::ExternalUserKey> =
+            result.errors.iter().map(|(key, _)| key).collect();
+        // A dry run commits nothing, yet its keys (up to a failure) were all decided.
+        let dry_run_end = not_written.as_ref().map_or(batch.len(), |r| r.start);
+        let decided = |i: &usize| {
+            if kind.dry_run { *i < dry_run_end } else { result.committed.iter().any(|r| r.contains(i)) }
+        };
+        let decided_keys = batch.keys().enumerate().filter(|(i, _)| decided(i));
+        let linked = decided_keys.filter(|(_, key)| !failed.contains(key)).map(|(_, key)| key.to_string()).collect();
+        let mut errors = Vec::new();
+        let mut already_linked = Vec::new();
+        let mut already_linked_errors = 0;
+        for (key, error) in result.errors.iter() {
+            let done_before = app::is_already_linked_to_target(error);
+            if done_before && kind.resume {
+                already_linked.push(key.to_string());
+            } else {
+                already_linked_errors += usize::from(done_before);
+                errors.push((key.to_string(), error.to_string()));
+            }
+        }
+        Self {
+            program_uuid,
+            total: batch.len(),
+            linked,
+            errors,
+            already_linked,
+            already_linked_errors,
+            chunks: result.committed.iter().map(|range| Chunk::new(batch, range)).collect(),
+            chunked: kind.chunked,
+            not_written: not_written.map(|range| NotWritten {
+                first: range.start + 1,
+                last: range.end,
+                first_key: batch.keys().nth(range.start).map(ToString::to_string).unwrap_or_default(),
+            }),
+            retries: result.retries,
+            dry_run: kind.dry_run,
+        }
     }
 
-    /// The number of keys in the input.
-    pub fn total(&self) -> usize {
-        self.linked.len() + self.errors.len()
+    /// Whether every key is linked (or, with `--resume`, was already).
+    pub fn complete(&self) -> bool {
+        self.errors.is_empty() && self.not_written.is_none()
     }
 
-    /// The report as text: `{key}: {message}` per error, `linked {n} of {m}`, and for a dry run
-    /// a last line `dry run: nothing was written`. Every line ends with a newline.
+    /// The report as text: `{key}: {message}` per error; with `--chunk-size`, a line per
+    /// committed chunk; `linked {n} of {m}` (and the keys found already linked with `--resume`);
+    /// then, where they apply, lines on keys already linked, keys not written, retries and a
+    /// dry run. Every line ends with a newline.
     pub fn text(&self) -> String {
         let mut out = String::new();
         for (key, message) in &self.errors {
             out.push_str(&format!("{key}: {message}\n"));
         }
-        out.push_str(&format!("linked {} of {}\n", self.linked.len(), self.total()));
+        if self.chunked {
+            for (n, chunk) in self.chunks.iter().enumerate() {
+                out.push_str(&format!(
+                    "chunk {}: keys {}-{} ({} .. {}) committed\n",
+                    n + 1,
+                    chunk.first,
+                    chunk.last,
+                    chunk.first_key,
+                    chunk.last_key
+                ));
+            }
+        }
+        out.push_str(&format!("linked {} of {}", self.linked.len(), self.total));
+        if !self.already_linked.is_empty() {
+            out.push_str(&format!("; {} already linked to the same user before this run", self.already_linked.len()));
+        }
+        out.push('\n');
+        if self.already_linked_errors > 0 {
+            out.push_str(&format!(
+                "note: {} of the errors above are keys already linked to the requested user (by an earlier run?); \
+                 --resume counts them as done\n",
+                self.already_linked_errors
+            ));
+        }
+        if let Some(rest) = &self.not_written {
+            out.push_str(&format!(
+                "not written: keys {}-{} (from {} on): the run stopped; rerun the same input with --resume\n",
+                rest.first, rest.last, rest.first_key
+            ));
+        }
+        if self.retries > 0 {
+            out.push_str(&format!("retried {} transaction(s) after conflicts with other writers\n", self.retries));
+        }
         if self.dry_run {
             out.push_str("dry run: nothing was written\n");
         }
         out
     }
 
-    /// The report as one JSON object and a newline:
-    /// `{"program_uuid": …, "linked": […], "errors": {…}, "dry_run": …}`, in input order.
+    /// The report as one JSON object and a newline: `{"program_uuid": …, "linked": […],
+    /// "errors": {…}, "already_linked": […], "chunks": [{"first", "last", "first_key",
+    /// "last_key"}…], "not_written": null or {"first", "last", "first_key"}, "retries": n,
+    /// "dry_run": …}`, in input order.
     ///
     /// # Errors
     /// Only if serde_json fails, which it does not for strings.
@@ -58,12 +203,20 @@ impl Report {
             program_uuid: String,
             linked: &'a [String],
             errors: InOrder<'a>,
+            already_linked: &'a [String],
+            chunks: &'a [Chunk],
+            not_written: &'a Option<NotWritten>,
+            retries: usize,
             dry_run: bool,
         }
         let json = Json {
             program_uuid: self.program_uuid.to_string(),
             linked: &self.linked,
             errors: InOrder(&self.errors),
+            already_linked: &self.already_linked,
+            chunks: &self.chunks,
+            not_written: &self.not_written,
+            retries: self.retries,
             dry_run: self.dry_run,
         };
         Ok(serde_json::to_string(&json)? + "\n")
@@ -98,8 +251,15 @@ mod tests {
     fn report(dry_run: bool) -> Report {
         Report {
             program_uuid: ProgramUuid::parse("9B7D3D1C3F0E4A8E9A553C6A5D9B2F10").unwrap(),
+            total: 4,
             linked: vec!["z".into(), "a".into()],
             errors: vec![("y".into(), "No user found with username q".into()), ("b".into(), "m\"2".into())],
+            already_linked: vec![],
+            already_linked_errors: 0,
+            chunks: vec![Chunk { first: 1, last: 4, first_key: "z".into(), last_key: "b".into() }],
+            chunked: false,
+            not_written: None,
+            retries: 0,
             dry_run,
         }
     }
@@ -115,7 +275,9 @@ mod tests {
         assert_eq!(
             report(false).json().unwrap(),
             "{\"program_uuid\":\"9b7d3d1c-3f0e-4a8e-9a55-3c6a5d9b2f10\",\"linked\":[\"z\",\"a\"],\
-             \"errors\":{\"y\":\"No user found with username q\",\"b\":\"m\\\"2\"},\"dry_run\":false}\n"
+             \"errors\":{\"y\":\"No user found with username q\",\"b\":\"m\\\"2\"},\"already_linked\":[],\
+             \"chunks\":[{\"first\":1,\"last\":4,\"first_key\":\"z\",\"last_key\":\"b\"}],\"not_written\":null,\
+             \"retries\":0,\"dry_run\":false}\n"
         );
     }
 }

@@ -422,7 +422,9 @@ fn every_error_text() -> String {
          nocourse: NonExistentCourseError\n\
          double-2: IntegrityError: UNIQUE constraint failed: program_enrollments_programenrollment.user_id, \
          program_enrollments_programenrollment.program_uuid, program_enrollments_programenrollment.curriculum_uuid\n\
-         linked 3 of 9\n"
+         linked 3 of 9\n\
+         note: 1 of the errors above are keys already linked to the requested user (by an earlier run?); \
+         --resume counts them as done\n"
     )
 }
 
@@ -447,13 +449,19 @@ fn the_json_report_is_one_object_with_the_library_result_in_input_order() {
     assert_eq!(out.lines().count(), 1);
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     let object = json.as_object().unwrap();
-    assert_eq!(object.keys().collect::<Vec<_>>(), ["dry_run", "errors", "linked", "program_uuid"]);
+    assert_eq!(
+        object.keys().collect::<Vec<_>>(),
+        ["already_linked", "chunks", "dry_run", "errors", "linked", "not_written", "program_uuid", "retries"]
+    );
+    assert_eq!(json["already_linked"], serde_json::json!([]));
+    assert_eq!(json["not_written"], serde_json::Value::Null);
+    assert_eq!(json["chunks"], serde_json::json!([{"first": 1, "last": 9, "first_key": "ok-1", "last_key": "ok-2"}]));
     assert_eq!(json["program_uuid"], PROGRAM);
     assert_eq!(json["dry_run"], false);
     assert_eq!(json["linked"], serde_json::json!(["ok-1", "double-1", "ok-2"]));
     let expected: Vec<(String, String)> = every_error_text()
         .lines()
-        .filter(|l| !l.starts_with("linked "))
+        .filter(|l| !l.starts_with("linked ") && !l.starts_with("note: "))
         .map(|l| {
             let (k, m) = l.split_once(": ").unwrap();
             (k.to_owned(), m.to_owned())
@@ -473,7 +481,13 @@ fn exit_0_when_every_key_is_linked() {
     let db = pairs_db();
     db.link(&["key-1:user_1", "key-2:user_2"]).assert().success().stdout("linked 2 of 2\n");
     let json = stdout(&db.link(&["--format", "json"]).assert().success());
-    assert_eq!(json, format!("{{\"program_uuid\":\"{PROGRAM}\",\"linked\":[],\"errors\":{{}},\"dry_run\":false}}\n"));
+    assert_eq!(
+        json,
+        format!(
+            "{{\"program_uuid\":\"{PROGRAM}\",\"linked\":[],\"errors\":{{}},\"already_linked\":[],\"chunks\":[],\
+             \"not_written\":null,\"retries\":0,\"dry_run\":false}}\n"
+        )
+    );
 }
 
 #[test]
@@ -483,8 +497,16 @@ fn running_the_same_batch_twice_reports_already_linked_and_changes_nothing() {
     let before = db.bytes();
     db.link(&["key-1:user_1"]).assert().code(1).stdout(
         "key-1: Program enrollment with external_student_key=key-1 is already linked to target account username=user_1\n\
-         linked 0 of 1\n",
+         linked 0 of 1\n\
+         note: 1 of the errors above are keys already linked to the requested user (by an earlier run?); \
+         --resume counts them as done\n",
     );
+    assert!(db.bytes() == before);
+    // With --resume the key counts as done.
+    db.link(&["key-1:user_1", "--resume"])
+        .assert()
+        .success()
+        .stdout("linked 0 of 1; 1 already linked to the same user before this run\n");
     assert!(db.bytes() == before);
 }
 
@@ -552,9 +574,86 @@ fn an_aborted_run_exits_3_rolls_everything_back_and_says_so() {
     let assert = db.link(&["key-1:user_1", "key-2:user_2", "corrupt:user_3"]).assert().code(3);
     let err = stderr(&assert);
     assert!(err.contains("rolled back") && err.contains(NOT_WRITTEN), "{err}");
-    assert_eq!(stdout(&assert), "");
+    assert_eq!(
+        stdout(&assert),
+        "linked 0 of 3\nnot written: keys 1-3 (from key-1 on): the run stopped; rerun the same input with --resume\n"
+    );
     assert!(db.bytes() == before);
     assert_eq!(db.written(), 0);
+}
+
+// ---- Chunks, interruption and resume --------------------------------------------------------
+
+/// Six waiting keys `k1`..`k6` for `u1`..`u6`; `k5`'s PCE has a status the rules cannot read
+/// (it aborts the transaction that meets it) unless `healthy`.
+fn six_keys_db() -> Db {
+    let db = Db::new();
+    for i in 1..=6 {
+        db.user(&format!("u{i}"));
+        let status = if i == 5 { "bogus" } else { "active" };
+        db.pe(&format!("k{i}"), PROGRAM, None, &[(FRUIT, status)]);
+    }
+    db
+}
+
+const SIX_PAIRS: [&str; 6] = ["k1:u1", "k2:u2", "k3:u3", "k4:u4", "k5:u5", "k6:u6"];
+
+#[test]
+fn chunk_size_commits_every_n_keys_and_names_the_chunks() {
+    let db = six_keys_db();
+    db.exec("UPDATE program_enrollments_programcourseenrollment SET status = 'active'", vec![]);
+    let assert = db.link(&SIX_PAIRS).args(["--chunk-size", "4"]).assert().success();
+    assert_eq!(
+        stdout(&assert),
+        "chunk 1: keys 1-4 (k1 .. k4) committed\nchunk 2: keys 5-6 (k5 .. k6) committed\nlinked 6 of 6\n"
+    );
+    assert_eq!(db.count("SELECT COUNT(*) FROM program_enrollments_programenrollment WHERE user_id IS NOT NULL"), 6);
+    assert!(stderr(&assert).contains("committing every 4 keys"));
+    db.link(&["k1:u1", "--chunk-size", "0"]).assert().code(2);
+}
+
+#[test]
+fn an_interrupted_chunked_run_keeps_its_committed_chunks_and_a_resumed_rerun_completes_it() {
+    let db = six_keys_db();
+    let assert = db.link(&SIX_PAIRS).args(["--chunk-size", "2"]).assert().code(3);
+    // Chunks 1 and 2 committed whole; chunk 3 (k5, k6) was rolled back.
+    assert_eq!(
+        stdout(&assert),
+        "chunk 1: keys 1-2 (k1 .. k2) committed\nchunk 2: keys 3-4 (k3 .. k4) committed\nlinked 4 of 6\n\
+         not written: keys 5-6 (from k5 on): the run stopped; rerun the same input with --resume\n"
+    );
+    let err = stderr(&assert);
+    assert!(
+        err.contains("chunks 1-2 (keys 1-4) had committed and stay: 4 linked, 0 with errors")
+            && err.contains("keys 5-6 (from k5 on) were not written")
+            && err.contains("--resume"),
+        "{err}"
+    );
+    let linked = |key: &str| db.linked_user(key) != "NULL";
+    assert!(["k1", "k2", "k3", "k4"].iter().all(|k| linked(k)) && !linked("k5") && !linked("k6"));
+    // Every committed key is whole: its course enrollment, its PCE pointing at it, its history.
+    assert_eq!(db.count("SELECT COUNT(*) FROM student_courseenrollment"), 4);
+    assert_eq!(
+        db.count(
+            "SELECT COUNT(*) FROM program_enrollments_programcourseenrollment WHERE course_enrollment_id IS NOT NULL"
+        ),
+        4
+    );
+    assert_eq!(db.count("SELECT COUNT(*) FROM program_enrollments_historicalprogramenrollment"), 4);
+
+    // The operator repairs the data and reruns the same input with --resume.
+    db.exec("UPDATE program_enrollments_programcourseenrollment SET status = 'active'", vec![]);
+    let rerun = db.link(&SIX_PAIRS).args(["--chunk-size", "2", "--resume"]).assert().success();
+    assert!(
+        stdout(&rerun).ends_with("linked 2 of 6; 4 already linked to the same user before this run\n"),
+        "{}",
+        stdout(&rerun)
+    );
+    assert_eq!(db.count("SELECT COUNT(*) FROM program_enrollments_programenrollment WHERE user_id IS NOT NULL"), 6);
+    assert_eq!(db.count("SELECT COUNT(*) FROM program_enrollments_historicalprogramenrollment"), 6);
+    // Without --resume the same rerun reports the keys as errors, with a hint.
+    let again = db.link(&SIX_PAIRS).assert().code(1);
+    assert!(stdout(&again).contains("note: 6 of the errors above are keys already linked to the requested user"));
 }
 
 // ---- Dry run -------------------------------------------------------------------------------
@@ -573,7 +672,9 @@ fn a_dry_run_reports_what_a_real_run_would_and_leaves_the_file_unchanged_byte_fo
     let json = stdout(&db.link(&EVERY_ERROR_ARGS).args(["--dry-run", "--format", "json"]).assert().code(1));
     assert!(db.bytes() == before);
     let real = stdout(&db.link(&EVERY_ERROR_ARGS).args(["--format", "json"]).assert().code(1));
-    assert_eq!(json.replace("\"dry_run\":true", "\"dry_run\":false"), real);
+    // The same report, except that a dry run commits no chunk.
+    let committed = "\"chunks\":[{\"first\":1,\"last\":9,\"first_key\":\"ok-1\",\"last_key\":\"ok-2\"}]";
+    assert_eq!(json.replace("\"dry_run\":true", "\"dry_run\":false").replace("\"chunks\":[]", committed), real);
     assert!(db.written() > written);
 }
 

@@ -250,8 +250,8 @@ impl Planner {
         }
         let write = match before {
             None => Some(CourseEnrollmentWrite::Create { mode, is_active }),
-            Some((old_mode, old_active)) if old_mode != mode || old_active != is_active => {
-                Some(CourseEnrollmentWrite::Update { mode, is_active })
+            Some((read_mode, read_active)) if read_mode != mode || read_active != is_active => {
+                Some(CourseEnrollmentWrite::Update { mode, is_active, read_mode, read_active })
             }
             Some(_) => None,
         };
@@ -280,7 +280,7 @@ impl Planner {
             if let Some(write) = &course.write {
                 let (mode, is_active) = match write {
                     CourseEnrollmentWrite::Create { mode, is_active }
-                    | CourseEnrollmentWrite::Update { mode, is_active } => (mode.clone(), *is_active),
+                    | CourseEnrollmentWrite::Update { mode, is_active, .. } => (mode.clone(), *is_active),
                 };
                 self.course_enrollments.insert(
                     (writes.user_id, course.course_key.clone()),
@@ -466,7 +466,12 @@ mod tests {
         assert_eq!(links[1].enrollment, new_ref);
         assert_eq!(
             links[1].write,
-            Some(CourseEnrollmentWrite::Update { mode: CourseMode::masters(), is_active: false })
+            Some(CourseEnrollmentWrite::Update {
+                mode: CourseMode::masters(),
+                is_active: false,
+                read_mode: CourseMode::masters(),
+                read_active: true,
+            })
         );
         assert!(links[1].invitations.is_empty(), "already consumed by the first key");
     }

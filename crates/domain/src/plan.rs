@@ -70,12 +70,17 @@ pub enum CourseEnrollmentWrite {
         /// `is_active`.
         is_active: bool,
     },
-    /// Update `mode` and `is_active` of the row (history `~`).
+    /// Update `mode` and `is_active` of the row (history `~`), if the row still has the values
+    /// the plan was made from: another writer's change in the meantime is not overwritten.
     Update {
         /// `mode`.
         mode: CourseMode,
         /// `is_active`.
         is_active: bool,
+        /// The `mode` the plan read.
+        read_mode: CourseMode,
+        /// The `is_active` the plan read.
+        read_active: bool,
     },
 }
 

@@ -8,8 +8,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Why a port call failed.
 ///
-/// Only [`StoreError::UniqueViolation`] is recoverable for one key (its savepoint is rolled
-/// back and the key gets an `IntegrityError` message); every other variant aborts the call.
+/// [`StoreError::UniqueViolation`] is recoverable for one key (its savepoint is rolled back);
+/// [`StoreError::Conflict`] by running the transaction again; every other variant aborts the
+/// transaction.
 #[derive(Debug, Error)]
 pub enum StoreError {
     /// A write violated a unique constraint. Implementations MUST name the violated
@@ -23,6 +24,17 @@ pub enum StoreError {
         table: &'static str,
         /// What is wrong, naming the row.
         detail: String,
+    },
+    /// The database gave up on the transaction because of another writer: a deadlock, a
+    /// serialization failure, or a lock not had in time. The whole transaction must be rolled
+    /// back; running it again may succeed.
+    #[error("{backend} conflict with another writer: {source}")]
+    Conflict {
+        /// `sqlite`, `postgres`, `mysql` or `memory`.
+        backend: &'static str,
+        /// The driver's error.
+        #[source]
+        source: BoxError,
     },
     /// The port was used against its contract (for example a savepoint used after its parent
     /// finished).
@@ -41,6 +53,11 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether running the transaction again may succeed ([`StoreError::Conflict`]).
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::Conflict { .. })
+    }
+
     /// The violated constraint, if this is a unique violation.
     pub fn unique_violation(&self) -> Option<&UniqueViolation> {
         match self {

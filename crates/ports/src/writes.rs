@@ -29,7 +29,7 @@ pub struct NewCourseEnrollment {
     pub is_active: bool,
 }
 
-/// Change a course enrollment's mode and activity.
+/// Change a course enrollment's mode and activity, if it still has the values read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CourseEnrollmentChange {
     /// The row.
@@ -38,6 +38,10 @@ pub struct CourseEnrollmentChange {
     pub mode: CourseMode,
     /// The new `is_active`.
     pub is_active: bool,
+    /// The `mode` the row must still have.
+    pub read_mode: CourseMode,
+    /// The `is_active` the row must still have.
+    pub read_active: bool,
 }
 
 /// Point a PCE at a course enrollment.
@@ -83,8 +87,13 @@ pub trait LinkingWrites: Send + Sync {
     /// Inserts course enrollments (`created` now).
     async fn create_course_enrollments(&self, enrollments: &[NewCourseEnrollment]) -> StoreResult<()>;
 
-    /// Updates the mode and activity of course enrollments.
-    async fn change_course_enrollments(&self, changes: &[CourseEnrollmentChange]) -> StoreResult<()>;
+    /// Updates the mode and activity of each course enrollment that still has its
+    /// `read_mode` and `read_active` at the moment of the write (another writer's change since
+    /// the read is never overwritten). Returns the enrollments that had changed, untouched.
+    async fn change_course_enrollments(
+        &self,
+        changes: &[CourseEnrollmentChange],
+    ) -> StoreResult<Vec<CourseEnrollmentRef>>;
 
     /// Sets `course_enrollment_id` (and `modified`) of PCEs.
     async fn attach_course_enrollments(&self, attachments: &[CourseEnrollmentAttachment]) -> StoreResult<()>;
