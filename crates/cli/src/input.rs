@@ -5,6 +5,7 @@
 //! and the line.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
@@ -33,7 +34,7 @@ pub enum Position {
 impl fmt::Display for Position {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Argument(argument) => write!(f, "argument '{argument}'"),
+            Self::Argument(argument) => write!(f, "argument '{}'", shown(argument)),
             Self::Line { source, line } => write!(f, "{source}: line {line}"),
         }
     }
@@ -43,13 +44,16 @@ impl fmt::Display for Position {
 #[derive(Debug, Error)]
 pub enum InputError {
     /// The program UUID is not a UUID.
-    #[error("supplied program_uuid '{value}' is not a valid UUID")]
+    #[error("supplied program_uuid '{}' is not a valid UUID", shown(.value))]
     ProgramUuid {
         /// The text given.
         value: String,
     },
     /// An argument is not `KEY:USERNAME` with both sides non-empty.
-    #[error("incorrectly formatted argument '{argument}', must be in form <external user key>:<lms username>")]
+    #[error(
+        "incorrectly formatted argument '{}', must be in form <external user key>:<lms username>",
+        shown(.argument)
+    )]
     Argument {
         /// The argument as given.
         argument: String,
@@ -350,6 +354,20 @@ pub fn is_non_printing(c: char) -> bool {
         )
 }
 
+/// `value` as messages show it: each non-printing character ([`is_non_printing`]) written
+/// `\u{…}`, so that an argument cannot break a message's line or drive the terminal.
+pub fn shown(value: &str) -> Cow<'_, str> {
+    if !value.chars().any(is_non_printing) {
+        return Cow::Borrowed(value);
+    }
+    Cow::Owned(
+        value
+            .chars()
+            .map(|c| if is_non_printing(c) { c.escape_unicode().to_string() } else { c.to_string() })
+            .collect(),
+    )
+}
+
 /// Checks one pair's values: no non-printing character ([`is_non_printing`]), key and username
 /// not too long for their columns.
 ///
@@ -380,27 +398,26 @@ pub fn check_pair(pair: &RawPair) -> Result<(), InputError> {
 /// [`InputError::NonPrinting`] or [`InputError::Value`] for a bad key or username,
 /// [`InputError::Duplicate`] for a key given twice (at its second position).
 pub fn batch(pairs: Vec<RawPair>) -> Result<LinkBatch, InputError> {
-    let parsed = pairs
-        .iter()
-        .map(|pair| {
-            check_pair(pair)?;
-            let RawPair { key, username, position } = pair;
-            let invalid = |error| InputError::Value { position: position.clone(), error };
-            Ok((
-                ExternalUserKey::parse(key.as_str()).map_err(invalid)?,
-                Username::parse(username.as_str()).map_err(invalid)?,
-            ))
-        })
-        .collect::<Result<Vec<_>, InputError>>()?;
+    // The pairs are consumed as they are checked, so that a large file's text is held once.
+    let mut parsed = Vec::with_capacity(pairs.len());
+    let mut positions = Vec::with_capacity(pairs.len());
+    for pair in pairs {
+        check_pair(&pair)?;
+        let RawPair { key, username, position } = pair;
+        let invalid = |error| InputError::Value { position: position.clone(), error };
+        parsed.push((ExternalUserKey::parse(key).map_err(invalid)?, Username::parse(username).map_err(invalid)?));
+        positions.push(position);
+    }
+    // The second occurrence: the one that makes the key a duplicate.
+    let mut seen = HashSet::with_capacity(parsed.len());
+    if let Some((i, key)) = parsed.iter().map(|(key, _)| key.as_str()).enumerate().find(|(_, key)| !seen.insert(*key)) {
+        let position = positions.swap_remove(i);
+        return Err(InputError::Duplicate { position, key: key.to_owned() });
+    }
+    drop((seen, positions));
     LinkBatch::from_pairs(parsed).map_err(|duplicate| {
         let key = duplicate.key.to_string();
-        // The second occurrence: the one that made the key a duplicate.
-        let position = pairs
-            .iter()
-            .filter(|pair| pair.key == key)
-            .nth(1)
-            .map_or_else(|| Position::Argument(key.clone()), |pair| pair.position.clone());
-        InputError::Duplicate { position, key }
+        InputError::Duplicate { position: Position::Argument(key.clone()), key }
     })
 }
 

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use cli::input::{Position, RawPair, argument_pair, batch, csv_pairs, is_non_printing, link_input};
+use cli::input::{Position, RawPair, argument_pair, batch, csv_pairs, is_non_printing, link_input, shown};
 use proptest::prelude::*;
 
 const SOURCE: &str = "hostile.csv";
@@ -459,7 +459,11 @@ proptest! {
                 let got: Vec<(&str, &str)> = batch.iter().map(|(k, u)| (k.as_str(), u.as_str())).collect();
                 prop_assert_eq!(got, vec![(key.trim(), username.trim())]);
             }
-            Err(error) => prop_assert!(error.to_string().contains(&format!("argument '{argument}'")), "{}", error),
+            Err(error) => {
+                let error = error.to_string();
+                prop_assert!(error.contains(&format!("argument '{}'", shown(&argument))), "{}", error);
+                prop_assert!(!error.chars().any(is_non_printing), "{:?}", error);
+            }
         }
     }
 
