@@ -4,9 +4,12 @@
 //! Every error names where it comes from: the argument itself, or the file (or standard input)
 //! and the line.
 
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
 use domain::{ExternalUserKey, InvalidValue, LinkBatch, ProgramUuid, Username};
 use thiserror::Error;
@@ -21,8 +24,8 @@ pub enum Position {
     Argument(String),
     /// A line of a file (or of standard input).
     Line {
-        /// The file's name as given, or `standard input`.
-        source: String,
+        /// The file's name as given, or `standard input` (shared by the file's pairs).
+        source: Arc<str>,
         /// The line the record starts on, from 1.
         line: u64,
     },
@@ -31,7 +34,7 @@ pub enum Position {
 impl fmt::Display for Position {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Argument(argument) => write!(f, "argument '{argument}'"),
+            Self::Argument(argument) => write!(f, "argument '{}'", shown(argument)),
             Self::Line { source, line } => write!(f, "{source}: line {line}"),
         }
     }
@@ -41,13 +44,16 @@ impl fmt::Display for Position {
 #[derive(Debug, Error)]
 pub enum InputError {
     /// The program UUID is not a UUID.
-    #[error("supplied program_uuid '{value}' is not a valid UUID")]
+    #[error("supplied program_uuid '{}' is not a valid UUID", shown(.value))]
     ProgramUuid {
         /// The text given.
         value: String,
     },
     /// An argument is not `KEY:USERNAME` with both sides non-empty.
-    #[error("incorrectly formatted argument '{argument}', must be in form <external user key>:<lms username>")]
+    #[error(
+        "incorrectly formatted argument '{}', must be in form <external user key>:<lms username>",
+        shown(.argument)
+    )]
     Argument {
         /// The argument as given.
         argument: String,
@@ -92,7 +98,7 @@ pub enum InputError {
         /// The line, from 1.
         line: u64,
     },
-    /// A quoted field is never closed, or a quote stands inside an unquoted field.
+    /// A quoted field is never closed, or a quote stands elsewhere than around a whole field.
     #[error("{source_name}: line {line}: unbalanced quotes")]
     UnbalancedQuotes {
         /// The file's name, or `standard input`.
@@ -100,13 +106,15 @@ pub enum InputError {
         /// The line the record starts on, from 1.
         line: u64,
     },
-    /// The CSV reader failed otherwise.
-    #[error("{source_name}: {error}")]
-    Csv {
-        /// The file's name, or `standard input`.
-        source_name: String,
-        /// The reader's error.
-        error: csv::Error,
+    /// A key or username holds a non-printing character ([`is_non_printing`]).
+    #[error("{position}: {what} contains the non-printing character U+{code:04X}")]
+    NonPrinting {
+        /// Where the value is.
+        position: Position,
+        /// `external user key` or `username`.
+        what: &'static str,
+        /// The character's code point.
+        code: u32,
     },
 }
 
@@ -176,109 +184,240 @@ pub fn file_pairs(path: &Path) -> Result<Vec<RawPair>, InputError> {
 /// header line, blank lines skipped, fields trimmed, fields beyond the second ignored, CSV
 /// quoting honoured (a key may contain a comma).
 ///
+/// The rules, strict so that an operator gets a positioned error rather than a silently odd
+/// key (each error names the line the bad record starts on, and the first bad record wins):
+///
+/// - A UTF-8 byte order mark at the very start (as spreadsheets write) is skipped; anywhere
+///   else U+FEFF is a non-printing character (see [`check_pair`]).
+/// - `\n`, `\r\n` and a lone `\r` each end a line, mixed freely. A record is one line.
+/// - Quoting is RFC 4180's, within the line: a field that starts with `"` runs to the next
+///   single `"` (a doubled `""` stands for one `"`), which must be followed by `,`, the line's
+///   end or the end of the text. Any other `"` (inside an unquoted field, after a closing
+///   quote, before an opening quote, a quote not closed on its line) is
+///   [`InputError::UnbalancedQuotes`]: no field spans lines, so a stray quote can never swallow
+///   the lines after it.
+/// - The whole text must be UTF-8 ([`InputError::NotUtf8`] names the line).
+/// - Fields are trimmed of white space after unquoting; a line of white space only is blank.
+/// - The key and username are checked as [`check_pair`] does: no non-printing character, not
+///   too long for their columns.
+///
 /// # Errors
 /// [`InputError::Line`] for a line without key or username, [`InputError::NotUtf8`],
-/// [`InputError::UnbalancedQuotes`], [`InputError::Csv`].
+/// [`InputError::UnbalancedQuotes`], [`InputError::NonPrinting`], [`InputError::Value`].
 pub fn csv_pairs(source_name: &str, bytes: &[u8]) -> Result<Vec<RawPair>, InputError> {
+    let source: Arc<str> = Arc::from(source_name);
     // A spreadsheet's UTF-8 byte order mark is not part of the first key.
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+    let mut records = Records { bytes, at: 0, line: 1 };
+    let mut fields = Vec::new();
     let mut pairs = Vec::new();
-    let mut record = csv::ByteRecord::new();
     let mut first = true;
-    let mut lines = LineCounter::default();
-    loop {
-        let start = usize::try_from(reader.position().byte()).unwrap_or(usize::MAX);
-        let more = reader
-            .read_byte_record(&mut record)
-            .map_err(|error| InputError::Csv { source_name: source_name.to_owned(), error })?;
-        if !more {
-            break;
-        }
-        let end = usize::try_from(reader.position().byte()).unwrap_or(usize::MAX);
-        let raw = bytes.get(start..end).unwrap_or_default();
-        // The reader's own line numbers miscount blank lines; count from the record's first
-        // byte that is not a line break.
-        let content = start + raw.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
-        let line = lines.line_at(bytes, content);
-        if raw.iter().filter(|&&b| b == b'"').count() % 2 != 0 {
-            return Err(InputError::UnbalancedQuotes { source_name: source_name.to_owned(), line });
-        }
-        let fields = record
+    while let Some(line) = records.next_into(&mut fields) {
+        let line = line.map_err(|line| InputError::UnbalancedQuotes { source_name: source_name.to_owned(), line })?;
+        let text = fields
             .iter()
             .map(|field| std::str::from_utf8(field).map(str::trim))
             .collect::<Result<Vec<&str>, _>>()
             .map_err(|_| InputError::NotUtf8 { source_name: source_name.to_owned(), line })?;
-        let is_first = std::mem::replace(&mut first, false);
-        if fields.iter().all(|f| f.is_empty()) && fields.len() == 1 {
-            first = is_first;
+        if let [only] = text.as_slice()
+            && only.is_empty()
+        {
             continue;
         }
-        if is_first && fields.len() >= 2 && fields[..2] == CSV_HEADER {
+        if std::mem::replace(&mut first, false) && text.len() >= 2 && text[..2] == CSV_HEADER {
             continue;
         }
-        let (key, username) = match fields.as_slice() {
+        let (key, username) = match text.as_slice() {
             [key, username, ..] if !key.is_empty() && !username.is_empty() => (*key, *username),
             _ => return Err(InputError::Line { source_name: source_name.to_owned(), line }),
         };
-        pairs.push(RawPair {
+        let pair = RawPair {
             key: key.to_owned(),
             username: username.to_owned(),
-            position: Position::Line { source: source_name.to_owned(), line },
-        });
+            position: Position::Line { source: Arc::clone(&source), line },
+        };
+        check_pair(&pair)?;
+        pairs.push(pair);
     }
     Ok(pairs)
 }
 
-/// Line numbers of byte offsets, counted forward only (`\n`, `\r\n` and a lone `\r` each end a
-/// line, as for the CSV reader).
-#[derive(Debug, Default)]
-struct LineCounter {
-    offset: usize,
-    breaks: u64,
+/// The records of CSV bytes, one per line, read one at a time with their line numbers.
+#[derive(Debug)]
+struct Records<'a> {
+    bytes: &'a [u8],
+    /// The next byte to read.
+    at: usize,
+    /// The line of the byte at `at`, from 1.
+    line: u64,
 }
 
-impl LineCounter {
-    /// The line (from 1) of the byte at `offset`, which must not be less than the last one asked.
-    fn line_at(&mut self, bytes: &[u8], offset: usize) -> u64 {
-        let upto = offset.min(bytes.len());
-        for i in self.offset..upto {
-            match bytes[i] {
-                b'\n' => self.breaks += 1,
-                b'\r' if bytes.get(i + 1) != Some(&b'\n') => self.breaks += 1,
-                _ => {}
+impl<'a> Records<'a> {
+    /// Reads the next record's fields (unquoted, untrimmed) into `fields`; returns its line,
+    /// `Err(line)` for a quote out of place, `None` at the end.
+    fn next_into(&mut self, fields: &mut Vec<Cow<'a, [u8]>>) -> Option<Result<u64, u64>> {
+        if self.at >= self.bytes.len() {
+            return None;
+        }
+        let start = self.line;
+        fields.clear();
+        loop {
+            let field = if self.bytes.get(self.at) == Some(&b'"') {
+                match self.quoted() {
+                    Some(field) => field,
+                    None => return Some(Err(start)),
+                }
+            } else {
+                let rest = self.bytes.get(self.at..).unwrap_or_default();
+                let len = rest.iter().position(|&b| matches!(b, b',' | b'\r' | b'\n')).unwrap_or(rest.len());
+                let field = rest.get(..len).unwrap_or_default();
+                if field.contains(&b'"') {
+                    return Some(Err(start));
+                }
+                self.at += len;
+                Cow::Borrowed(field)
+            };
+            fields.push(field);
+            match self.bytes.get(self.at) {
+                Some(b',') => self.at += 1,
+                Some(b'\r') => {
+                    self.at += if self.bytes.get(self.at + 1) == Some(&b'\n') { 2 } else { 1 };
+                    self.line += 1;
+                    return Some(Ok(start));
+                }
+                Some(b'\n') => {
+                    self.at += 1;
+                    self.line += 1;
+                    return Some(Ok(start));
+                }
+                _ => return Some(Ok(start)),
             }
         }
-        self.offset = self.offset.max(upto);
-        self.breaks + 1
+    }
+
+    /// Reads a quoted field starting at its opening quote; `None` when it is not closed on its
+    /// line or its closing quote is followed by anything but `,`, a line end or the end.
+    fn quoted(&mut self) -> Option<Cow<'a, [u8]>> {
+        let begin = self.at + 1;
+        let mut at = begin;
+        let mut unescaped: Option<Vec<u8>> = None;
+        loop {
+            match *self.bytes.get(at)? {
+                b'"' if self.bytes.get(at + 1) == Some(&b'"') => {
+                    let field = unescaped.get_or_insert_with(|| self.bytes.get(begin..at).unwrap_or_default().to_vec());
+                    field.push(b'"');
+                    at += 2;
+                }
+                b'"' => break,
+                b'\r' | b'\n' => return None,
+                byte => {
+                    if let Some(field) = unescaped.as_mut() {
+                        field.push(byte);
+                    }
+                    at += 1;
+                }
+            }
+        }
+        let field = match unescaped {
+            Some(field) => Cow::Owned(field),
+            None => Cow::Borrowed(self.bytes.get(begin..at).unwrap_or_default()),
+        };
+        self.at = at + 1;
+        match self.bytes.get(self.at) {
+            None | Some(b',' | b'\r' | b'\n') => Some(field),
+            Some(_) => None,
+        }
     }
 }
 
-/// Validates the pairs (lengths, unique keys) into a batch, in order.
+/// Whether `c` is refused in a key or username: a control character (Unicode category `Cc`:
+/// NUL, tab, line breaks, DEL, C1), a line or paragraph separator, or an invisible format
+/// character (byte order mark, zero-width spaces and joiners, bidirectional marks and
+/// overrides, soft hyphen, …). Such a character cannot be told from its absence on screen, so a
+/// key holding one would look like another key.
+pub fn is_non_printing(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{0600}'..='\u{0605}'
+                | '\u{061C}'
+                | '\u{06DD}'
+                | '\u{070F}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+        )
+}
+
+/// `value` as messages show it: each non-printing character ([`is_non_printing`]) written
+/// `\u{…}`, so that an argument cannot break a message's line or drive the terminal.
+pub fn shown(value: &str) -> Cow<'_, str> {
+    if !value.chars().any(is_non_printing) {
+        return Cow::Borrowed(value);
+    }
+    Cow::Owned(
+        value
+            .chars()
+            .map(|c| if is_non_printing(c) { c.escape_unicode().to_string() } else { c.to_string() })
+            .collect(),
+    )
+}
+
+/// Checks one pair's values: no non-printing character ([`is_non_printing`]), key and username
+/// not too long for their columns.
 ///
 /// # Errors
-/// [`InputError::Value`] for a key or username too long, [`InputError::Duplicate`] for a key
-/// given twice (at its second position).
+/// [`InputError::NonPrinting`] or [`InputError::Value`], at the pair's position.
+pub fn check_pair(pair: &RawPair) -> Result<(), InputError> {
+    for (what, value, max) in [
+        ("external user key", &pair.key, ExternalUserKey::MAX_CHARS),
+        ("username", &pair.username, Username::MAX_CHARS),
+    ] {
+        if let Some(c) = value.chars().find(|&c| is_non_printing(c)) {
+            return Err(InputError::NonPrinting { position: pair.position.clone(), what, code: u32::from(c) });
+        }
+        // Counting stops past the maximum: a 10 MB key is not counted to its end.
+        if value.chars().nth(max).is_some() {
+            return Err(InputError::Value {
+                position: pair.position.clone(),
+                error: InvalidValue::TooLong { what, max },
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Validates the pairs (as [`check_pair`], then unique keys) into a batch, in order.
+///
+/// # Errors
+/// [`InputError::NonPrinting`] or [`InputError::Value`] for a bad key or username,
+/// [`InputError::Duplicate`] for a key given twice (at its second position).
 pub fn batch(pairs: Vec<RawPair>) -> Result<LinkBatch, InputError> {
-    let parsed = pairs
-        .iter()
-        .map(|RawPair { key, username, position }| {
-            let invalid = |error| InputError::Value { position: position.clone(), error };
-            Ok((
-                ExternalUserKey::parse(key.as_str()).map_err(invalid)?,
-                Username::parse(username.as_str()).map_err(invalid)?,
-            ))
-        })
-        .collect::<Result<Vec<_>, InputError>>()?;
+    // The pairs are consumed as they are checked, so that a large file's text is held once.
+    let mut parsed = Vec::with_capacity(pairs.len());
+    let mut positions = Vec::with_capacity(pairs.len());
+    for pair in pairs {
+        check_pair(&pair)?;
+        let RawPair { key, username, position } = pair;
+        let invalid = |error| InputError::Value { position: position.clone(), error };
+        parsed.push((ExternalUserKey::parse(key).map_err(invalid)?, Username::parse(username).map_err(invalid)?));
+        positions.push(position);
+    }
+    // The second occurrence: the one that makes the key a duplicate.
+    let mut seen = HashSet::with_capacity(parsed.len());
+    if let Some((i, key)) = parsed.iter().map(|(key, _)| key.as_str()).enumerate().find(|(_, key)| !seen.insert(*key)) {
+        let position = positions.swap_remove(i);
+        return Err(InputError::Duplicate { position, key: key.to_owned() });
+    }
+    drop((seen, positions));
     LinkBatch::from_pairs(parsed).map_err(|duplicate| {
         let key = duplicate.key.to_string();
-        // The second occurrence: the one that made the key a duplicate.
-        let position = pairs
-            .iter()
-            .filter(|pair| pair.key == key)
-            .nth(1)
-            .map_or_else(|| Position::Argument(key.clone()), |pair| pair.position.clone());
-        InputError::Duplicate { position, key }
+        InputError::Duplicate { position: Position::Argument(key.clone()), key }
     })
 }
 
@@ -292,7 +431,11 @@ pub fn link_input(
     file: Option<&Path>,
 ) -> Result<(ProgramUuid, LinkBatch), InputError> {
     let program = program_uuid(program)?;
-    let mut pairs = arguments.iter().map(|a| argument_pair(a)).collect::<Result<Vec<_>, _>>()?;
+    // The arguments are checked before the file is read: the first bad input is reported.
+    let mut pairs = arguments
+        .iter()
+        .map(|a| argument_pair(a).and_then(|pair| check_pair(&pair).map(|()| pair)))
+        .collect::<Result<Vec<_>, _>>()?;
     if let Some(path) = file {
         pairs.extend(file_pairs(path)?);
     }
