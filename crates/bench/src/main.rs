@@ -14,7 +14,6 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-mod fixture;
 mod raw;
 
 use std::process::ExitCode;
@@ -23,35 +22,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use adapters_seaorm::{Backend, SeaOrmDatabase};
+use bench::{BenchError, fixture};
 use clap::{Parser, ValueEnum};
 use domain::{ExternalUserKey, LinkBatch, ProgramUuid, Username};
 use serde::{Deserialize, Serialize};
-
-/// Why the benchmark failed.
-#[derive(Debug, thiserror::Error)]
-pub enum BenchError {
-    /// A database error.
-    #[error("database: {0}")]
-    Db(#[from] sea_orm::DbErr),
-    /// The adapter could not connect.
-    #[error(transparent)]
-    Connect(#[from] adapters_seaorm::ConnectError),
-    /// The link call aborted.
-    #[error(transparent)]
-    Link(#[from] app::LinkCallError),
-    /// Bad input values.
-    #[error("input: {0}")]
-    Input(String),
-    /// No server URL.
-    #[error("no admin URL for {0}: pass --admin-url or set TEST_POSTGRES_URL / TEST_MYSQL_URL")]
-    NoServer(&'static str),
-    /// A child run failed.
-    #[error("child run failed: {0}")]
-    Child(String),
-    /// I/O.
-    #[error("io: {0}")]
-    Io(#[from] std::io::Error),
-}
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum BackendArg {

@@ -6,7 +6,8 @@ use thiserror::Error;
 
 use crate::LinkBatch;
 use crate::ids::{
-    CourseKey, CurriculumUuid, ExternalUserKey, InvitationId, ProgramCourseEnrollmentId, ProgramUuid, UserId, Username,
+    CourseKey, CurriculumUuid, ExternalUserKey, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId,
+    ProgramUuid, UserId, Username,
 };
 use crate::messages::{AccountRelation, LinkAttempt, LinkError, LogLine, UniqueViolation};
 use crate::plan::{CourseEnrollmentRef, CourseEnrollmentWrite, CourseLink, KeyOutcome, KeyPlan, LinkWrites};
@@ -64,6 +65,20 @@ impl Planner {
                 _ => {
                     enrollments_by_key.insert(pe.external_user_key.clone(), pe);
                 }
+            }
+        }
+        // The reads are separate statements, each seeing what other writers had committed when
+        // it ran (READ COMMITTED): a PE read as waiting can show up linked in the later read of
+        // its users' enrollments, linked by another writer in between. The later read wins, so
+        // rule 3 sees the link (rather than the unique constraint, which it would meet).
+        let linked_since: HashMap<ProgramEnrollmentId, UserId> =
+            snapshot.user_program_enrollments.iter().map(|pe| (pe.id, pe.user_id)).collect();
+        for pe in enrollments_by_key.values_mut() {
+            if pe.user.is_none()
+                && let Some(&user_id) = linked_since.get(&pe.id)
+                && let Some(user) = snapshot.users.iter().find(|u| u.id == user_id)
+            {
+                pe.user = Some(LinkedUser { id: user_id, username: user.username.clone() });
             }
         }
         let users_by_name = snapshot.users.into_iter().map(|u| (u.username.clone(), u)).collect();
@@ -518,6 +533,33 @@ mod tests {
                 format!("Integrity error while linking user id=7 with external_user_key=a for program uuid={PROGRAM}"),
                 "Rolling back all operations for a:u".to_string(),
             ]
+        );
+    }
+
+    #[test]
+    fn a_waiting_enrollment_seen_linked_by_the_later_read_is_already_linked() {
+        // Read as waiting by key; the read of its user's enrollments, a statement later, finds
+        // it linked to that user (another writer in between): rule 3, not the constraint.
+        let snapshot = Snapshot {
+            program_enrollments: vec![waiting(2, "a", 1, &[(10, FRUIT, "active")])],
+            users: vec![user(7, "u"), user(8, "v")],
+            user_program_enrollments: vec![UserProgramEnrollment {
+                id: ProgramEnrollmentId(2),
+                user_id: UserId(7),
+                curriculum_uuid: curriculum(1),
+            }],
+            existing_courses: vec![course(FRUIT)],
+            ..Snapshot::default()
+        };
+        let plans = plan_batch(program(), snapshot.clone(), &batch(&[("a", "u")])).unwrap();
+        assert_eq!(
+            plans[0].outcome.error().map(ToString::to_string).as_deref(),
+            Some("Program enrollment with external_student_key=a is already linked to target account username=u")
+        );
+        let plans = plan_batch(program(), snapshot, &batch(&[("a", "v")])).unwrap();
+        assert_eq!(
+            plans[0].outcome.error().map(ToString::to_string).as_deref(),
+            Some("Program enrollment with external_student_key=a is already linked to a different account username=u")
         );
     }
 
