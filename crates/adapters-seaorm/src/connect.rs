@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, RuntimeErr, Statement};
 use thiserror::Error;
+use tracing::instrument::WithSubscriber;
+use tracing::subscriber::NoSubscriber;
 
 use crate::catalog::{Catalog, tables};
 use crate::dialect::{Backend, Encoding, UuidColumn};
@@ -112,7 +114,7 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, ConnectError> {
     };
     // The pool retries until its time-out and then reports only "pool timed out"; one direct
     // connection first gives the operator the real cause (refused, unknown host, bad password).
-    probe(backend, &url).await.map_err(|source| ConnectError::Connect {
+    probe(backend, &url).with_subscriber(NoSubscriber::default()).await.map_err(|source| ConnectError::Connect {
         backend: backend.name(),
         url: redact_url(&url),
         source,
@@ -129,7 +131,11 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, ConnectError> {
         // prepared ones costs memory and saves little.
         options.map_sqlx_sqlite_opts(|opts| opts.pragma("temp_store", "memory").statement_cache_capacity(16));
     }
-    Database::connect(options).await.map_err(|source| ConnectError::Connect {
+    // SeaORM's `Database::connect` records its options, the URL and its password included, as a
+    // field of a trace span, which a log line inside the span prints (sqlx logs one at DEBUG
+    // on MySQL while connecting): connect with no subscriber, so that no log ever holds the
+    // password, whatever `RUST_LOG` or the embedding application's subscriber says.
+    Database::connect(options).with_subscriber(NoSubscriber::default()).await.map_err(|source| ConnectError::Connect {
         backend: backend.name(),
         url: redact_url(&url),
         source,
