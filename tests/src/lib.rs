@@ -13,6 +13,7 @@ mod database;
 mod fixtures;
 pub mod hooked;
 pub mod ports_contract;
+pub mod restricted;
 pub mod scenario;
 pub mod sea;
 

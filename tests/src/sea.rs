@@ -184,6 +184,16 @@ impl SeaTestDatabase {
         db
     }
 
+    /// The database's URL (the admin's credentials).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
     /// The connection, for raw SQL in tests.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.conn

@@ -3,11 +3,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, RuntimeErr, Statement};
 use thiserror::Error;
+use tracing::instrument::WithSubscriber;
+use tracing::subscriber::NoSubscriber;
 
 use crate::catalog::{Catalog, tables};
 use crate::dialect::{Backend, Encoding, UuidColumn};
+use crate::error::is_permission_denied;
 
 /// Why a database could not be opened.
 #[derive(Debug, Error)]
@@ -40,6 +43,19 @@ pub enum ConnectError {
         url: String,
         /// The missing tables, comma-separated.
         missing: String,
+    },
+    /// The tables exist, but the user holds no privilege on them (a catalog shows only the
+    /// tables the user holds a privilege on).
+    #[error(
+        "the {backend} user of {url} holds no privilege on the table(s) {tables}; the grants `link` needs are listed in the README, section \"Grants needed on an Open edX database\""
+    )]
+    MissingGrants {
+        /// `sqlite`, `postgres` or `mysql`.
+        backend: &'static str,
+        /// The URL, password hidden.
+        url: String,
+        /// The tables, comma-separated.
+        tables: String,
     },
     /// The catalog could not be read.
     #[error("cannot read the schema of the {backend} database at {url}: {source}")]
@@ -98,7 +114,7 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, ConnectError> {
     };
     // The pool retries until its time-out and then reports only "pool timed out"; one direct
     // connection first gives the operator the real cause (refused, unknown host, bad password).
-    probe(backend, &url).await.map_err(|source| ConnectError::Connect {
+    probe(backend, &url).with_subscriber(NoSubscriber::default()).await.map_err(|source| ConnectError::Connect {
         backend: backend.name(),
         url: redact_url(&url),
         source,
@@ -115,7 +131,11 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, ConnectError> {
         // prepared ones costs memory and saves little.
         options.map_sqlx_sqlite_opts(|opts| opts.pragma("temp_store", "memory").statement_cache_capacity(16));
     }
-    Database::connect(options).await.map_err(|source| ConnectError::Connect {
+    // SeaORM's `Database::connect` records its options, the URL and its password included, as a
+    // field of a trace span, which a log line inside the span prints (sqlx logs one at DEBUG
+    // on MySQL while connecting): connect with no subscriber, so that no log ever holds the
+    // password, whatever `RUST_LOG` or the embedding application's subscriber says.
+    Database::connect(options).with_subscriber(NoSubscriber::default()).await.map_err(|source| ConnectError::Connect {
         backend: backend.name(),
         url: redact_url(&url),
         source,
@@ -167,6 +187,28 @@ pub(crate) async fn read_context(conn: &DatabaseConnection, url: &str) -> Result
         tables::CE_HISTORY,
         tables::COURSE_OVERVIEW,
     ];
+    // A table the user holds no privilege on is absent from the catalog: ask the table itself
+    // whether it is missing or only out of reach, so that a missing grant is named as such
+    // (and the optional invitation table is not taken for absent when it is only not granted).
+    let mut denied = Vec::new();
+    for table in required.into_iter().chain([tables::INVITATION]).filter(|t| !catalog.has_table(t)) {
+        if backend == Backend::Sqlite {
+            continue;
+        }
+        let probe = Statement::from_string(conn.get_database_backend(), format!("SELECT 1 FROM {table} WHERE 1 = 0"));
+        if let Err(error) = conn.query_all_raw(probe).await
+            && is_permission_denied(backend, &error)
+        {
+            denied.push(table);
+        }
+    }
+    if !denied.is_empty() {
+        return Err(ConnectError::MissingGrants {
+            backend: backend.name(),
+            url: redact_url(url),
+            tables: denied.join(", "),
+        });
+    }
     let missing: Vec<&str> = required.into_iter().filter(|t| !catalog.has_table(t)).collect();
     if !missing.is_empty() {
         return Err(ConnectError::MissingTables {

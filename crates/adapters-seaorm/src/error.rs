@@ -43,6 +43,19 @@ fn is_conflict(backend: Backend, error: &DbErr) -> bool {
     }
 }
 
+/// The user lacks a privilege: PostgreSQL's `insufficient_privilege` (42501), MySQL's
+/// `ER_TABLEACCESS_DENIED_ERROR` (1142) or `ER_COLUMNACCESS_DENIED_ERROR` (1143).
+pub(crate) fn is_permission_denied(backend: Backend, error: &DbErr) -> bool {
+    let Some(db_error) = database_error(error) else { return false };
+    match backend {
+        Backend::Sqlite => false,
+        Backend::Postgres => db_error.code().is_some_and(|code| code == "42501"),
+        Backend::MySql => db_error
+            .try_downcast_ref::<sea_orm::sqlx::mysql::MySqlDatabaseError>()
+            .is_some_and(|e| matches!(e.number(), 1142 | 1143)),
+    }
+}
+
 fn database_error(error: &DbErr) -> Option<&(dyn sea_orm::sqlx::error::DatabaseError + 'static)> {
     let (DbErr::Exec(RuntimeErr::SqlxError(sqlx_error))
     | DbErr::Query(RuntimeErr::SqlxError(sqlx_error))

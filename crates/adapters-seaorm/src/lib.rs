@@ -31,6 +31,7 @@ mod catalog;
 mod connect;
 mod dialect;
 mod error;
+mod grants;
 mod reads;
 mod sql;
 mod transaction;
@@ -46,4 +47,5 @@ pub mod decode {
 }
 pub use connect::{ConnectError, backend_of, open, redact_url};
 pub use dialect::{Backend, UuidColumn};
+pub use grants::{LINK_GRANTS, Privilege, SERIAL_SEQUENCES, TableGrant, grant_statements};
 pub use transaction::SeaOrmDatabase;

@@ -31,7 +31,7 @@ impl SeaOrmDatabase {
     /// Wraps an open connection; `url` is used in messages only (password hidden).
     ///
     /// # Errors
-    /// [`ConnectError::MissingTables`] or [`ConnectError::Catalog`].
+    /// [`ConnectError::MissingTables`], [`ConnectError::MissingGrants`] or [`ConnectError::Catalog`].
     pub async fn new(conn: DatabaseConnection, url: &str) -> Result<Self, ConnectError> {
         let context = read_context(&conn, url).await?;
         Ok(Self { conn, context })

@@ -1,0 +1,208 @@
+//! The privileges `link` needs on an Open edX database: the one list, as data.
+//!
+//! [`LINK_GRANTS`] names, for each table the linking touches, exactly the statements it runs
+//! there; nothing else is needed on the tables: no DDL, no `DELETE`, no `REFERENCES` (foreign
+//! keys are checked with the owner's rights on PostgreSQL and without a privilege on MariaDB).
+//! [`grant_statements`] renders it as the `GRANT` statements the README shows (a unit test
+//! compares them, so the README cannot drift from this list) and `tests/tests/least_privilege.rs`
+//! gives a user exactly these and runs a link as that user on PostgreSQL and MariaDB.
+//!
+//! Beyond the tables:
+//! - PostgreSQL: `CONNECT` on the database and `USAGE` on the schema (both granted to `PUBLIC`
+//!   by default, listed for servers where that was revoked). The ids of the tables the linking
+//!   inserts into are identity columns on a schema Django 4.1 or later created, which need no
+//!   privilege on their sequence; a database created by an older Django has `serial` columns,
+//!   whose sequences then need `USAGE` (see [`SERIAL_SEQUENCES`]).
+//! - The catalog read at connection (`information_schema.columns`, `pg_index`, `pg_class`,
+//!   `pg_attribute`, `pg_namespace` on PostgreSQL; `information_schema.COLUMNS` and
+//!   `STATISTICS` on MariaDB) needs no grant: each catalog shows the tables the user holds any
+//!   privilege on, which are the tables below.
+//! - Session settings (`SET TRANSACTION ISOLATION LEVEL READ COMMITTED`, PostgreSQL's `SET LOCAL
+//!   random_page_cost`) need none.
+
+use crate::catalog::tables;
+use crate::dialect::Backend;
+
+/// A privilege on a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Privilege {
+    /// `SELECT`: reads, and the columns an `UPDATE`'s condition or an `INSERT … SELECT` reads.
+    Select,
+    /// `INSERT`.
+    Insert,
+    /// `UPDATE`.
+    Update,
+    /// `DELETE`.
+    Delete,
+}
+
+impl Privilege {
+    /// The keyword, as `GRANT` takes it.
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            Self::Select => "SELECT",
+            Self::Insert => "INSERT",
+            Self::Update => "UPDATE",
+            Self::Delete => "DELETE",
+        }
+    }
+}
+
+/// The privileges the linking needs on one table, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableGrant {
+    /// The table, as Open edX names it.
+    pub table: &'static str,
+    /// The privileges, in `SELECT`, `INSERT`, `UPDATE`, `DELETE` order.
+    pub privileges: &'static [Privilege],
+    /// What the linking does there.
+    pub purpose: &'static str,
+}
+
+/// Every table `program-enrollments link` reads or writes, with exactly the privileges it needs
+/// there (`migrate` is DDL run by the tables' owner on a standalone database; `demo` is SQLite).
+pub const LINK_GRANTS: &[TableGrant] = {
+    use Privilege::{Insert, Select, Update};
+    &[
+        TableGrant { table: tables::USER, privileges: &[Select], purpose: "users by username, usernames by id" },
+        TableGrant { table: tables::COURSE_OVERVIEW, privileges: &[Select], purpose: "which courses exist" },
+        TableGrant {
+            table: tables::PE,
+            privileges: &[Select, Update],
+            purpose: "program enrollments by key and by user; sets `user_id` and `modified`",
+        },
+        TableGrant {
+            table: tables::PCE,
+            privileges: &[Select, Update],
+            purpose: "their program course enrollments; sets `course_enrollment_id` and `modified`",
+        },
+        TableGrant {
+            table: tables::CE,
+            privileges: &[Select, Insert, Update],
+            purpose: "course enrollments: read, created (`INSERT … RETURNING id` on PostgreSQL), mode and `is_active` changed",
+        },
+        TableGrant {
+            table: tables::INVITATION,
+            privileges: &[Select, Update],
+            purpose: "pending invitations by email; sets `user_id`",
+        },
+        TableGrant {
+            table: tables::PE_HISTORY,
+            privileges: &[Insert],
+            purpose: "history rows (`INSERT … SELECT` from the live table)",
+        },
+        TableGrant {
+            table: tables::PCE_HISTORY,
+            privileges: &[Insert],
+            purpose: "history rows (`INSERT … SELECT` from the live table)",
+        },
+        TableGrant {
+            table: tables::CE_HISTORY,
+            privileges: &[Insert],
+            purpose: "history rows (`INSERT … SELECT` from the live table)",
+        },
+    ]
+};
+
+/// The sequences that need `USAGE` on PostgreSQL when the ids are `serial` columns (a schema
+/// an older Django created) rather than identity columns: those of the tables the linking
+/// inserts into with a generated id.
+pub const SERIAL_SEQUENCES: &[&str] = &[
+    "student_courseenrollment_id_seq",
+    "program_enrollments_historicalprogramenrollment_history_id_seq",
+    "program_enrollments_historicalprogramcourseenrollment_history_id_seq",
+];
+
+/// The `GRANT` statements that give `grantee` exactly what `link` needs on `database`, one per
+/// line: on PostgreSQL `CONNECT` on the database, `USAGE` on the schema `public` and
+/// [`LINK_GRANTS`] (run them connected to `database`, as the tables' owner); on MariaDB
+/// [`LINK_GRANTS`] on `database`.`table` (`grantee` is then a quoted account such as
+/// `'program_enrollments'@'%'`). `database` and `grantee` are written as given: they are the
+/// operator's identifiers, not input. SQLite has no privileges: empty.
+pub fn grant_statements(backend: Backend, database: &str, grantee: &str) -> Vec<String> {
+    let privileges = |grant: &TableGrant| grant.privileges.iter().map(|p| p.as_sql()).collect::<Vec<_>>().join(", ");
+    match backend {
+        Backend::Sqlite => Vec::new(),
+        Backend::Postgres => [
+            format!("GRANT CONNECT ON DATABASE {database} TO {grantee};"),
+            format!("GRANT USAGE ON SCHEMA public TO {grantee};"),
+        ]
+        .into_iter()
+        .chain(LINK_GRANTS.iter().map(|g| format!("GRANT {} ON {} TO {grantee};", privileges(g), g.table)))
+        .collect(),
+        Backend::MySql => LINK_GRANTS
+            .iter()
+            .map(|g| format!("GRANT {} ON {database}.{} TO {grantee};", privileges(g), g.table))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const README: &str = include_str!("../../../README.md");
+    const SECTION: &str = "## Grants needed on an Open edX database";
+
+    /// The README's section on grants.
+    fn section() -> &'static str {
+        let start = README.find(SECTION).unwrap_or_else(|| panic!("the README has no section '{SECTION}'"));
+        let rest = &README[start + SECTION.len()..];
+        let end = rest.find("\n## ").unwrap_or(rest.len());
+        &rest[..end]
+    }
+
+    /// The lines of the section's code block that follows the line `marker`.
+    fn block_after(marker: &str) -> Vec<&'static str> {
+        let section = section();
+        let at = section.find(marker).unwrap_or_else(|| panic!("no '{marker}' in the README's grants section"));
+        let mut lines = section[at..].lines().skip_while(|l| !l.starts_with("```")).skip(1);
+        lines.by_ref().take_while(|l| !l.starts_with("```")).collect()
+    }
+
+    #[test]
+    fn the_readme_lists_exactly_these_grants() {
+        // The table: one row per table, `| \`table\` | PRIVILEGES | purpose |`.
+        let rows: Vec<(String, String)> = section()
+            .lines()
+            .filter_map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                let table = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+                Some((table.to_owned(), (*cells.get(2)?).to_owned()))
+            })
+            .collect();
+        let expected: Vec<(String, String)> = LINK_GRANTS
+            .iter()
+            .map(|g| (g.table.to_owned(), g.privileges.iter().map(|p| p.as_sql()).collect::<Vec<_>>().join(", ")))
+            .collect();
+        assert_eq!(rows, expected, "the README's table of grants differs from LINK_GRANTS");
+
+        let postgres = block_after("PostgreSQL, connected");
+        assert_eq!(postgres, grant_statements(Backend::Postgres, "edxapp", "program_enrollments"));
+        let mariadb = block_after("MariaDB / MySQL");
+        assert_eq!(mariadb, grant_statements(Backend::MySql, "edxapp", "'program_enrollments'@'%'"));
+        let sequences = block_after("`serial`");
+        let expected: Vec<String> =
+            SERIAL_SEQUENCES.iter().map(|s| format!("GRANT USAGE ON SEQUENCE {s} TO program_enrollments;")).collect();
+        assert_eq!(sequences, expected);
+    }
+
+    #[test]
+    fn every_table_the_linking_uses_is_granted() {
+        let mut used: Vec<&str> = crate::catalog::TABLES.into_iter().filter(|t| *t != "seaql_migrations").collect();
+        let mut granted: Vec<&str> = LINK_GRANTS.iter().map(|g| g.table).collect();
+        used.sort_unstable();
+        granted.sort_unstable();
+        assert_eq!(used, granted);
+    }
+
+    #[test]
+    fn no_ddl_and_no_delete() {
+        assert!(LINK_GRANTS.iter().all(|g| !g.privileges.contains(&Privilege::Delete)));
+        assert!(LINK_GRANTS.iter().all(|g| g.privileges.windows(2).all(|w| w[0] < w[1])), "ordered, no repeats");
+        let mut tables: Vec<&str> = LINK_GRANTS.iter().map(|g| g.table).collect();
+        tables.sort_unstable();
+        tables.dedup();
+        assert_eq!(tables.len(), LINK_GRANTS.len());
+    }
+}

@@ -1,0 +1,89 @@
+//! Least privilege through the binary: `program-enrollments link` on PostgreSQL and MariaDB as
+//! a user holding exactly the README's grants (`adapters_seaorm::LINK_GRANTS`) links the
+//! fixture and writes every row; a user missing a grant is told which table it lacks, and
+//! nothing is written. The user's password never appears on standard output or standard error,
+//! not even with every log on (`RUST_LOG=trace`). The grants themselves (each needed, none too
+//! wide) are checked through the library by `tests/tests/least_privilege.rs`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use acceptance::restricted::{RestrictedUser, assert_linked, fixture};
+use acceptance::{SeaTestDatabase, Target, TestDatabase};
+use adapters_seaorm::Privilege;
+use assert_cmd::Command;
+
+fn link(url: &str, program: &str) -> Command {
+    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("program-enrollments");
+    cmd.env_remove("DATABASE_URL").env("RUST_LOG", "trace").args([
+        "--database-url",
+        url,
+        "link",
+        program,
+        "0001:user_1",
+        "0002:user_2",
+        "0003:nobody",
+    ]);
+    cmd
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn assert_no_password(user: &RestrictedUser, output: &std::process::Output) {
+    for (name, stream) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+        let stream = text(stream);
+        assert!(!stream.contains(&user.password), "the password shows on {name}:\n{stream}");
+    }
+}
+
+async fn link_as_a_restricted_user(target: Target) {
+    let Some(db) = SeaTestDatabase::create(target).await else { return };
+    let f = fixture(&db).await;
+    let user = RestrictedUser::create(&db).await;
+    let program = f.program.to_string();
+    let before = db.tables().await;
+
+    // Without a grant: refused at connection, naming the table; nothing written.
+    let history = "student_courseenrollment_history";
+    user.revoke(&db, Privilege::Insert, history).await;
+    let output = link(&user.url, &program).output().unwrap();
+    user.grant(&db, Privilege::Insert, history).await;
+    assert_no_password(&user, &output);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains(&format!("holds no privilege on the table(s) {history}")), "{stderr}");
+    assert!(stderr.contains(&format!("{}:***@", user.name)), "{stderr}");
+
+    // Without a privilege a statement needs: the transaction fails and is rolled back.
+    let invitations = "student_courseenrollmentallowed";
+    user.revoke(&db, Privilege::Update, invitations).await;
+    let output = link(&user.url, &program).output().unwrap();
+    user.grant(&db, Privilege::Update, invitations).await;
+    assert_no_password(&user, &output);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains(invitations), "{stderr}");
+    assert_eq!(db.tables().await, before, "a failed run wrote");
+
+    // With exactly the grants: linked, one key reported.
+    let output = link(&user.url, &program).output().unwrap();
+    assert_no_password(&user, &output);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{}", text(&output.stderr));
+    assert!(stdout.contains("0003: No user found with username nobody"), "{stdout}");
+    assert!(stdout.contains("linked 2 of 3"), "{stdout}");
+    assert_linked(&db.tables().await, &f);
+
+    user.drop(&db).await;
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn postgres() {
+    link_as_a_restricted_user(Target::Postgres).await;
+}
+
+#[tokio::test]
+async fn mysql() {
+    link_as_a_restricted_user(Target::MySql).await;
+}

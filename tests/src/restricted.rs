@@ -1,0 +1,192 @@
+//! A database user holding exactly [`adapters_seaorm::LINK_GRANTS`] on a throw-away database
+//! (PostgreSQL or MariaDB), and the fixture a least-privilege link runs on: every kind of read
+//! and write the linking makes, so that each listed privilege is needed.
+//!
+//! The admin of `TEST_POSTGRES_URL` must be able to create roles (`CREATEROLE`) and the admin of
+//! `TEST_MYSQL_URL` to create users and grant (`ALL PRIVILEGES ON *.* … WITH GRANT OPTION`).
+
+use adapters_memory::{HistoryRow, HistoryType, Tables};
+use adapters_seaorm::{Backend, LINK_GRANTS, Privilege, grant_statements};
+use domain::{InvitationId, ProgramEnrollmentId, ProgramUuid, UserId};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
+
+use crate::database::TestDatabase;
+use crate::fixtures::{ANIMAL, FRUIT, World, ce, pces, pe};
+use crate::sea::SeaTestDatabase;
+
+/// A login holding exactly the linking's grants on one test database.
+pub struct RestrictedUser {
+    /// The role (PostgreSQL) or user (MariaDB) name, random.
+    pub name: String,
+    /// Its password: distinctive, to look for in output.
+    pub password: String,
+    /// A URL that logs in as this user on the test database.
+    pub url: String,
+    backend: Backend,
+    database: String,
+}
+
+impl RestrictedUser {
+    /// Creates the user on `db`'s server and grants it exactly what `link` needs on `db`. On
+    /// PostgreSQL, `PUBLIC`'s default rights on the database and on the schema `public` are
+    /// revoked first, so that the user holds nothing but the README's grants.
+    pub async fn create(db: &SeaTestDatabase) -> Self {
+        let backend = db.backend();
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let name = format!("lp_{}", &id[..12]);
+        let password = format!("Lp-Secret-{}-pw", &id[12..]);
+        let (scheme, rest) = db.url().split_once("://").unwrap();
+        let (_admin, host_and_path) = rest.rsplit_once('@').unwrap();
+        let path = host_and_path.split(['?', '#']).next().unwrap();
+        let database = path.rsplit('/').next().unwrap().to_owned();
+        let url = format!("{scheme}://{name}:{password}@{host_and_path}");
+        let user = Self { name, password, url, backend, database };
+        let mut statements = match backend {
+            Backend::Postgres => vec![
+                format!("CREATE ROLE {} LOGIN PASSWORD '{}'", user.name, user.password),
+                format!("REVOKE ALL ON DATABASE {} FROM PUBLIC", user.database),
+                "REVOKE ALL ON SCHEMA public FROM PUBLIC".to_owned(),
+            ],
+            Backend::MySql => vec![format!("CREATE USER {} IDENTIFIED BY '{}'", user.grantee(), user.password)],
+            Backend::Sqlite => panic!("SQLite has no users"),
+        };
+        statements.extend(grant_statements(backend, &user.database, &user.grantee()));
+        for sql in statements {
+            admin(db, &sql).await;
+        }
+        user
+    }
+
+    /// The grantee as `GRANT` takes it.
+    pub fn grantee(&self) -> String {
+        match self.backend {
+            Backend::MySql => format!("'{}'@'%'", self.name),
+            _ => self.name.clone(),
+        }
+    }
+
+    fn on(&self, table: &str) -> String {
+        match self.backend {
+            Backend::MySql => format!("{}.{table}", self.database),
+            _ => table.to_owned(),
+        }
+    }
+
+    /// Takes `privilege` on `table` away.
+    pub async fn revoke(&self, db: &SeaTestDatabase, privilege: Privilege, table: &str) {
+        admin(db, &format!("REVOKE {} ON {} FROM {}", privilege.as_sql(), self.on(table), self.grantee())).await;
+    }
+
+    /// Gives `privilege` on `table` back.
+    pub async fn grant(&self, db: &SeaTestDatabase, privilege: Privilege, table: &str) {
+        admin(db, &format!("GRANT {} ON {} TO {}", privilege.as_sql(), self.on(table), self.grantee())).await;
+    }
+
+    /// Runs `sql` as this user on its own connection; the driver's error if it fails.
+    pub async fn try_execute(&self, sql: &str) -> Result<(), DbErr> {
+        let conn: DatabaseConnection = adapters_seaorm::open(&self.url).await.unwrap_or_else(|e| panic!("{e}"));
+        let result = conn.execute_unprepared(sql).await.map(|_| ());
+        conn.close().await.ok();
+        result
+    }
+
+    /// Removes the user and every privilege it holds (call before the database is dropped,
+    /// with no connection of the user left open).
+    pub async fn drop(self, db: &SeaTestDatabase) {
+        let statements = match self.backend {
+            // `DROP OWNED BY` needs membership in the role, which `CREATEROLE` does not give
+            // before PostgreSQL 16: the owner of the objects revokes instead.
+            Backend::Postgres => vec![
+                format!("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {}", self.name),
+                format!("REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {}", self.name),
+                format!("REVOKE ALL ON SCHEMA public FROM {}", self.name),
+                format!("REVOKE ALL ON DATABASE {} FROM {}", self.database, self.name),
+                format!("DROP ROLE {}", self.name),
+            ],
+            _ => vec![format!("DROP USER {}", self.grantee())],
+        };
+        for sql in statements {
+            admin(db, &sql).await;
+        }
+    }
+}
+
+async fn admin(db: &SeaTestDatabase, sql: &str) {
+    let conn = db.connection();
+    let statement = Statement::from_string(conn.get_database_backend(), sql.to_owned());
+    conn.execute_raw(statement).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// Whether `error` is the server refusing a statement for lack of a privilege.
+pub fn is_denied(error: &DbErr) -> bool {
+    let text = error.to_string();
+    text.contains("permission denied") || text.contains("must be owner") || text.contains("command denied")
+}
+
+/// What the least-privilege fixture holds.
+pub struct Fixture {
+    /// The program.
+    pub program: ProgramUuid,
+    /// `user_1`: an active `audit` CE in FRUIT (changed to `masters`), none in ANIMAL
+    /// (created), a pending invitation to ANIMAL (marked used).
+    pub user_1: UserId,
+    /// `user_2`: no CE (one created).
+    pub user_2: UserId,
+    /// Key `0001`, waiting with PCEs in FRUIT and ANIMAL, for `user_1`.
+    pub pe_1: ProgramEnrollmentId,
+    /// Key `0002`, waiting with a PCE in FRUIT, for `user_2`.
+    pub pe_2: ProgramEnrollmentId,
+    /// `user_1`'s invitation to ANIMAL.
+    pub invitation: InvitationId,
+}
+
+/// The pairs to link: `0001 → user_1`, `0002 → user_2`, and `0003 → nobody` (an unknown user).
+pub const PAIRS: &[(&str, &str)] = &[("0001", "user_1"), ("0002", "user_2"), ("0003", "nobody")];
+
+/// Inserts the fixture (as the admin): a link of [`PAIRS`] reads every table and makes every
+/// kind of write: PEs and PCEs updated, a CE created and one changed, an invitation marked used,
+/// and the three kinds of history rows.
+pub async fn fixture(db: &dyn TestDatabase) -> Fixture {
+    let w = World::new(db).await;
+    let pe_1 = w.waiting_with("0001", w.p, &[FRUIT, ANIMAL]).await;
+    let pe_2 = w.waiting_with("0002", w.p, &[FRUIT]).await;
+    w.waiting_with("0003", w.p, &[FRUIT]).await;
+    db.add_course_enrollment(w.user_1, FRUIT, "audit", true).await;
+    let invitation = db.add_invitation("user_1@example.com", ANIMAL, None).await;
+    Fixture { program: w.p, user_1: w.user_1, user_2: w.user_2, pe_1, pe_2, invitation }
+}
+
+/// Checks the rows a link of [`PAIRS`] wrote on [`fixture`].
+pub fn assert_linked(t: &Tables, f: &Fixture) {
+    assert_eq!(pe(t, "0001", f.program).user_id, Some(f.user_1));
+    assert_eq!(pe(t, "0002", f.program).user_id, Some(f.user_2));
+    assert_eq!(pe(t, "0003", f.program).user_id, None);
+    for (user, course) in [(f.user_1, FRUIT), (f.user_1, ANIMAL), (f.user_2, FRUIT)] {
+        let ce = ce(t, user, course).unwrap_or_else(|| panic!("no CE of {user} in {course}"));
+        assert_eq!((ce.mode.as_str(), ce.is_active), ("masters", true), "{user} {course}");
+    }
+    assert_eq!(t.course_enrollments.len(), 3);
+    for pe in [f.pe_1, f.pe_2] {
+        for pce in pces(t, pe) {
+            let ce = pce.course_enrollment_id.unwrap_or_else(|| panic!("PCE {} has no CE", pce.id));
+            assert_eq!(t.course_enrollments[&ce].course_id, pce.course_key);
+        }
+    }
+    assert_eq!(t.invitations.as_ref().unwrap()[&f.invitation].user_id, Some(f.user_1));
+    assert_eq!(t.program_enrollment_history.len(), 2);
+    assert_eq!(t.program_course_enrollment_history.len(), 3);
+    assert_eq!(kinds(&t.program_enrollment_history, HistoryType::Update), 2, "a `~` row per linked PE");
+    assert_eq!(kinds(&t.program_course_enrollment_history, HistoryType::Update), 3, "a `~` row per attached PCE");
+    assert_eq!(t.course_enrollment_history.len(), 3);
+    assert_eq!(kinds(&t.course_enrollment_history, HistoryType::Insert), 2, "two CEs created");
+    assert_eq!(kinds(&t.course_enrollment_history, HistoryType::Update), 1, "one CE changed");
+}
+
+fn kinds<T>(rows: &[HistoryRow<T>], kind: HistoryType) -> usize {
+    rows.iter().filter(|h| h.history_type == kind).count()
+}
+
+/// Every `(table, privilege)` of [`LINK_GRANTS`].
+pub fn every_grant() -> Vec<(&'static str, Privilege)> {
+    LINK_GRANTS.iter().flat_map(|g| g.privileges.iter().map(move |p| (g.table, *p))).collect()
+}
