@@ -79,10 +79,16 @@ async fn a_port_error_mid_batch_aborts_and_rolls_back_the_whole_transaction() {
         Ok(names
             .iter()
             .enumerate()
-            .map(|(i, u)| UserRecord { id: UserId(i as i64 + 10), username: u.clone(), email: format!("{u}@x") })
+            .map(|(i, u)| UserRecord {
+                id: UserId(i as i64 + 10),
+                username: u.clone(),
+                email: format!("{u}@x"),
+                is_active: true,
+            })
             .collect())
     });
     reads.expect_program_enrollments_of_users().returning(|_, _| Ok(vec![]));
+    reads.expect_course_access_roles_supported().returning(|| Ok(true));
     let mut writes = MockLinkingWrites::new();
     let mut calls = 0;
     writes.expect_link_program_enrollments().times(2).returning(move |_| {

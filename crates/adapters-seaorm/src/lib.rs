@@ -31,6 +31,7 @@ mod catalog;
 mod connect;
 mod dialect;
 mod error;
+mod later;
 mod reads;
 mod sql;
 mod transaction;

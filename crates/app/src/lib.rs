@@ -37,11 +37,13 @@
 mod apply;
 mod link;
 mod log;
+mod roles;
 mod snapshot;
 
+pub use domain::RuleOptions;
 pub use link::{
     LinkCallError, LinkErrors, LinkOptions, Progress, WritePath, link_program_enrollments,
     link_program_enrollments_with,
 };
 pub use log::{LOG_TARGET, emit};
-pub use snapshot::read_snapshot;
+pub use snapshot::{read_snapshot, read_snapshot_with};

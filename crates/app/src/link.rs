@@ -3,15 +3,16 @@
 use std::collections::HashSet;
 
 use domain::{
-    CorruptData, CourseEnrollmentRef, ExternalUserKey, KeyOutcome, KeyPlan, LinkBatch, LinkError, LinkWrites, LogLine,
-    Planner, ProgramUuid, Snapshot,
+    CorruptData, CourseEnrollmentRef, DuplicateKeyIgnoringCase, ExternalUserKey, KeyOutcome, KeyPlan, LinkBatch,
+    LinkError, LinkWrites, LogLine, Planner, ProgramUuid, RuleOptions, Snapshot,
 };
 use ports::{StoreError, Transaction, UnitOfWork};
 use thiserror::Error;
 
 use crate::apply::{Applied, apply_links};
 use crate::log::{emit, emit_all};
-use crate::snapshot::read_snapshot;
+use crate::roles;
+use crate::snapshot::read_snapshot_with;
 
 /// The keys that were not linked, with their messages, in input order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -59,6 +60,10 @@ pub enum LinkCallError {
     /// The rules met data they cannot work with.
     #[error("the call was rolled back and nothing was written: {0}")]
     CorruptData(#[from] CorruptData),
+    /// With case-insensitive keys, two input keys are equal up to case: refused before
+    /// anything is read or written.
+    #[error("{0}")]
+    DuplicateKeyIgnoringCase(#[from] DuplicateKeyIgnoringCase),
 }
 
 /// Reports how far a call has got (for a progress bar).
@@ -100,6 +105,9 @@ pub struct LinkOptions {
     pub dry_run: bool,
     /// Told of the progress of the call, if set.
     pub progress: Option<std::sync::Arc<dyn Progress>>,
+    /// Upstream's later behaviours to follow: relinking, case-insensitive keys
+    /// (`later-upstream.md`). Off by default.
+    pub rules: RuleOptions,
 }
 
 impl std::fmt::Debug for LinkOptions {
@@ -107,6 +115,7 @@ impl std::fmt::Debug for LinkOptions {
         f.debug_struct("LinkOptions")
             .field("dry_run", &self.dry_run)
             .field("progress", &self.progress.is_some())
+            .field("rules", &self.rules)
             .finish()
     }
 }
@@ -139,6 +148,9 @@ pub async fn link_program_enrollments_with(
     batch: &LinkBatch,
     options: &LinkOptions,
 ) -> Result<LinkErrors, LinkCallError> {
+    if options.rules.case_insensitive_keys {
+        domain::check_distinct_ignoring_case(batch)?;
+    }
     let tx = uow.begin().await?;
     match link_in(&*tx, program_uuid, batch, options).await {
         Ok(errors) if options.dry_run => {
@@ -168,6 +180,7 @@ async fn link_in(
     if batch.is_empty() {
         return Ok(errors);
     }
+    roles::announce(tx.reads()).await?;
     match options.write_path {
         WritePath::PerKey => link_per_key(tx, program_uuid, batch, options, &mut errors).await?,
         WritePath::Batched(per_chunk) => {
@@ -191,11 +204,14 @@ async fn link_per_key(
     options: &LinkOptions,
     errors: &mut LinkErrors,
 ) -> Result<(), LinkCallError> {
-    let snapshot = read_snapshot(tx.reads(), program_uuid, batch).await?;
-    let mut planner = Planner::new(program_uuid, snapshot);
+    let snapshot = read_snapshot_with(tx.reads(), program_uuid, batch, options.rules).await?;
+    let mut planner = Planner::with_options(program_uuid, snapshot, options.rules);
     for (key, username) in batch.iter() {
         let plan = planner.plan(key, username)?;
-        emit_all(&plan.log);
+        if !matches!(plan.outcome, KeyOutcome::Link(_)) {
+            // A linked key's lines are emitted once its writes are made (`link_one`).
+            emit_all(&plan.log);
+        }
         match &plan.outcome {
             KeyOutcome::Refused(error) | KeyOutcome::Failed(error) => errors.push(key.clone(), error.clone()),
             KeyOutcome::Link(writes) => match link_one(tx, &planner, &plan, writes).await? {
@@ -211,9 +227,7 @@ async fn link_per_key(
 /// The course enrollments a plan writes (creates or changes).
 fn written_enrollments(plan: &KeyPlan) -> Vec<CourseEnrollmentRef> {
     match &plan.outcome {
-        KeyOutcome::Link(writes) => {
-            writes.courses.iter().filter(|c| c.write.is_some()).map(|c| c.enrollment.clone()).collect()
-        }
+        KeyOutcome::Link(writes) => writes.written_enrollments(),
         _ => Vec::new(),
     }
 }
@@ -245,8 +259,8 @@ async fn link_batched(
             sliced = batch.slice(start..end);
             &sliced
         };
-        let snapshot = read_snapshot(tx.reads(), program_uuid, rest).await?;
-        let mut planner = Planner::new(program_uuid, snapshot);
+        let snapshot = read_snapshot_with(tx.reads(), program_uuid, rest, options.rules).await?;
+        let mut planner = Planner::with_options(program_uuid, snapshot, options.rules);
         let mut chunk: Vec<KeyPlan> = Vec::with_capacity(per_chunk.min(rest.len()));
         let mut touched: HashSet<CourseEnrollmentRef> = HashSet::new();
         for (key, username) in rest.iter() {
@@ -292,10 +306,14 @@ async fn write_chunk(
             _ => None,
         })
         .collect();
+    let mut failed_roles = std::collections::HashSet::new();
     if !links.is_empty() {
         let savepoint = tx.savepoint().await?;
         match apply_links(savepoint.writes(), &links).await {
-            Ok(Applied::Linked) => savepoint.commit().await?,
+            Ok(Applied::Linked) => {
+                failed_roles = roles::fulfil(&*savepoint, &links, true).await?;
+                savepoint.commit().await?;
+            }
             Ok(Applied::Taken) | Err(StoreError::UniqueViolation(_)) => {
                 savepoint.rollback().await?;
                 tracing::debug!(keys = chunk.len(), "a chunk's writes failed; redoing it key by key");
@@ -308,7 +326,7 @@ async fn write_chunk(
         }
     }
     for plan in chunk {
-        emit_all(&plan.log);
+        roles::emit_plan(&plan.log, &failed_roles);
         if let Some(error) = plan.outcome.error() {
             errors.push(plan.key.clone(), error.clone());
         }
@@ -328,15 +346,19 @@ async fn link_one(
     let savepoint = tx.savepoint().await?;
     match apply_links(savepoint.writes(), &[writes]).await {
         Ok(Applied::Linked) => {
+            let failed_roles = roles::fulfil(&*savepoint, &[writes], false).await?;
             savepoint.commit().await?;
+            roles::emit_plan(&plan.log, &failed_roles);
             Ok(None)
         }
         Ok(Applied::Taken) => {
             savepoint.rollback().await?;
-            Ok(Some(taken_error(tx, planner, plan).await?))
+            emit_all(&plan.log);
+            Ok(Some(taken_error(tx, planner, plan, writes).await?))
         }
         Err(StoreError::UniqueViolation(violation)) => {
             savepoint.rollback().await?;
+            emit_all(&plan.log);
             emit_all(&writes.failure_log(&plan.username));
             Ok(Some(LinkWrites::failure(violation)))
         }
@@ -349,11 +371,26 @@ async fn link_one(
 
 /// The "already linked" error of a PE that another writer linked after the call read it:
 /// rule 3 applied to a fresh read of that key.
-async fn taken_error(tx: &dyn Transaction, planner: &Planner, plan: &KeyPlan) -> Result<LinkError, LinkCallError> {
-    let program_enrollments =
-        tx.reads().program_enrollments_by_keys(planner.program_uuid(), std::slice::from_ref(&plan.key)).await?;
+///
+/// With relinking too, the PE is reported as linked to whoever holds it now: the call does not
+/// take a PE from a writer that linked it during the call.
+async fn taken_error(
+    tx: &dyn Transaction,
+    planner: &Planner,
+    plan: &KeyPlan,
+    writes: &LinkWrites,
+) -> Result<LinkError, LinkCallError> {
+    let program_enrollments = tx
+        .reads()
+        .program_enrollments_by_keys(planner.program_uuid(), std::slice::from_ref(&writes.attempt.key))
+        .await?;
     let users = planner.user(&plan.username).cloned().into_iter().collect();
-    let fresh = Planner::new(planner.program_uuid(), Snapshot { program_enrollments, users, ..Snapshot::default() });
+    let rules = RuleOptions { relink: false, ..planner.options() };
+    let fresh = Planner::with_options(
+        planner.program_uuid(),
+        Snapshot { program_enrollments, users, ..Snapshot::default() },
+        rules,
+    );
     let replanned = fresh.plan(&plan.key, &plan.username)?;
     match replanned.outcome {
         KeyOutcome::Refused(error) => {
