@@ -290,6 +290,17 @@ impl MemoryDatabase {
         Ok(())
     }
 
+    /// Sets a user's `is_active` (a fixture).
+    ///
+    /// # Errors
+    /// Misuse if the user does not exist.
+    pub fn set_user_active(&self, user: UserId, is_active: bool) -> StoreResult<()> {
+        let mut state = self.lock();
+        let row = state.tables.users.get_mut(&user).ok_or(StoreError::Misuse("no such user"))?;
+        row.is_active = is_active;
+        Ok(())
+    }
+
     /// Inserts a course overview row: the course exists.
     pub fn add_course_overview(&self, course_key: &str, display_name: &str) {
         self.lock().tables.course_overviews.insert(course_key.into(), display_name.into());
