@@ -55,12 +55,12 @@ pub fn sqlite_file(url: &str) -> Option<&str> {
 /// [`CliError::Input`] before anything touches the database; [`CliError::Connect`] or
 /// [`CliError::Link`] when the database cannot be used (nothing written).
 pub async fn link(url: &str, args: &LinkArgs, stderr: &Stderr) -> Result<u8, CliError> {
-    let (program, batch) = input::link_input(&args.program_uuid, &args.pairs, args.file.as_deref())?;
+    let (program, batch) = input::link_input_with(&args.program_uuid, &args.pairs, args.file.as_deref(), args.rules())?;
     if let Some(path) = sqlite_file(url).filter(|path| !std::path::Path::new(path).exists()) {
         return Err(CliError::NoSqliteFile { path: path.to_owned() });
     }
     let db = SeaOrmDatabase::connect(url).await?;
-    let report = run_link(&db, program, &batch, args.dry_run, stderr).await;
+    let report = run_link(&db, program, &batch, args.dry_run, stderr, args.rules()).await;
     let _ = db.connection().close_by_ref().await;
     print_report(&report?, args.format)
 }
@@ -75,6 +75,7 @@ pub async fn run_link(
     batch: &LinkBatch,
     dry_run: bool,
     stderr: &Stderr,
+    rules: app::RuleOptions,
 ) -> Result<Report, CliError> {
     tracing::info!(
         target: LOG_TARGET,
@@ -86,6 +87,7 @@ pub async fn run_link(
     let options = app::LinkOptions {
         dry_run,
         progress: bar.as_ref().map(|bar| std::sync::Arc::clone(bar) as std::sync::Arc<dyn app::Progress>),
+        rules,
         ..app::LinkOptions::default()
     };
     let result = app::link_program_enrollments_with(db, program, batch, &options).await;

@@ -64,7 +64,7 @@ pub async fn demo(args: &DemoArgs, stderr: &Stderr) -> Result<u8, CliError> {
     };
     let batch = example_batch(&pairs).map_err(|e| demo_error(path, DbErr::Custom(e)))?;
     let db = SeaOrmDatabase::new(conn, &url).await?;
-    let report = run_link(&db, program, &batch, false, stderr).await;
+    let report = run_link(&db, program, &batch, false, stderr, app::RuleOptions::default()).await;
     let _ = db.connection().close_by_ref().await;
     let report = report?;
     commands::print_report(&report, args.format)?;
