@@ -675,6 +675,76 @@ mod tests {
     }
 
     #[test]
+    fn relinking_unlinks_first_and_later_keys_see_the_old_users_changes() {
+        let mut linked = waiting(1, "a", 1, &[(10, FRUIT, "active")]);
+        linked.user = Some(LinkedUser { id: UserId(7), username: name("old") });
+        linked.course_enrollments[0].course_enrollment_id = Some(CourseEnrollmentId(3));
+        let snapshot = Snapshot {
+            program_enrollments: vec![linked, waiting(2, "b", 1, &[(11, FRUIT, "active")])],
+            users: vec![user(7, "old"), user(8, "new")],
+            user_program_enrollments: vec![UserProgramEnrollment {
+                id: ProgramEnrollmentId(1),
+                user_id: UserId(7),
+                curriculum_uuid: curriculum(1),
+            }],
+            course_enrollments: vec![CourseEnrollmentRecord {
+                id: CourseEnrollmentId(3),
+                user_id: UserId(7),
+                course_key: course(FRUIT),
+                mode: CourseMode::masters(),
+                is_active: true,
+            }],
+            existing_courses: vec![course(FRUIT)],
+            ..Snapshot::default()
+        };
+        let pairs = batch(&[("a", "new"), ("b", "old")]);
+        let plain = plan_batch(program(), snapshot.clone(), &pairs).unwrap();
+        assert!(matches!(plain[0].outcome, KeyOutcome::Refused(LinkError::AlreadyLinked { .. })));
+        assert!(matches!(plain[1].outcome, KeyOutcome::Failed(LinkError::Integrity(_))), "old keeps curriculum 1");
+
+        let options = RuleOptions { relink: true, ..RuleOptions::default() };
+        let plans = plan_batch_with(program(), snapshot, &pairs, options).unwrap();
+        let KeyOutcome::Link(first) = &plans[0].outcome else { panic!("{:?}", plans[0]) };
+        let unlink = first.unlink.as_ref().unwrap();
+        assert_eq!((unlink.program_enrollment, unlink.user_id), (ProgramEnrollmentId(1), UserId(7)));
+        assert_eq!(unlink.courses[0].mode, Some(CourseMode::new("audit")), "no modes: audit is offered");
+        assert_eq!(first.written_enrollments()[0], CourseEnrollmentRef::Stored(CourseEnrollmentId(3)));
+        let lines: Vec<String> = plans[0].log.iter().map(ToString::to_string).collect();
+        assert!(lines[0].ends_with("is already linked to a different account username=old"), "{lines:?}");
+        assert!(lines[1].starts_with("Unlinking user with username=old from program enrollment"), "{lines:?}");
+        // `old` may now link `b` in curriculum 1, reusing its (now inactive, audit) enrollment.
+        let KeyOutcome::Link(second) = &plans[1].outcome else { panic!("{:?}", plans[1]) };
+        assert_eq!(second.courses[0].enrollment, CourseEnrollmentRef::Stored(CourseEnrollmentId(3)));
+        assert_eq!(
+            second.courses[0].write,
+            Some(CourseEnrollmentWrite::Update { mode: CourseMode::masters(), is_active: true })
+        );
+    }
+
+    #[test]
+    fn case_insensitive_keys_find_one_stored_key_or_report_several() {
+        let snapshot = Snapshot {
+            program_enrollments: vec![waiting(1, "Ab", 1, &[]), waiting(2, "x-Y", 1, &[]), waiting(3, "X-y", 2, &[])],
+            users: vec![user(7, "u"), user(8, "v")],
+            ..Snapshot::default()
+        };
+        let options = RuleOptions { case_insensitive_keys: true, ..RuleOptions::default() };
+        let pairs = batch(&[("aB", "u"), ("X-Y", "v")]);
+        let reads = follow_up_reads_with(&pairs, &snapshot.program_enrollments, &snapshot.users, options);
+        assert_eq!(reads.user_ids, vec![UserId(7), UserId(8)]);
+        let plans = plan_batch_with(program(), snapshot, &pairs, options).unwrap();
+        let KeyOutcome::Link(writes) = &plans[0].outcome else { panic!("{:?}", plans[0]) };
+        assert_eq!(writes.attempt.key.as_str(), "Ab", "the log names the stored key");
+        assert_eq!(
+            errors(&plans),
+            vec![(
+                "X-Y".into(),
+                "Multiple program enrollments match external student key=X-Y case-insensitively".into()
+            )]
+        );
+    }
+
+    #[test]
     fn follow_up_reads_cover_only_keys_that_can_link() {
         let mut linked = waiting(2, "b", 1, &[(11, "course-v1:x+B+1", "active")]);
         linked.user = Some(LinkedUser { id: UserId(8), username: name("v") });
