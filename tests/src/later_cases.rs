@@ -461,3 +461,72 @@ pub async fn r6_relinking_with_both_options_fulfils_roles_for_the_new_user(db: &
     assert_eq!(roles(&t), vec![(w.user_2, "edX".into(), FRUIT.into(), "staff".into())]);
     assert_eq!(assignments(&t), 0);
 }
+
+/// Port contract: unlinking skips a PE no longer linked to the given user; granting a role
+/// that exists (or twice in one call) is no error and no duplicate; deleting assignments.
+pub async fn port_unlink_grant_and_delete_follow_their_contract(db: &dyn TestDatabase) {
+    use ports::{CourseAccessRoleGrant, ProgramEnrollmentUnlink};
+    let w = World::new(db).await;
+    let mine = w.linked("0001", w.p, w.user_1).await;
+    let theirs = w.linked("0002", w.p, w.user_2).await;
+    let pce = db.add_program_course_enrollment(mine, FRUIT, "active", None).await;
+    let assignment = db.add_role_assignment(pce, "staff").await;
+    db.add_course_access_role(w.user_1, "edX", FRUIT, "staff").await;
+    let grant = |user: UserId, course: &str| CourseAccessRoleGrant {
+        user_id: user,
+        org: "edX".into(),
+        course_key: domain::CourseKey::parse(course).unwrap(),
+        role: "staff".into(),
+    };
+    let tx = db.unit_of_work().await.begin().await.unwrap();
+    let not_linked = tx
+        .writes()
+        .unlink_program_enrollments(&[
+            ProgramEnrollmentUnlink { program_enrollment: mine, user_id: w.user_1 },
+            ProgramEnrollmentUnlink { program_enrollment: theirs, user_id: w.user_1 },
+        ])
+        .await
+        .unwrap();
+    assert_eq!(not_linked, vec![theirs]);
+    tx.writes()
+        .grant_course_access_roles(&[grant(w.user_1, FRUIT), grant(w.user_1, ANIMAL), grant(w.user_2, ANIMAL)])
+        .await
+        .unwrap();
+    tx.writes().grant_course_access_roles(&[grant(w.user_2, ANIMAL)]).await.unwrap();
+    tx.writes().delete_role_assignments(&[assignment]).await.unwrap();
+    assert!(tx.reads().course_access_roles_supported().await.unwrap());
+    assert!(tx.reads().role_assignments(&[pce]).await.unwrap().is_empty());
+    tx.commit().await.unwrap();
+    let t = db.tables().await;
+    assert_eq!(pe(&t, "0001", w.p).user_id, None);
+    assert_eq!(pe(&t, "0002", w.p).user_id, Some(w.user_2));
+    let history: Vec<Option<UserId>> = t.program_enrollment_history.iter().map(|h| h.row.user_id).collect();
+    assert_eq!(history, vec![None], "one `~` row, for the PE unlinked");
+    assert_eq!(roles(&t).len(), 3);
+    assert_eq!(assignments(&t), 0);
+}
+
+/// Port contract: course modes are those unexpired now, matched exactly; the program's stored
+/// keys come each once, case kept.
+pub async fn port_course_modes_and_stored_keys(db: &dyn TestDatabase) {
+    let w = World::new(db).await;
+    db.add_course_mode(FRUIT, "audit", true).await;
+    db.add_course_mode(FRUIT, "verified", false).await;
+    db.add_course_mode(ANIMAL, "audit", false).await;
+    // Different curricula: MariaDB's collation makes `Key-1` and `key-1` one value in the unique index.
+    w.waiting("Key-1", w.p).await;
+    for _ in 0..2 {
+        let curriculum = domain::CurriculumUuid::from_uuid(uuid::Uuid::new_v4());
+        db.add_program_enrollment(Some("key-1"), w.p, curriculum, None, "enrolled").await;
+    }
+    w.waiting("other", w.p2).await;
+    let tx = db.unit_of_work().await.begin().await.unwrap();
+    let modes = tx.reads().course_modes(&[domain::CourseKey::parse(FRUIT).unwrap()]).await.unwrap();
+    let modes: Vec<&str> = modes.iter().map(|m| m.mode.as_str()).collect();
+    assert_eq!(modes, vec!["verified"]);
+    let mut keys: Vec<String> =
+        tx.reads().program_enrollment_keys(w.p).await.unwrap().iter().map(ToString::to_string).collect();
+    keys.sort();
+    assert_eq!(keys, vec!["Key-1".to_string(), "key-1".to_string()]);
+    tx.rollback().await.unwrap();
+}

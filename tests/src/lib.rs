@@ -87,6 +87,8 @@ macro_rules! contract_suite {
             r4_an_unknown_role_is_logged_and_kept,
             r5_without_the_role_tables_one_info_line,
             r6_relinking_with_both_options_fulfils_roles_for_the_new_user,
+            port_unlink_grant_and_delete_follow_their_contract,
+            port_course_modes_and_stored_keys,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
