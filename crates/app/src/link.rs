@@ -372,8 +372,8 @@ async fn link_one(
 /// The "already linked" error of a PE that another writer linked after the call read it:
 /// rule 3 applied to a fresh read of that key.
 ///
-/// With relinking too, the PE is reported as linked to whoever holds it now: the call does not
-/// take a PE from a writer that linked it during the call.
+/// With relinking too, the key-by-key path reports the PE as linked to whoever holds it now
+/// (the batched path's fallback plans the rest again from fresh reads, and may relink it).
 async fn taken_error(
     tx: &dyn Transaction,
     planner: &Planner,
