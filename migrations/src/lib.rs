@@ -31,6 +31,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m20260101_000001_create_linking_tables;
+mod m20260201_000002_create_later_upstream_tables;
 
 /// The migrator of this crate: applies the migrations below in order.
 ///
@@ -38,11 +39,17 @@ mod m20260101_000001_create_linking_tables;
 ///    (only `id` and `display_name`), `student_courseenrollment`, `student_courseenrollment_history`,
 ///    `student_courseenrollmentallowed`, `program_enrollments_programenrollment`,
 ///    `program_enrollments_programcourseenrollment` and the two program enrollment history tables.
+/// 2. `m20260201_000002_create_later_upstream_tables`: `course_modes_coursemode`,
+///    `student_courseaccessrole` and `program_enrollments_courseaccessroleassignment` (relinking
+///    and course access role fulfilment).
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20260101_000001_create_linking_tables::Migration)]
+        vec![
+            Box::new(m20260101_000001_create_linking_tables::Migration),
+            Box::new(m20260201_000002_create_later_upstream_tables::Migration),
+        ]
     }
 }

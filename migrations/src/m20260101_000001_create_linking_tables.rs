@@ -5,9 +5,9 @@
 //! indexes with the same column order), except:
 //! - every constraint and index has our own short name instead of Django's hashed one;
 //! - `course_overviews_courseoverview` has only `id` and `display_name` (Open edX has ~55 columns);
-//! - the tables Open edX has besides these (`course_modes_*`, `student_courseaccessrole`,
-//!   `program_enrollments_courseaccessroleassignment`, Django's own `auth_*`/`django_*`) are not
-//!   created here.
+//! - the tables Open edX has besides these are not created here (`course_modes_coursemode`,
+//!   `student_courseaccessrole` and `program_enrollments_courseaccessroleassignment` come with the
+//!   second migration; Django's own `auth_*`/`django_*` never).
 //!
 //! Name prefixes: `ce` `student_courseenrollment`, `ceh` `student_courseenrollment_history`,
 //! `cea` `student_courseenrollmentallowed`, `pe` `program_enrollments_programenrollment`, `pce`

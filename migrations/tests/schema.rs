@@ -30,7 +30,7 @@ use sea_orm_migration::sea_orm::{ConnectOptions, ConnectionTrait, Database, Data
 // -------------------------------------------------------------------------------------------------
 
 /// The tables our migration creates, in creation order.
-const OUR_TABLES: [&str; 9] = [
+const OUR_TABLES: [&str; 12] = [
     "auth_user",
     "course_overviews_courseoverview",
     "student_courseenrollment",
@@ -40,6 +40,9 @@ const OUR_TABLES: [&str; 9] = [
     "program_enrollments_programcourseenrollment",
     "program_enrollments_historicalprogramenrollment",
     "program_enrollments_historicalprogramcourseenrollment",
+    "course_modes_coursemode",
+    "student_courseaccessrole",
+    "program_enrollments_courseaccessroleassignment",
 ];
 
 /// (column, [SQLite type, PostgreSQL type, MariaDB type], nullable), in Django's column order
@@ -61,6 +64,9 @@ const VARCHAR_128: [&str; 3] = ["varchar(128)", "character varying(128)", "varch
 const VARCHAR_150: [&str; 3] = ["varchar(150)", "character varying(150)", "varchar(150)"];
 const VARCHAR_254: [&str; 3] = ["varchar(254)", "character varying(254)", "varchar(254)"];
 const VARCHAR_255: [&str; 3] = ["varchar(255)", "character varying(255)", "varchar(255)"];
+const VARCHAR_8: [&str; 3] = ["varchar(8)", "character varying(8)", "varchar(8)"];
+const VARCHAR_64: [&str; 3] = ["varchar(64)", "character varying(64)", "varchar(64)"];
+const DATE: [&str; 3] = ["date", "date", "date"];
 
 const AUTH_USER: &[ColumnSpec] = &[
     ("id", PK, false),
@@ -168,6 +174,38 @@ const HISTORICAL_PROGRAM_COURSE_ENROLLMENT: &[ColumnSpec] = &[
     ("program_enrollment_id", INT, true),
 ];
 
+const COURSE_MODE: &[ColumnSpec] = &[
+    ("id", PK, false),
+    ("mode_slug", VARCHAR_100, false),
+    ("mode_display_name", VARCHAR_255, false),
+    ("min_price", INT, false),
+    ("currency", VARCHAR_8, false),
+    ("expiration_datetime", DATETIME, true),
+    ("expiration_datetime_is_explicit", BOOL, false),
+    ("expiration_date", DATE, true),
+    ("suggested_prices", VARCHAR_255, false),
+    ("description", TEXT, true),
+    ("sku", VARCHAR_255, true),
+    ("android_sku", VARCHAR_255, true),
+    ("ios_sku", VARCHAR_255, true),
+    ("bulk_sku", VARCHAR_255, true),
+    ("course_id", VARCHAR_255, false),
+];
+const COURSE_ACCESS_ROLE: &[ColumnSpec] = &[
+    ("id", PK, false),
+    ("org", VARCHAR_64, false),
+    ("course_id", VARCHAR_255, false),
+    ("role", VARCHAR_64, false),
+    ("user_id", INT, false),
+];
+const ROLE_ASSIGNMENT: &[ColumnSpec] = &[
+    ("id", PK, false),
+    ("created", DATETIME, false),
+    ("modified", DATETIME, false),
+    ("role", VARCHAR_64, false),
+    ("enrollment_id", INT, false),
+];
+
 /// The expected (column, type, nullable) list of `table` on `backend`, in column order.
 fn expected_columns(backend: Backend, table: &str) -> Vec<(String, String, bool)> {
     let spec = match table {
@@ -180,6 +218,9 @@ fn expected_columns(backend: Backend, table: &str) -> Vec<(String, String, bool)
         "program_enrollments_programcourseenrollment" => PROGRAM_COURSE_ENROLLMENT,
         "program_enrollments_historicalprogramenrollment" => HISTORICAL_PROGRAM_ENROLLMENT,
         "program_enrollments_historicalprogramcourseenrollment" => HISTORICAL_PROGRAM_COURSE_ENROLLMENT,
+        "course_modes_coursemode" => COURSE_MODE,
+        "student_courseaccessrole" => COURSE_ACCESS_ROLE,
+        "program_enrollments_courseaccessroleassignment" => ROLE_ASSIGNMENT,
         other => panic!("no expected columns for {other}"),
     };
     let i = match backend {
@@ -206,6 +247,9 @@ fn expected_uniques(table: &str) -> BTreeSet<Vec<String>> {
             &["external_user_key", "program_uuid", "curriculum_uuid"],
         ],
         "program_enrollments_programcourseenrollment" => &[&["program_enrollment_id", "course_key"]],
+        "course_modes_coursemode" => &[&["course_id", "mode_slug", "currency"]],
+        "student_courseaccessrole" => &[&["user_id", "org", "course_id", "role"]],
+        "program_enrollments_courseaccessroleassignment" => &[&["role", "enrollment_id"]],
         _ => &[],
     };
     lists.iter().map(|cols| cols.iter().map(|c| c.to_string()).collect()).collect()

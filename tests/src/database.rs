@@ -6,7 +6,7 @@ use adapters_memory::{MemoryDatabase, Tables};
 use async_trait::async_trait;
 use domain::{
     CourseEnrollmentId, CurriculumUuid, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId, ProgramUuid,
-    UserId,
+    RoleAssignmentId, UserId,
 };
 use ports::UnitOfWork;
 
@@ -50,6 +50,16 @@ pub trait TestDatabase: Send + Sync {
     async fn add_invitation(&self, email: &str, course_key: &str, user: Option<UserId>) -> InvitationId;
     /// Removes `student_courseenrollmentallowed`.
     async fn drop_invitation_table(&self);
+    /// Inserts a course mode, unexpired (`expiration_datetime` NULL) or expired (a day ago).
+    async fn add_course_mode(&self, course_key: &str, mode: &str, expired: bool);
+    /// Inserts a course access role.
+    async fn add_course_access_role(&self, user: UserId, org: &str, course_key: &str, role: &str);
+    /// Inserts a role assignment for a PCE.
+    async fn add_role_assignment(&self, pce: ProgramCourseEnrollmentId, role: &str) -> RoleAssignmentId;
+    /// Removes the course access role tables (an Open edX older than 2020).
+    async fn drop_course_access_role_tables(&self);
+    /// Sets a user's `is_active` to false.
+    async fn deactivate_user(&self, user: UserId);
     /// Every table, read back.
     async fn tables(&self) -> Tables;
     /// Called when a case passed: drop the throw-away database, or keep it for a read-back.
@@ -115,6 +125,22 @@ impl TestDatabase for MemoryTestDatabase {
     }
     async fn drop_invitation_table(&self) {
         self.0.drop_invitation_table();
+    }
+    async fn add_course_mode(&self, course_key: &str, mode: &str, expired: bool) {
+        let expiration = expired.then(|| std::time::SystemTime::now() - std::time::Duration::from_secs(86_400));
+        self.0.add_course_mode(course_key, mode, expiration);
+    }
+    async fn add_course_access_role(&self, user: UserId, org: &str, course_key: &str, role: &str) {
+        self.0.add_course_access_role(user, org, course_key, role).unwrap();
+    }
+    async fn add_role_assignment(&self, pce: ProgramCourseEnrollmentId, role: &str) -> RoleAssignmentId {
+        self.0.add_role_assignment(pce, role).unwrap()
+    }
+    async fn drop_course_access_role_tables(&self) {
+        self.0.drop_course_access_role_tables();
+    }
+    async fn deactivate_user(&self, user: UserId) {
+        self.0.set_user_active(user, false).unwrap();
     }
     async fn tables(&self) -> Tables {
         self.0.tables()

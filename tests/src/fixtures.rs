@@ -98,9 +98,30 @@ pub async fn link_with(
     pairs: &[(&str, &str)],
     path: app::WritePath,
 ) -> Run {
+    link_with_rules(db, program, pairs, path, app::RuleOptions::default()).await
+}
+
+/// [`link`] following upstream's later rules `rules` (`later-upstream.md`).
+pub async fn link_rules(
+    db: &dyn TestDatabase,
+    program: ProgramUuid,
+    pairs: &[(&str, &str)],
+    rules: app::RuleOptions,
+) -> Run {
+    link_with_rules(db, program, pairs, db.write_path(), rules).await
+}
+
+/// [`link_with`] following `rules`.
+pub async fn link_with_rules(
+    db: &dyn TestDatabase,
+    program: ProgramUuid,
+    pairs: &[(&str, &str)],
+    path: app::WritePath,
+    rules: app::RuleOptions,
+) -> Run {
     let batch = batch(pairs);
     let (log, _guard) = capture_logs();
-    let options = app::LinkOptions { write_path: path, ..app::LinkOptions::default() };
+    let options = app::LinkOptions { write_path: path, rules, ..app::LinkOptions::default() };
     let errors = app::link_program_enrollments_with(&*db.unit_of_work().await, program, &batch, &options)
         .await
         .expect("the call aborted");

@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use domain::ProgramEnrollmentId;
+use domain::{ProgramCourseEnrollmentId, ProgramEnrollmentId, RoleAssignmentId};
 use ports::{
-    CourseEnrollmentAttachment, CourseEnrollmentChange, InvitationUse, LinkingReads, LinkingWrites,
-    NewCourseEnrollment, ProgramEnrollmentLink, StoreResult, Transaction, UnitOfWork,
+    CourseAccessRoleGrant, CourseEnrollmentAttachment, CourseEnrollmentChange, CourseEnrollmentDeactivation,
+    InvitationUse, LinkingReads, LinkingWrites, NewCourseEnrollment, ProgramEnrollmentLink, ProgramEnrollmentUnlink,
+    StoreResult, Transaction, UnitOfWork,
 };
 
 /// Called before a write is delegated; an error is returned instead of making the write.
@@ -27,6 +28,10 @@ pub trait WriteHook: Send + Sync {
     }
     /// Before `attach_course_enrollments`.
     async fn before_attach(&self, _attachments: &[CourseEnrollmentAttachment]) -> StoreResult<()> {
+        Ok(())
+    }
+    /// Before `grant_course_access_roles`.
+    async fn before_grant(&self, _grants: &[CourseAccessRoleGrant]) -> StoreResult<()> {
         Ok(())
     }
 }
@@ -93,5 +98,24 @@ impl LinkingWrites for HookedTx {
     }
     async fn mark_invitations_used(&self, uses: &[InvitationUse]) -> StoreResult<()> {
         self.inner.writes().mark_invitations_used(uses).await
+    }
+    async fn unlink_program_enrollments(
+        &self,
+        unlinks: &[ProgramEnrollmentUnlink],
+    ) -> StoreResult<Vec<ProgramEnrollmentId>> {
+        self.inner.writes().unlink_program_enrollments(unlinks).await
+    }
+    async fn deactivate_course_enrollments(&self, deactivations: &[CourseEnrollmentDeactivation]) -> StoreResult<()> {
+        self.inner.writes().deactivate_course_enrollments(deactivations).await
+    }
+    async fn detach_course_enrollments(&self, pces: &[ProgramCourseEnrollmentId]) -> StoreResult<()> {
+        self.inner.writes().detach_course_enrollments(pces).await
+    }
+    async fn grant_course_access_roles(&self, grants: &[CourseAccessRoleGrant]) -> StoreResult<()> {
+        self.hook.before_grant(grants).await?;
+        self.inner.writes().grant_course_access_roles(grants).await
+    }
+    async fn delete_role_assignments(&self, assignments: &[RoleAssignmentId]) -> StoreResult<()> {
+        self.inner.writes().delete_role_assignments(assignments).await
     }
 }

@@ -12,6 +12,7 @@ pub mod cases;
 mod database;
 mod fixtures;
 pub mod hooked;
+pub mod later_cases;
 pub mod ports_contract;
 pub mod restricted;
 pub mod scenario;
@@ -20,7 +21,7 @@ pub mod sea;
 pub use adapters_memory::Tables;
 pub use capture::{CapturedLog, capture_logs};
 pub use database::{MemoryTestDatabase, TestDatabase};
-pub use fixtures::{ANIMAL, FRUIT, Run, World, batch, link, link_with};
+pub use fixtures::{ANIMAL, FRUIT, Run, World, batch, link, link_rules, link_with, link_with_rules};
 pub use sea::{SeaTestDatabase, Target};
 
 /// Generates one `#[tokio::test]` per acceptance case and port contract, each on a fresh
@@ -71,6 +72,25 @@ macro_rules! contract_suite {
             port_reads_see_writes_of_the_same_transaction,
             port_writes_record_history_rows,
             port_a_course_enrollment_changed_since_read_is_not_overwritten,
+            l1_relinking_moves_the_enrollment_to_the_new_user,
+            l2_relinking_moves_a_verified_enrollment_to_audit,
+            l3_relinking_with_a_missing_course_overview_fails_that_key_only,
+            l4_relinking_skips_a_pce_without_course_enrollment,
+            l5_a_failed_relink_leaves_the_old_user_linked,
+            l6_the_same_batch_with_and_without_relinking,
+            k1_a_key_matches_up_to_case,
+            k2_input_keys_equal_up_to_case_are_refused,
+            k3_several_stored_keys_equal_up_to_case_are_an_error,
+            k4_keys_are_matched_literally,
+            k5_messages_name_the_input_key_except_already_linked,
+            r1_staff_assignments_become_course_staff_roles,
+            r2_an_existing_role_is_kept_without_duplicate,
+            r3_an_inactive_user_gets_no_role_but_the_assignment_is_consumed,
+            r4_an_unknown_role_is_logged_and_kept,
+            r5_without_the_role_tables_one_info_line,
+            r6_relinking_with_both_options_fulfils_roles_for_the_new_user,
+            port_unlink_grant_and_delete_follow_their_contract,
+            port_course_modes_and_stored_keys,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

@@ -128,58 +128,86 @@ pub struct Fixture {
     /// The program.
     pub program: ProgramUuid,
     /// `user_1`: an active `audit` CE in FRUIT (changed to `masters`), none in ANIMAL
-    /// (created), a pending invitation to ANIMAL (marked used).
+    /// (created), a pending invitation to ANIMAL (marked used), a `staff` role assignment on
+    /// its FRUIT PCE (fulfilled: role granted, assignment deleted).
     pub user_1: UserId,
     /// `user_2`: no CE (one created).
     pub user_2: UserId,
+    /// `user_3`: holds key `0004` with an active `masters` CE in FRUIT (relinked away: the CE
+    /// deactivated and moved to `audit`, which FRUIT offers).
+    pub user_3: UserId,
+    /// `user_4`: gets key `0004` (a CE created).
+    pub user_4: UserId,
     /// Key `0001`, waiting with PCEs in FRUIT and ANIMAL, for `user_1`.
     pub pe_1: ProgramEnrollmentId,
     /// Key `0002`, waiting with a PCE in FRUIT, for `user_2`.
     pub pe_2: ProgramEnrollmentId,
+    /// Key `0004`, linked to `user_3`, for `user_4`.
+    pub pe_4: ProgramEnrollmentId,
     /// `user_1`'s invitation to ANIMAL.
     pub invitation: InvitationId,
 }
 
-/// The pairs to link: `0001 → user_1`, `0002 → user_2`, and `0003 → nobody` (an unknown user).
-pub const PAIRS: &[(&str, &str)] = &[("0001", "user_1"), ("0002", "user_2"), ("0003", "nobody")];
+/// The pairs to link (with relinking on): `0001 → user_1`, `0002 → user_2`, `0003 → nobody`
+/// (an unknown user) and `0004 → user_4` (relinked from `user_3`).
+pub const PAIRS: &[(&str, &str)] = &[("0001", "user_1"), ("0002", "user_2"), ("0003", "nobody"), ("0004", "user_4")];
 
-/// Inserts the fixture (as the admin): a link of [`PAIRS`] reads every table and makes every
-/// kind of write: PEs and PCEs updated, a CE created and one changed, an invitation marked used,
-/// and the three kinds of history rows.
+/// The rules of the least-privilege runs: relinking on, so that every table is used.
+pub const RULES: domain::RuleOptions = domain::RuleOptions { relink: true, case_insensitive_keys: false };
+
+/// Inserts the fixture (as the admin): a link of [`PAIRS`] with [`RULES`] reads every table and
+/// makes every kind of write: PEs and PCEs updated, a CE created and one changed, an invitation
+/// marked used, a PE relinked (its old user's CE deactivated, its PCE detached), a course access
+/// role granted and its assignment deleted, and the three kinds of history rows.
 pub async fn fixture(db: &dyn TestDatabase) -> Fixture {
     let w = World::new(db).await;
-    let pe_1 = w.waiting_with("0001", w.p, &[FRUIT, ANIMAL]).await;
+    let pe_1 = w.waiting("0001", w.p).await;
+    let fruit_1 = db.add_program_course_enrollment(pe_1, FRUIT, "active", None).await;
+    db.add_program_course_enrollment(pe_1, ANIMAL, "active", None).await;
+    db.add_role_assignment(fruit_1, "staff").await;
     let pe_2 = w.waiting_with("0002", w.p, &[FRUIT]).await;
     w.waiting_with("0003", w.p, &[FRUIT]).await;
     db.add_course_enrollment(w.user_1, FRUIT, "audit", true).await;
     let invitation = db.add_invitation("user_1@example.com", ANIMAL, None).await;
-    Fixture { program: w.p, user_1: w.user_1, user_2: w.user_2, pe_1, pe_2, invitation }
+    let user_3 = db.add_user("user_3", "user_3@example.com").await;
+    let user_4 = db.add_user("user_4", "user_4@example.com").await;
+    let pe_4 = w.linked("0004", w.p, user_3).await;
+    let ce_3 = db.add_course_enrollment(user_3, FRUIT, "masters", true).await;
+    db.add_program_course_enrollment(pe_4, FRUIT, "active", Some(ce_3)).await;
+    db.add_course_mode(FRUIT, "audit", false).await;
+    Fixture { program: w.p, user_1: w.user_1, user_2: w.user_2, user_3, user_4, pe_1, pe_2, pe_4, invitation }
 }
 
-/// Checks the rows a link of [`PAIRS`] wrote on [`fixture`].
+/// Checks the rows a link of [`PAIRS`] with [`RULES`] wrote on [`fixture`].
 pub fn assert_linked(t: &Tables, f: &Fixture) {
     assert_eq!(pe(t, "0001", f.program).user_id, Some(f.user_1));
     assert_eq!(pe(t, "0002", f.program).user_id, Some(f.user_2));
     assert_eq!(pe(t, "0003", f.program).user_id, None);
-    for (user, course) in [(f.user_1, FRUIT), (f.user_1, ANIMAL), (f.user_2, FRUIT)] {
+    assert_eq!(pe(t, "0004", f.program).user_id, Some(f.user_4));
+    for (user, course) in [(f.user_1, FRUIT), (f.user_1, ANIMAL), (f.user_2, FRUIT), (f.user_4, FRUIT)] {
         let ce = ce(t, user, course).unwrap_or_else(|| panic!("no CE of {user} in {course}"));
         assert_eq!((ce.mode.as_str(), ce.is_active), ("masters", true), "{user} {course}");
     }
-    assert_eq!(t.course_enrollments.len(), 3);
-    for pe in [f.pe_1, f.pe_2] {
+    let old = ce(t, f.user_3, FRUIT).unwrap_or_else(|| panic!("no CE of user_3"));
+    assert_eq!((old.mode.as_str(), old.is_active), ("audit", false), "the old user's CE, relinked away");
+    assert_eq!(t.course_enrollments.len(), 5);
+    for pe in [f.pe_1, f.pe_2, f.pe_4] {
         for pce in pces(t, pe) {
             let ce = pce.course_enrollment_id.unwrap_or_else(|| panic!("PCE {} has no CE", pce.id));
             assert_eq!(t.course_enrollments[&ce].course_id, pce.course_key);
         }
     }
     assert_eq!(t.invitations.as_ref().unwrap()[&f.invitation].user_id, Some(f.user_1));
-    assert_eq!(t.program_enrollment_history.len(), 2);
-    assert_eq!(t.program_course_enrollment_history.len(), 3);
-    assert_eq!(kinds(&t.program_enrollment_history, HistoryType::Update), 2, "a `~` row per linked PE");
-    assert_eq!(kinds(&t.program_course_enrollment_history, HistoryType::Update), 3, "a `~` row per attached PCE");
-    assert_eq!(t.course_enrollment_history.len(), 3);
-    assert_eq!(kinds(&t.course_enrollment_history, HistoryType::Insert), 2, "two CEs created");
-    assert_eq!(kinds(&t.course_enrollment_history, HistoryType::Update), 1, "one CE changed");
+    let roles: Vec<_> =
+        t.course_access_roles.as_ref().unwrap().values().map(|r| (r.user_id, r.role.as_str())).collect();
+    assert_eq!(roles, [(f.user_1, "staff")]);
+    assert!(t.role_assignments.as_ref().unwrap().is_empty(), "the fulfilled assignment is deleted");
+    // PE history: `~` for each link, and for the relinked PE the unlink too.
+    assert_eq!(kinds(&t.program_enrollment_history, HistoryType::Update), 4, "a `~` row per PE write");
+    // PCE history: 3 attached, and for the relinked PE's PCE a detach and an attach.
+    assert_eq!(kinds(&t.program_course_enrollment_history, HistoryType::Update), 5, "a `~` row per PCE write");
+    assert_eq!(kinds(&t.course_enrollment_history, HistoryType::Insert), 3, "three CEs created");
+    assert_eq!(kinds(&t.course_enrollment_history, HistoryType::Update), 2, "one CE changed, one deactivated");
 }
 
 fn kinds<T>(rows: &[HistoryRow<T>], kind: HistoryType) -> usize {

@@ -1,7 +1,9 @@
 //! Random scenarios for the equivalence of the write paths: every error kind, existing course
 //! enrollments in every mode and activity, inactive PCEs, a missing course, PEs in several
 //! curricula and programs, repeated usernames, keys that differ only by case or trailing
-//! spaces, invitations. [`Scenario::run`] links one on a fresh database and returns what can be
+//! spaces, invitations; and upstream's later rules: relinking and case-insensitive keys (each on
+//! or off), course modes (some expired), role assignments (known and unknown roles), existing
+//! roles and inactive users. [`Scenario::run`] links one on a fresh database and returns what can be
 //! compared: the errors, the log lines and the tables without ids and times.
 
 use std::collections::BTreeMap;
@@ -11,13 +13,14 @@ use domain::{CourseEnrollmentId, CurriculumUuid, ProgramUuid, UserId};
 use proptest::prelude::*;
 
 use crate::database::TestDatabase;
-use crate::fixtures::link_with;
+use crate::fixtures::link_with_rules;
 
 const KEYS: [&str; 6] = ["k1", "K1", "k1 ", "k2", "k3", "k%_'"];
 const USERNAMES: [&str; 4] = ["u1", "u2", "u3", "u4"];
 const INPUT_USERNAMES: [&str; 7] = ["u1", "u2", "u3", "u4", "U1", "u1 ", "nobody"];
 const COURSES: [&str; 3] = ["course-v1:X+A+1", "course-v1:X+B+1", "course-v1:X+Gone+1"];
 const MODES: [&str; 6] = ["audit", "honor", "verified", "masters", "professional", "credit"];
+const ROLES: [&str; 2] = ["staff", "wizard"];
 
 /// A program enrollment to create.
 #[derive(Debug, Clone)]
@@ -26,7 +29,8 @@ pub struct PeSpec {
     other_program: bool,
     curriculum: usize,
     user: Option<usize>,
-    pces: Vec<(usize, bool)>,
+    /// `(course, active, role assignment)`.
+    pces: Vec<(usize, bool, Option<usize>)>,
 }
 
 /// A random database and input.
@@ -38,6 +42,13 @@ pub struct Scenario {
     enrollments: Vec<(usize, usize, usize, bool)>,
     invitations: Vec<(usize, usize)>,
     pairs: Vec<(usize, usize)>,
+    relink: bool,
+    case_insensitive_keys: bool,
+    /// `(course, mode, expired)`.
+    course_modes: Vec<(usize, usize, bool)>,
+    /// `(user, course)` staff roles that exist.
+    roles: Vec<(usize, usize)>,
+    inactive: Vec<bool>,
 }
 
 /// What a run gives, without ids and times.
@@ -58,7 +69,10 @@ pub fn scenarios() -> impl Strategy<Value = Scenario> {
         prop::bool::weighted(0.2),
         0..2usize,
         prop::option::weighted(0.3, 0..USERNAMES.len()),
-        prop::collection::vec((0..COURSES.len(), prop::bool::weighted(0.7)), 0..3),
+        prop::collection::vec(
+            (0..COURSES.len(), prop::bool::weighted(0.7), prop::option::weighted(0.3, 0..ROLES.len())),
+            0..3,
+        ),
     )
         .prop_map(|(key, other_program, curriculum, user, pces)| PeSpec {
             key,
@@ -74,15 +88,39 @@ pub fn scenarios() -> impl Strategy<Value = Scenario> {
         prop::collection::vec((0..USERNAMES.len(), 0..COURSES.len(), 0..MODES.len(), any::<bool>()), 0..5),
         prop::collection::vec((0..USERNAMES.len(), 0..COURSES.len()), 0..4),
         prop::collection::vec((0..KEYS.len(), 0..INPUT_USERNAMES.len()), 0..8),
+        (
+            any::<bool>(),
+            any::<bool>(),
+            prop::collection::vec((0..COURSES.len(), 0..MODES.len(), prop::bool::weighted(0.2)), 0..4),
+            prop::collection::vec((0..USERNAMES.len(), 0..COURSES.len()), 0..2),
+            prop::collection::vec(prop::bool::weighted(0.2), USERNAMES.len()),
+        ),
     )
-        .prop_map(|(emails, course_gone, pes, enrollments, invitations, pairs)| Scenario {
-            emails,
-            course_gone,
-            pes,
-            enrollments,
-            invitations,
-            pairs,
-        })
+        .prop_map(
+            |(
+                emails,
+                course_gone,
+                pes,
+                enrollments,
+                invitations,
+                pairs,
+                (relink, case_insensitive_keys, course_modes, roles, inactive),
+            )| {
+                Scenario {
+                    emails,
+                    course_gone,
+                    pes,
+                    enrollments,
+                    invitations,
+                    pairs,
+                    relink,
+                    case_insensitive_keys,
+                    course_modes,
+                    roles,
+                    inactive,
+                }
+            },
+        )
 }
 
 impl Scenario {
@@ -102,7 +140,30 @@ impl Scenario {
         }
         let mut users = Vec::new();
         for (i, name) in USERNAMES.iter().enumerate() {
-            users.push(db.add_user(name, &format!("e{}@example.com", self.emails[i])).await);
+            let user = db.add_user(name, &format!("e{}@example.com", self.emails[i])).await;
+            if self.inactive[i] {
+                db.deactivate_user(user).await;
+            }
+            users.push(user);
+        }
+        let mut seen = std::collections::HashSet::new();
+        for &(course, mode, expired) in &self.course_modes {
+            if seen.insert((course, mode)) {
+                db.add_course_mode(COURSES[course], MODES[mode], expired).await;
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for &(user, course) in &self.roles {
+            if seen.insert((user, course)) {
+                db.add_course_access_role(users[user], "X", COURSES[course], "staff").await;
+            }
+        }
+        // Course enrollments before the PEs, so that a linked PE's PCEs point at its user's.
+        let mut enrollments = std::collections::HashMap::new();
+        for &(user, course, mode, active) in &self.enrollments {
+            if let std::collections::hash_map::Entry::Vacant(entry) = enrollments.entry((user, course)) {
+                entry.insert(db.add_course_enrollment(users[user], COURSES[course], MODES[mode], active).await);
+            }
         }
         let mut taken_keys = std::collections::HashSet::new();
         let mut taken_users = std::collections::HashSet::new();
@@ -129,17 +190,15 @@ impl Scenario {
                 )
                 .await;
             let mut seen = std::collections::HashSet::new();
-            for &(course, active) in &pe.pces {
+            for &(course, active, role) in &pe.pces {
                 if seen.insert(course) {
                     let status = if active { "active" } else { "inactive" };
-                    db.add_program_course_enrollment(id, COURSES[course], status, None).await;
+                    let ce = pe.user.and_then(|u| enrollments.get(&(u, course)).copied());
+                    let pce = db.add_program_course_enrollment(id, COURSES[course], status, ce).await;
+                    if let Some(role) = role {
+                        db.add_role_assignment(pce, ROLES[role]).await;
+                    }
                 }
-            }
-        }
-        let mut seen = std::collections::HashSet::new();
-        for &(user, course, mode, active) in &self.enrollments {
-            if seen.insert((user, course)) {
-                db.add_course_enrollment(users[user], COURSES[course], MODES[mode], active).await;
             }
         }
         let mut seen = std::collections::HashSet::new();
@@ -149,10 +208,18 @@ impl Scenario {
                 db.add_invitation(&email, COURSES[course], None).await;
             }
         }
+        // Distinct keys (up to case with case-insensitive keys, which refuses the batch otherwise).
         let mut keys = std::collections::HashSet::new();
-        let pairs: Vec<(&str, &str)> =
-            self.pairs.iter().filter(|(k, _)| keys.insert(*k)).map(|&(k, u)| (KEYS[k], INPUT_USERNAMES[u])).collect();
-        let run = link_with(db, program, &pairs, path).await;
+        let distinct =
+            |k: usize| if self.case_insensitive_keys { domain::fold_case(KEYS[k]) } else { KEYS[k].to_owned() };
+        let pairs: Vec<(&str, &str)> = self
+            .pairs
+            .iter()
+            .filter(|(k, _)| keys.insert(distinct(*k)))
+            .map(|&(k, u)| (KEYS[k], INPUT_USERNAMES[u]))
+            .collect();
+        let rules = app::RuleOptions { relink: self.relink, case_insensitive_keys: self.case_insensitive_keys };
+        let run = link_with_rules(db, program, &pairs, path, rules).await;
         Outcome { errors: run.errors, log: run.log, state: normalize(&db.tables().await) }
     }
 }
@@ -184,6 +251,12 @@ pub fn normalize(t: &Tables) -> Vec<String> {
     }
     for c in t.course_enrollments.values() {
         lines.push(format!("ce {}/{} {} {}", c.user_id, c.course_id, c.mode, c.is_active));
+    }
+    for r in t.course_access_roles.iter().flat_map(|m| m.values()) {
+        lines.push(format!("role {} {} {} {}", r.user_id, r.org, r.course_id, r.role));
+    }
+    for a in t.role_assignments.iter().flat_map(|m| m.values()) {
+        lines.push(format!("assignment {} {} {}", a.id, a.enrollment_id, a.role));
     }
     for i in t.invitations.iter().flat_map(|m| m.values()) {
         lines.push(format!("invitation {} {} {} {:?}", i.id, i.email, i.course_id, i.user_id));

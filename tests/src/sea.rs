@@ -18,8 +18,8 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use adapters_memory::{
-    CourseEnrollmentRow, HistoryRow, HistoryType, InvitationRow, ProgramCourseEnrollmentRow, ProgramEnrollmentRow,
-    Tables, UserRow,
+    CourseAccessRoleRow, CourseEnrollmentRow, CourseModeRow, HistoryRow, HistoryType, InvitationRow,
+    ProgramCourseEnrollmentRow, ProgramEnrollmentRow, RoleAssignmentRow, Tables, UserRow,
 };
 use adapters_seaorm::decode::{get_bool, get_i64, get_opt_datetime, get_opt_i64, get_opt_string, get_string, get_uuid};
 use adapters_seaorm::{Backend, Column, SeaOrmDatabase, UuidColumn, table_columns};
@@ -27,7 +27,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use domain::{
     CourseEnrollmentId, CurriculumUuid, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId, ProgramUuid,
-    UserId,
+    RoleAssignmentId, UserId,
 };
 use migrations::Migrator;
 use ports::UnitOfWork;
@@ -469,6 +469,76 @@ impl TestDatabase for SeaTestDatabase {
         *self.db.lock().unwrap() = None;
     }
 
+    async fn add_course_mode(&self, course_key: &str, mode: &str, expired: bool) {
+        let db = self.database().await;
+        let expiration = if expired {
+            db.datetime_value(Utc::now() - chrono::Duration::days(1))
+        } else {
+            match self.backend {
+                Backend::Postgres => Value::ChronoDateTimeUtc(None),
+                Backend::MySql => Value::ChronoDateTime(None),
+                Backend::Sqlite => Value::String(None),
+            }
+        };
+        self.insert(
+            "course_modes_coursemode",
+            vec![
+                ("course_id", course_key.into()),
+                ("mode_slug", mode.into()),
+                ("mode_display_name", mode.into()),
+                ("currency", "usd".into()),
+                ("expiration_datetime", expiration),
+            ],
+        )
+        .await;
+    }
+
+    async fn add_course_access_role(&self, user: UserId, org: &str, course_key: &str, role: &str) {
+        self.insert(
+            "student_courseaccessrole",
+            vec![
+                ("user_id", user.0.into()),
+                ("org", org.into()),
+                ("course_id", course_key.into()),
+                ("role", role.into()),
+            ],
+        )
+        .await;
+    }
+
+    async fn add_role_assignment(&self, pce: ProgramCourseEnrollmentId, role: &str) -> RoleAssignmentId {
+        let db = self.database().await;
+        let now = db.datetime_value(Utc::now());
+        RoleAssignmentId(
+            self.insert(
+                "program_enrollments_courseaccessroleassignment",
+                vec![
+                    ("created", now.clone()),
+                    ("modified", now),
+                    ("role", role.into()),
+                    ("enrollment_id", pce.0.into()),
+                ],
+            )
+            .await,
+        )
+    }
+
+    async fn drop_course_access_role_tables(&self) {
+        self.execute("DROP TABLE program_enrollments_courseaccessroleassignment", vec![]).await;
+        self.execute("DROP TABLE student_courseaccessrole", vec![]).await;
+        self.altered.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.columns.lock().unwrap().clear();
+        *self.db.lock().unwrap() = None;
+    }
+
+    async fn deactivate_user(&self, user: UserId) {
+        let sql = match self.backend {
+            Backend::Postgres => "UPDATE auth_user SET is_active = false WHERE id = $1",
+            _ => "UPDATE auth_user SET is_active = 0 WHERE id = ?",
+        };
+        self.execute(sql, vec![user.0.into()]).await;
+    }
+
     async fn tables(&self) -> Tables {
         read_tables(self).await
     }
@@ -581,6 +651,60 @@ async fn read_tables(db: &SeaTestDatabase) -> Tables {
             );
         }
         t.invitations = Some(invitations);
+    }
+    if !db.table_columns("course_modes_coursemode").await.is_empty() {
+        for row in db
+            .query("SELECT id, course_id, mode_slug, expiration_datetime FROM course_modes_coursemode ORDER BY id")
+            .await
+        {
+            let id = get_i64(&row, "id").unwrap();
+            t.course_modes.insert(
+                id,
+                CourseModeRow {
+                    id,
+                    course_id: get_string(&row, "course_id").unwrap(),
+                    mode_slug: get_string(&row, "mode_slug").unwrap(),
+                    expiration_datetime: get_opt_datetime(&row, "expiration_datetime").unwrap().map(SystemTime::from),
+                },
+            );
+        }
+    }
+    let has_roles = !db.table_columns("student_courseaccessrole").await.is_empty()
+        && !db.table_columns("program_enrollments_courseaccessroleassignment").await.is_empty();
+    if has_roles {
+        let mut roles = BTreeMap::new();
+        for row in db.query("SELECT id, user_id, org, course_id, role FROM student_courseaccessrole ORDER BY id").await
+        {
+            let id = get_i64(&row, "id").unwrap();
+            let role = CourseAccessRoleRow {
+                id,
+                user_id: UserId(get_i64(&row, "user_id").unwrap()),
+                org: get_string(&row, "org").unwrap(),
+                course_id: get_string(&row, "course_id").unwrap(),
+                role: get_string(&row, "role").unwrap(),
+            };
+            roles.insert(id, role);
+        }
+        t.course_access_roles = Some(roles);
+        let mut assignments = BTreeMap::new();
+        for row in db
+            .query(
+                "SELECT id, created, modified, role, enrollment_id FROM program_enrollments_courseaccessroleassignment \
+                 ORDER BY id",
+            )
+            .await
+        {
+            let id = RoleAssignmentId(get_i64(&row, "id").unwrap());
+            let assignment = RoleAssignmentRow {
+                id,
+                created: time(get_opt_datetime(&row, "created").unwrap()),
+                modified: time(get_opt_datetime(&row, "modified").unwrap()),
+                role: get_string(&row, "role").unwrap(),
+                enrollment_id: ProgramCourseEnrollmentId(get_i64(&row, "enrollment_id").unwrap()),
+            };
+            assignments.insert(id, assignment);
+        }
+        t.role_assignments = Some(assignments);
     }
     let history = "history_date, history_change_reason, history_type, history_user_id";
     fn meta<T>(row: &QueryResult, history_id: u64, live: T) -> HistoryRow<T> {

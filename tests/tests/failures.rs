@@ -14,8 +14,9 @@ use domain::{
     UserId, UserRecord, Username,
 };
 use ports::{
-    CourseEnrollmentAttachment, LinkingReads, LinkingWrites, MockLinkingReads, MockLinkingWrites, MockUnitOfWork,
-    NewCourseEnrollment, ProgramEnrollmentLink, StoreError, StoreResult, Transaction, UnitOfWork,
+    CourseAccessRoleGrant, CourseEnrollmentAttachment, LinkingReads, LinkingWrites, MockLinkingReads,
+    MockLinkingWrites, MockUnitOfWork, NewCourseEnrollment, ProgramEnrollmentLink, StoreError, StoreResult,
+    Transaction, UnitOfWork,
 };
 
 fn backend_error() -> StoreError {
@@ -79,10 +80,16 @@ async fn a_port_error_mid_batch_aborts_and_rolls_back_the_whole_transaction() {
         Ok(names
             .iter()
             .enumerate()
-            .map(|(i, u)| UserRecord { id: UserId(i as i64 + 10), username: u.clone(), email: format!("{u}@x") })
+            .map(|(i, u)| UserRecord {
+                id: UserId(i as i64 + 10),
+                username: u.clone(),
+                email: format!("{u}@x"),
+                is_active: true,
+            })
             .collect())
     });
     reads.expect_program_enrollments_of_users().returning(|_, _| Ok(vec![]));
+    reads.expect_course_access_roles_supported().returning(|| Ok(true));
     let mut writes = MockLinkingWrites::new();
     let mut calls = 0;
     writes.expect_link_program_enrollments().times(2).returning(move |_| {
@@ -125,6 +132,8 @@ enum Fault {
     /// The first time `link_program_enrollments` writes this PE, another writer links it to
     /// the user first.
     ConcurrentLink(ProgramEnrollmentId, MemoryDatabase, UserId, Arc<AtomicBool>),
+    /// `grant_course_access_roles` fails when it grants a role in this course.
+    GrantIn(String),
 }
 
 #[async_trait]
@@ -141,6 +150,12 @@ impl WriteHook for Fault {
     async fn before_create(&self, enrollments: &[NewCourseEnrollment]) -> StoreResult<()> {
         match self {
             Fault::CreateFor(user, error) if enrollments.iter().any(|e| e.user_id == *user) => Err(error()),
+            _ => Ok(()),
+        }
+    }
+    async fn before_grant(&self, grants: &[CourseAccessRoleGrant]) -> StoreResult<()> {
+        match self {
+            Fault::GrantIn(course) if grants.iter().any(|g| g.course_key.as_str() == course) => Err(backend_error()),
             _ => Ok(()),
         }
     }
@@ -221,6 +236,25 @@ impl TestDatabase for FaultyTestDatabase {
     }
     async fn drop_invitation_table(&self) {
         self.memory.drop_invitation_table().await
+    }
+    async fn add_course_mode(&self, course_key: &str, mode: &str, expired: bool) {
+        self.memory.add_course_mode(course_key, mode, expired).await
+    }
+    async fn add_course_access_role(&self, user: UserId, org: &str, course_key: &str, role: &str) {
+        self.memory.add_course_access_role(user, org, course_key, role).await
+    }
+    async fn add_role_assignment(
+        &self,
+        pce: domain::ProgramCourseEnrollmentId,
+        role: &str,
+    ) -> domain::RoleAssignmentId {
+        self.memory.add_role_assignment(pce, role).await
+    }
+    async fn drop_course_access_role_tables(&self) {
+        self.memory.drop_course_access_role_tables().await
+    }
+    async fn deactivate_user(&self, user: UserId) {
+        self.memory.deactivate_user(user).await
     }
     async fn tables(&self) -> acceptance::Tables {
         self.memory.tables().await
@@ -321,5 +355,65 @@ async fn a_program_enrollment_linked_by_another_writer_meanwhile_is_reported_as_
         assert_eq!(t.program_enrollments[&first].user_id, Some(user_3));
         assert!(t.course_enrollments.values().all(|c| c.user_id != w.user_1), "nothing of the key was written");
         assert!(t.course_enrollments.values().any(|c| c.user_id == w.user_2), "the other key was linked");
+    }
+}
+
+#[tokio::test]
+async fn a_role_that_cannot_be_given_is_logged_and_kept_and_the_key_stays_linked() {
+    for path in PATHS {
+        let db = FaultyTestDatabase::new(path);
+        let w = World::new(&db).await;
+        let first = w.waiting_with("0001", w.p, &[FRUIT, ANIMAL]).await;
+        let second = w.waiting_with("0002", w.p, &[ANIMAL]).await;
+        let t = db.tables().await;
+        for pce in t
+            .program_course_enrollments
+            .values()
+            .filter(|p| p.program_enrollment_id == first || p.program_enrollment_id == second)
+        {
+            db.add_role_assignment(pce.id, "staff").await;
+        }
+        let fruit_pce = t
+            .program_course_enrollments
+            .values()
+            .find(|p| p.program_enrollment_id == first && p.course_key == FRUIT)
+            .unwrap()
+            .id;
+        db.inject(Fault::GrantIn(FRUIT.to_string()));
+
+        let run = link(&db, w.p, &[("0001", "user_1"), ("0002", "user_2")]).await;
+
+        assert_eq!(run.errors(), vec![], "{path:?}");
+        let creating = |user: UserId, key: &str, course: &str| {
+            format!(
+                "INFO Creating access role staff for user with user id {user} and external user key {key} for course \
+                 with course key {course} in program with uuid {}.",
+                w.p
+            )
+        };
+        assert_eq!(
+            run.log,
+            vec![
+                format!("INFO Linking user id={} with external_user_key=0001 for program uuid={}", w.user_1, w.p),
+                creating(w.user_1, "0001", FRUIT),
+                format!(
+                    "ERROR Unable to create access role staff for user with user id {} and external user key 0001 for \
+                     course with course key {FRUIT} in program with uuid {} or to delete the \
+                     CourseAccessRoleAssignment with role staff and ProgramCourseEnrollment {fruit_pce}.",
+                    w.user_1, w.p
+                ),
+                creating(w.user_1, "0001", ANIMAL),
+                format!("INFO Linking user id={} with external_user_key=0002 for program uuid={}", w.user_2, w.p),
+                creating(w.user_2, "0002", ANIMAL),
+            ],
+            "{path:?}"
+        );
+        let t = db.tables().await;
+        let roles: Vec<(UserId, &str)> =
+            t.course_access_roles.iter().flat_map(|m| m.values()).map(|r| (r.user_id, r.course_id.as_str())).collect();
+        assert_eq!(roles, vec![(w.user_1, ANIMAL), (w.user_2, ANIMAL)], "{path:?}");
+        let kept: Vec<_> = t.role_assignments.iter().flat_map(|m| m.values()).map(|a| a.enrollment_id).collect();
+        assert_eq!(kept, vec![fruit_pce], "{path:?}: the failed assignment is kept");
+        assert_eq!(t.program_enrollments[&first].user_id, Some(w.user_1));
     }
 }

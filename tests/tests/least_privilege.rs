@@ -6,14 +6,14 @@
 //! The same through the binary: `crates/cli/tests/least_privilege.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use acceptance::restricted::{PAIRS, RestrictedUser, assert_linked, every_grant, fixture, is_denied};
+use acceptance::restricted::{PAIRS, RULES, RestrictedUser, assert_linked, every_grant, fixture, is_denied};
 use acceptance::{SeaTestDatabase, Target, TestDatabase, batch};
 use adapters_seaorm::SeaOrmDatabase;
 
 /// A dry run (writes made, then rolled back) as the user: `Err` with the reason if it failed.
 async fn dry_run(user: &RestrictedUser, program: domain::ProgramUuid) -> Result<(), String> {
     let db = SeaOrmDatabase::connect(&user.url).await.map_err(|e| e.to_string())?;
-    let options = app::LinkOptions { dry_run: true, ..app::LinkOptions::default() };
+    let options = app::LinkOptions { dry_run: true, rules: RULES, ..app::LinkOptions::default() };
     let result = app::link_program_enrollments_with(&db, program, &batch(PAIRS), &options).await;
     db.connection().close_by_ref().await.ok();
     result.map(|_| ()).map_err(|e| e.to_string())
@@ -44,7 +44,8 @@ async fn link_with_exactly_the_grants(target: Target) {
 
     // The grants are enough: a real link as the user.
     let restricted = SeaOrmDatabase::connect(&user.url).await.unwrap_or_else(|e| panic!("{target:?}: {e}"));
-    let errors = app::link_program_enrollments(&restricted, f.program, &batch(PAIRS)).await.unwrap();
+    let options = app::LinkOptions { rules: RULES, ..app::LinkOptions::default() };
+    let errors = app::link_program_enrollments_with(&restricted, f.program, &batch(PAIRS), &options).await.unwrap();
     restricted.connection().close_by_ref().await.ok();
     let messages = errors.messages();
     assert_eq!(messages.len(), 1, "{messages:?}");
@@ -55,6 +56,8 @@ async fn link_with_exactly_the_grants(target: Target) {
     for sql in [
         "DELETE FROM program_enrollments_programenrollment WHERE 1 = 0",
         "DELETE FROM student_courseenrollment WHERE 1 = 0",
+        "DELETE FROM student_courseaccessrole WHERE 1 = 0",
+        "UPDATE program_enrollments_courseaccessroleassignment SET role = role WHERE 1 = 0",
         "ALTER TABLE student_courseenrollment ADD COLUMN lp_extra integer NULL",
         "CREATE TABLE lp_extra (id integer)",
         "UPDATE auth_user SET email = email WHERE 1 = 0",
@@ -68,7 +71,7 @@ async fn link_with_exactly_the_grants(target: Target) {
             Err(e) => assert!(is_denied(&e), "{target:?}: {sql}: {e}"),
         }
     }
-    assert_eq!(db.tables().await.program_enrollments.len(), 3);
+    assert_eq!(db.tables().await.program_enrollments.len(), 4);
 
     user.drop(&db).await;
     db.finish().await;

@@ -6,13 +6,13 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 use domain::{
     CourseEnrollmentId, CurriculumUuid, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId, ProgramUuid,
-    UniqueViolation, UserId,
+    RoleAssignmentId, UniqueViolation, UserId,
 };
 use ports::{StoreError, StoreResult, Transaction, UnitOfWork};
 
 use crate::rows::{
-    CourseEnrollmentRow, HistoryRow, HistoryType, InvitationRow, ProgramCourseEnrollmentRow, ProgramEnrollmentRow,
-    Tables, UserRow,
+    CourseAccessRoleRow, CourseEnrollmentRow, CourseModeRow, HistoryRow, HistoryType, InvitationRow,
+    ProgramCourseEnrollmentRow, ProgramEnrollmentRow, RoleAssignmentRow, Tables, UserRow,
 };
 use crate::transaction::MemoryTransaction;
 
@@ -23,6 +23,8 @@ pub(crate) enum Undo {
     ProgramCourseEnrollment(ProgramCourseEnrollmentId, Option<ProgramCourseEnrollmentRow>),
     CourseEnrollment(CourseEnrollmentId, Option<CourseEnrollmentRow>),
     Invitation(InvitationId, Option<InvitationRow>),
+    CourseAccessRole(i64, Option<CourseAccessRoleRow>),
+    RoleAssignment(RoleAssignmentId, Option<RoleAssignmentRow>),
     ProgramEnrollmentHistory,
     ProgramCourseEnrollmentHistory,
     CourseEnrollmentHistory,
@@ -33,7 +35,7 @@ pub(crate) enum Undo {
 pub(crate) struct State {
     pub(crate) tables: Tables,
     pub(crate) journal: Vec<Undo>,
-    next_ids: [i64; 5],
+    next_ids: [i64; 8],
     next_history_id: u64,
 }
 
@@ -45,6 +47,9 @@ pub(crate) enum Sequence {
     ProgramCourseEnrollment = 2,
     CourseEnrollment = 3,
     Invitation = 4,
+    CourseMode = 5,
+    CourseAccessRole = 6,
+    RoleAssignment = 7,
 }
 
 impl State {
@@ -72,6 +77,16 @@ impl State {
                 Undo::Invitation(id, row) => {
                     if let Some(invitations) = t.invitations.as_mut() {
                         restore(invitations, id, row);
+                    }
+                }
+                Undo::CourseAccessRole(id, row) => {
+                    if let Some(roles) = t.course_access_roles.as_mut() {
+                        restore(roles, id, row);
+                    }
+                }
+                Undo::RoleAssignment(id, row) => {
+                    if let Some(assignments) = t.role_assignments.as_mut() {
+                        restore(assignments, id, row);
                     }
                 }
                 Undo::ProgramEnrollmentHistory => {
@@ -161,10 +176,16 @@ impl Default for MemoryDatabase {
 }
 
 impl MemoryDatabase {
-    /// An empty database with every table, the invitation table included.
+    /// An empty database with every table, the invitation and course access role tables
+    /// included.
     pub fn new() -> Self {
-        let state =
-            State { tables: Tables { invitations: Some(Default::default()), ..Tables::default() }, ..State::default() };
+        let tables = Tables {
+            invitations: Some(Default::default()),
+            course_access_roles: Some(Default::default()),
+            role_assignments: Some(Default::default()),
+            ..Tables::default()
+        };
+        let state = State { tables, ..State::default() };
         Self { state: Arc::new(Mutex::new(state)), writer: Arc::new(tokio::sync::Mutex::new(())) }
     }
 
@@ -180,6 +201,66 @@ impl MemoryDatabase {
     /// Drops `student_courseenrollmentallowed`, as in a standalone database without it.
     pub fn drop_invitation_table(&self) {
         self.lock().tables.invitations = None;
+    }
+
+    /// Drops `student_courseaccessrole` and `program_enrollments_courseaccessroleassignment`, as
+    /// in an Open edX database older than 2020.
+    pub fn drop_course_access_role_tables(&self) {
+        let mut state = self.lock();
+        state.tables.course_access_roles = None;
+        state.tables.role_assignments = None;
+    }
+
+    /// Inserts a course mode (`course_modes_coursemode`).
+    pub fn add_course_mode(&self, course_id: &str, mode_slug: &str, expiration_datetime: Option<SystemTime>) {
+        let mut state = self.lock();
+        let id = state.next_id(Sequence::CourseMode);
+        let row = CourseModeRow { id, course_id: course_id.into(), mode_slug: mode_slug.into(), expiration_datetime };
+        state.tables.course_modes.insert(id, row);
+    }
+
+    /// Inserts a course access role (`student_courseaccessrole`).
+    ///
+    /// # Errors
+    /// A unique violation of `(user_id, org, course_id, role)`, or misuse where the table was
+    /// dropped.
+    pub fn add_course_access_role(&self, user_id: UserId, org: &str, course_id: &str, role: &str) -> StoreResult<i64> {
+        let mut state = self.lock();
+        let id = state.next_id(Sequence::CourseAccessRole);
+        let row = CourseAccessRoleRow { id, user_id, org: org.into(), course_id: course_id.into(), role: role.into() };
+        let Some(roles) = state.tables.course_access_roles.as_mut() else {
+            return Err(StoreError::Misuse("the course access role table does not exist"));
+        };
+        if roles.values().any(|r| same_role(r, &row)) {
+            return Err(StoreError::UniqueViolation(role_violation()));
+        }
+        roles.insert(id, row);
+        Ok(id)
+    }
+
+    /// Inserts a role assignment (`program_enrollments_courseaccessroleassignment`).
+    ///
+    /// # Errors
+    /// A unique violation of `(role, enrollment_id)`, or misuse where the table was dropped.
+    pub fn add_role_assignment(
+        &self,
+        enrollment_id: ProgramCourseEnrollmentId,
+        role: &str,
+    ) -> StoreResult<RoleAssignmentId> {
+        let mut state = self.lock();
+        let id = RoleAssignmentId(state.next_id(Sequence::RoleAssignment));
+        let now = SystemTime::now();
+        let Some(assignments) = state.tables.role_assignments.as_mut() else {
+            return Err(StoreError::Misuse("the role assignment table does not exist"));
+        };
+        if assignments.values().any(|a| a.role == role && a.enrollment_id == enrollment_id) {
+            return Err(StoreError::UniqueViolation(UniqueViolation::new(
+                "program_enrollments_courseaccessroleassignment",
+                ["role", "enrollment_id"],
+            )));
+        }
+        assignments.insert(id, RoleAssignmentRow { id, created: now, modified: now, role: role.into(), enrollment_id });
+        Ok(id)
     }
 
     /// Inserts a user (a fixture: no history).
@@ -218,6 +299,17 @@ impl MemoryDatabase {
         let row =
             state.tables.course_enrollments.get_mut(&ce).ok_or(StoreError::Misuse("no such course enrollment"))?;
         row.mode = mode.into();
+        row.is_active = is_active;
+        Ok(())
+    }
+
+    /// Sets a user's `is_active` (a fixture).
+    ///
+    /// # Errors
+    /// Misuse if the user does not exist.
+    pub fn set_user_active(&self, user: UserId, is_active: bool) -> StoreResult<()> {
+        let mut state = self.lock();
+        let row = state.tables.users.get_mut(&user).ok_or(StoreError::Misuse("no such user"))?;
         row.is_active = is_active;
         Ok(())
     }
@@ -353,6 +445,16 @@ impl MemoryDatabase {
         );
         Ok(id)
     }
+}
+
+/// Whether two course access roles have the same `(user_id, org, course_id, role)`.
+pub(crate) fn same_role(a: &CourseAccessRoleRow, b: &CourseAccessRoleRow) -> bool {
+    a.user_id == b.user_id && a.org == b.org && a.course_id == b.course_id && a.role == b.role
+}
+
+/// The `(user_id, org, course_id, role)` constraint of `student_courseaccessrole`.
+pub(crate) fn role_violation() -> UniqueViolation {
+    UniqueViolation::new("student_courseaccessrole", ["user_id", "org", "course_id", "role"])
 }
 
 pub(crate) fn lock_state(state: &Mutex<State>) -> MutexGuard<'_, State> {

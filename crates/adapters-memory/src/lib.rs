@@ -26,6 +26,6 @@ mod transaction;
 
 pub use database::MemoryDatabase;
 pub use rows::{
-    CourseEnrollmentRow, HistoryRow, HistoryType, InvitationRow, ProgramCourseEnrollmentRow, ProgramEnrollmentRow,
-    Tables, UserRow,
+    CourseAccessRoleRow, CourseEnrollmentRow, CourseModeRow, HistoryRow, HistoryType, InvitationRow,
+    ProgramCourseEnrollmentRow, ProgramEnrollmentRow, RoleAssignmentRow, Tables, UserRow,
 };

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use domain::{
     CourseEnrollmentId, CurriculumUuid, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId, ProgramUuid,
-    UserId,
+    RoleAssignmentId, UserId,
 };
 
 /// `auth_user` (the columns the linking reads).
@@ -95,6 +95,49 @@ pub struct InvitationRow {
     pub created: Option<SystemTime>,
 }
 
+/// `course_modes_coursemode` (the columns the linking reads).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CourseModeRow {
+    /// `id`.
+    pub id: i64,
+    /// `course_id`.
+    pub course_id: String,
+    /// `mode_slug`.
+    pub mode_slug: String,
+    /// `expiration_datetime`.
+    pub expiration_datetime: Option<SystemTime>,
+}
+
+/// `student_courseaccessrole`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CourseAccessRoleRow {
+    /// `id`.
+    pub id: i64,
+    /// `user_id`.
+    pub user_id: UserId,
+    /// `org`.
+    pub org: String,
+    /// `course_id`.
+    pub course_id: String,
+    /// `role`.
+    pub role: String,
+}
+
+/// `program_enrollments_courseaccessroleassignment`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleAssignmentRow {
+    /// `id`.
+    pub id: RoleAssignmentId,
+    /// `created`.
+    pub created: SystemTime,
+    /// `modified`.
+    pub modified: SystemTime,
+    /// `role`.
+    pub role: String,
+    /// `enrollment_id`.
+    pub enrollment_id: ProgramCourseEnrollmentId,
+}
+
 /// What kind of write a history row records (`history_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HistoryType {
@@ -146,6 +189,13 @@ pub struct Tables {
     pub course_enrollments: BTreeMap<CourseEnrollmentId, CourseEnrollmentRow>,
     /// `student_courseenrollmentallowed`; `None` where the table does not exist.
     pub invitations: Option<BTreeMap<InvitationId, InvitationRow>>,
+    /// `course_modes_coursemode`.
+    pub course_modes: BTreeMap<i64, CourseModeRow>,
+    /// `student_courseaccessrole`; `None` where the role tables do not exist.
+    pub course_access_roles: Option<BTreeMap<i64, CourseAccessRoleRow>>,
+    /// `program_enrollments_courseaccessroleassignment`; `None` where the role tables do not
+    /// exist.
+    pub role_assignments: Option<BTreeMap<RoleAssignmentId, RoleAssignmentRow>>,
     /// `program_enrollments_historicalprogramenrollment`.
     pub program_enrollment_history: Vec<HistoryRow<ProgramEnrollmentRow>>,
     /// `program_enrollments_historicalprogramcourseenrollment`.

@@ -6,18 +6,20 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use domain::{
-    CourseEnrollmentId, CourseEnrollmentRecord, CourseEnrollmentRef, CourseKey, CourseMode, ExternalUserKey,
-    InvitationRecord, LinkedUser, PceStatus, ProgramCourseEnrollmentRecord, ProgramEnrollmentId,
-    ProgramEnrollmentRecord, ProgramUuid, UserId, UserProgramEnrollment, UserRecord, Username,
+    CourseEnrollmentId, CourseEnrollmentRecord, CourseEnrollmentRef, CourseKey, CourseMode, CourseModeRecord,
+    ExternalUserKey, InvitationRecord, LinkedUser, PceStatus, ProgramCourseEnrollmentId, ProgramCourseEnrollmentRecord,
+    ProgramEnrollmentId, ProgramEnrollmentRecord, ProgramUuid, RoleAssignmentId, RoleAssignmentRecord, UserId,
+    UserProgramEnrollment, UserRecord, Username,
 };
 use ports::{
-    CourseEnrollmentAttachment, CourseEnrollmentChange, InvitationUse, LinkingReads, LinkingWrites,
-    NewCourseEnrollment, ProgramEnrollmentLink, StoreError, StoreResult, Transaction,
+    CourseAccessRoleGrant, CourseEnrollmentAttachment, CourseEnrollmentChange, CourseEnrollmentDeactivation,
+    InvitationUse, LinkingReads, LinkingWrites, NewCourseEnrollment, ProgramEnrollmentLink, ProgramEnrollmentUnlink,
+    StoreError, StoreResult, Transaction,
 };
 use tokio::sync::OwnedMutexGuard;
 
-use crate::database::{Sequence, State, Undo, lock_state};
-use crate::rows::{CourseEnrollmentRow, HistoryType};
+use crate::database::{Sequence, State, Undo, lock_state, role_violation, same_role};
+use crate::rows::{CourseAccessRoleRow, CourseEnrollmentRow, HistoryType};
 
 /// A transaction (holding the writer lock) or a savepoint (a mark in the undo journal).
 pub(crate) struct MemoryTransaction {
@@ -140,6 +142,64 @@ impl LinkingReads for MemoryTransaction {
         Ok(found)
     }
 
+    async fn program_enrollment_keys(&self, program_uuid: ProgramUuid) -> StoreResult<Vec<ExternalUserKey>> {
+        let state = self.lock();
+        let mut seen = HashSet::new();
+        state
+            .tables
+            .program_enrollments
+            .values()
+            .filter(|pe| pe.program_uuid == program_uuid)
+            .filter_map(|pe| Some((pe.id, pe.external_user_key.as_deref()?)))
+            .filter(|(_, key)| seen.insert(*key))
+            .map(|(id, key)| {
+                ExternalUserKey::parse(key)
+                    .map_err(|e| corrupt("program_enrollments_programenrollment", format!("id={id}: {e}")))
+            })
+            .collect()
+    }
+
+    async fn course_modes(&self, course_keys: &[CourseKey]) -> StoreResult<Vec<CourseModeRecord>> {
+        let state = self.lock();
+        let now = SystemTime::now();
+        let courses: HashMap<&str, &CourseKey> = course_keys.iter().map(|k| (k.as_str(), k)).collect();
+        Ok(state
+            .tables
+            .course_modes
+            .values()
+            .filter(|m| m.expiration_datetime.is_none_or(|at| at > now))
+            .filter_map(|m| {
+                let course_key = courses.get(m.course_id.as_str())?;
+                Some(CourseModeRecord { course_key: (*course_key).clone(), mode: CourseMode::new(m.mode_slug.clone()) })
+            })
+            .collect())
+    }
+
+    async fn course_access_roles_supported(&self) -> StoreResult<bool> {
+        let state = self.lock();
+        Ok(state.tables.course_access_roles.is_some() && state.tables.role_assignments.is_some())
+    }
+
+    async fn role_assignments(
+        &self,
+        program_course_enrollments: &[ProgramCourseEnrollmentId],
+    ) -> StoreResult<Vec<RoleAssignmentRecord>> {
+        let state = self.lock();
+        let (Some(_), Some(assignments)) = (&state.tables.course_access_roles, &state.tables.role_assignments) else {
+            return Ok(Vec::new());
+        };
+        let wanted: HashSet<ProgramCourseEnrollmentId> = program_course_enrollments.iter().copied().collect();
+        Ok(assignments
+            .values()
+            .filter(|a| wanted.contains(&a.enrollment_id))
+            .map(|a| RoleAssignmentRecord {
+                id: a.id,
+                program_course_enrollment: a.enrollment_id,
+                role: a.role.clone(),
+            })
+            .collect())
+    }
+
     async fn users_by_usernames(&self, usernames: &[Username]) -> StoreResult<Vec<UserRecord>> {
         let state = self.lock();
         let wanted: HashSet<&str> = usernames.iter().map(Username::as_str).collect();
@@ -151,7 +211,7 @@ impl LinkingReads for MemoryTransaction {
             .map(|u| {
                 let username = Username::parse(u.username.clone())
                     .map_err(|e| corrupt("auth_user", format!("id={}: {e}", u.id)))?;
-                Ok(UserRecord { id: u.id, username, email: u.email.clone() })
+                Ok(UserRecord { id: u.id, username, email: u.email.clone(), is_active: u.is_active })
             })
             .collect()
     }
@@ -352,6 +412,120 @@ impl LinkingWrites for MemoryTransaction {
             let before = row.clone();
             row.user_id = Some(used.user_id);
             state.journal.push(Undo::Invitation(used.invitation, Some(before)));
+        }
+        Ok(())
+    }
+
+    async fn unlink_program_enrollments(
+        &self,
+        unlinks: &[ProgramEnrollmentUnlink],
+    ) -> StoreResult<Vec<ProgramEnrollmentId>> {
+        let mut state = self.lock();
+        let now = SystemTime::now();
+        let mut not_linked = Vec::new();
+        for unlink in unlinks {
+            let Some(before) = state.tables.program_enrollments.get(&unlink.program_enrollment).cloned() else {
+                return Err(StoreError::Misuse("a write names a program enrollment that does not exist"));
+            };
+            if before.user_id != Some(unlink.user_id) {
+                not_linked.push(unlink.program_enrollment);
+                continue;
+            }
+            let mut after = before.clone();
+            after.user_id = None;
+            after.modified = now;
+            state.journal.push(Undo::ProgramEnrollment(after.id, Some(before)));
+            state.tables.program_enrollments.insert(after.id, after.clone());
+            let history = state.history(after, HistoryType::Update, now);
+            state.tables.program_enrollment_history.push(history);
+            state.journal.push(Undo::ProgramEnrollmentHistory);
+        }
+        Ok(not_linked)
+    }
+
+    async fn deactivate_course_enrollments(&self, deactivations: &[CourseEnrollmentDeactivation]) -> StoreResult<()> {
+        let mut state = self.lock();
+        let now = SystemTime::now();
+        for deactivation in deactivations {
+            let id = deactivation.enrollment;
+            let Some(before) = state.tables.course_enrollments.get(&id).cloned() else {
+                return Err(StoreError::Misuse("a write names a course enrollment that does not exist"));
+            };
+            let mut after = before.clone();
+            after.is_active = false;
+            if let Some(mode) = &deactivation.mode {
+                after.mode = mode.as_str().into();
+            }
+            state.journal.push(Undo::CourseEnrollment(id, Some(before)));
+            state.tables.course_enrollments.insert(id, after.clone());
+            let history = state.history(after, HistoryType::Update, now);
+            state.tables.course_enrollment_history.push(history);
+            state.journal.push(Undo::CourseEnrollmentHistory);
+        }
+        Ok(())
+    }
+
+    async fn detach_course_enrollments(
+        &self,
+        program_course_enrollments: &[ProgramCourseEnrollmentId],
+    ) -> StoreResult<()> {
+        let mut state = self.lock();
+        let now = SystemTime::now();
+        for &id in program_course_enrollments {
+            let Some(before) = state.tables.program_course_enrollments.get(&id).cloned() else {
+                return Err(StoreError::Misuse("a write names a program course enrollment that does not exist"));
+            };
+            let mut after = before.clone();
+            after.course_enrollment_id = None;
+            after.modified = now;
+            state.journal.push(Undo::ProgramCourseEnrollment(id, Some(before)));
+            state.tables.program_course_enrollments.insert(id, after.clone());
+            let history = state.history(after, HistoryType::Update, now);
+            state.tables.program_course_enrollment_history.push(history);
+            state.journal.push(Undo::ProgramCourseEnrollmentHistory);
+        }
+        Ok(())
+    }
+
+    async fn grant_course_access_roles(&self, grants: &[CourseAccessRoleGrant]) -> StoreResult<()> {
+        let mut state = self.lock();
+        for grant in grants {
+            let id = state.next_id(Sequence::CourseAccessRole);
+            let row = CourseAccessRoleRow {
+                id,
+                user_id: grant.user_id,
+                org: grant.org.clone(),
+                course_id: grant.course_key.as_str().into(),
+                role: grant.role.clone(),
+            };
+            if !state.tables.users.contains_key(&grant.user_id) {
+                return Err(StoreError::Misuse("a role names a user that does not exist"));
+            }
+            let Some(roles) = state.tables.course_access_roles.as_mut() else {
+                return Err(StoreError::Misuse("the course access role table does not exist"));
+            };
+            let existing: Vec<&CourseAccessRoleRow> = roles.values().filter(|r| same_role(r, &row)).collect();
+            match existing.len() {
+                0 => {
+                    roles.insert(id, row);
+                    state.journal.push(Undo::CourseAccessRole(id, None));
+                }
+                1 => {}
+                _ => return Err(StoreError::UniqueViolation(role_violation())),
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete_role_assignments(&self, assignments: &[RoleAssignmentId]) -> StoreResult<()> {
+        let mut state = self.lock();
+        for id in assignments {
+            let Some(table) = state.tables.role_assignments.as_mut() else {
+                return Err(StoreError::Misuse("the role assignment table does not exist"));
+            };
+            if let Some(before) = table.remove(id) {
+                state.journal.push(Undo::RoleAssignment(*id, Some(before)));
+            }
         }
         Ok(())
     }

@@ -10,7 +10,7 @@ use crate::dialect::{Backend, get_string};
 use crate::sql::Sql;
 
 /// The tables the linking reads or writes.
-pub(crate) const TABLES: [&str; 10] = [
+pub(crate) const TABLES: [&str; 13] = [
     tables::USER,
     tables::PE,
     tables::PCE,
@@ -20,6 +20,9 @@ pub(crate) const TABLES: [&str; 10] = [
     tables::CE_HISTORY,
     tables::INVITATION,
     tables::COURSE_OVERVIEW,
+    tables::COURSE_MODE,
+    tables::ROLE,
+    tables::ROLE_ASSIGNMENT,
     "seaql_migrations",
 ];
 
@@ -34,6 +37,9 @@ pub(crate) mod tables {
     pub(crate) const CE_HISTORY: &str = "student_courseenrollment_history";
     pub(crate) const INVITATION: &str = "student_courseenrollmentallowed";
     pub(crate) const COURSE_OVERVIEW: &str = "course_overviews_courseoverview";
+    pub(crate) const COURSE_MODE: &str = "course_modes_coursemode";
+    pub(crate) const ROLE: &str = "student_courseaccessrole";
+    pub(crate) const ROLE_ASSIGNMENT: &str = "program_enrollments_courseaccessroleassignment";
 }
 
 /// One column: name and lowercase type name.
@@ -150,7 +156,7 @@ async fn unique_indexes(
     conn: &DatabaseConnection,
     backend: Backend,
 ) -> Result<HashMap<(String, String), Vec<String>>, DbErr> {
-    let written = [tables::PE, tables::PCE, tables::CE, tables::INVITATION];
+    let written = [tables::PE, tables::PCE, tables::CE, tables::INVITATION, tables::ROLE, tables::ROLE_ASSIGNMENT];
     let mut sql = match backend {
         // SQLite's own messages name the columns; nothing to read.
         Backend::Sqlite => return Ok(HashMap::new()),

@@ -189,9 +189,11 @@ pub(crate) async fn read_context(conn: &DatabaseConnection, url: &str) -> Result
     ];
     // A table the user holds no privilege on is absent from the catalog: ask the table itself
     // whether it is missing or only out of reach, so that a missing grant is named as such
-    // (and the optional invitation table is not taken for absent when it is only not granted).
+    // (and an optional table, whose absence turns a feature off, is not taken for absent when
+    // it is only not granted).
+    let optional = [tables::INVITATION, tables::COURSE_MODE, tables::ROLE, tables::ROLE_ASSIGNMENT];
     let mut denied = Vec::new();
-    for table in required.into_iter().chain([tables::INVITATION]).filter(|t| !catalog.has_table(t)) {
+    for table in required.into_iter().chain(optional).filter(|t| !catalog.has_table(t)) {
         if backend == Backend::Sqlite {
             continue;
         }

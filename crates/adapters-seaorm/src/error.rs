@@ -19,6 +19,8 @@ pub(crate) fn decode_error(column: &str, error: impl std::fmt::Display) -> Store
 pub(crate) fn backend_error(backend: Backend, error: DbErr) -> StoreError {
     if is_conflict(backend, &error) {
         StoreError::Conflict { backend: backend.name(), source: Box::new(error) }
+    } else if is_permission_denied(backend, &error) {
+        StoreError::PermissionDenied { backend: backend.name(), source: Box::new(error) }
     } else {
         StoreError::Backend { backend: backend.name(), source: Box::new(error) }
     }

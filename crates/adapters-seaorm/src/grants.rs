@@ -1,8 +1,9 @@
 //! The privileges `link` needs on an Open edX database: the one list, as data.
 //!
 //! [`LINK_GRANTS`] names, for each table the linking touches, exactly the statements it runs
-//! there; nothing else is needed on the tables: no DDL, no `DELETE`, no `REFERENCES` (foreign
-//! keys are checked with the owner's rights on PostgreSQL and without a privilege on MariaDB).
+//! there; nothing else is needed on the tables: no DDL, no `REFERENCES` (foreign keys are
+//! checked with the owner's rights on PostgreSQL and without a privilege on MariaDB), and
+//! `DELETE` on one table only: a course access role assignment is deleted once fulfilled.
 //! [`grant_statements`] renders it as the `GRANT` statements the README shows (a unit test
 //! compares them, so the README cannot drift from this list) and `tests/tests/least_privilege.rs`
 //! gives a user exactly these and runs a link as that user on PostgreSQL and MariaDB.
@@ -62,7 +63,7 @@ pub struct TableGrant {
 /// Every table `program-enrollments link` reads or writes, with exactly the privileges it needs
 /// there (`migrate` is DDL run by the tables' owner on a standalone database; `demo` is SQLite).
 pub const LINK_GRANTS: &[TableGrant] = {
-    use Privilege::{Insert, Select, Update};
+    use Privilege::{Delete, Insert, Select, Update};
     &[
         TableGrant { table: tables::USER, privileges: &[Select], purpose: "users by username, usernames by id" },
         TableGrant { table: tables::COURSE_OVERVIEW, privileges: &[Select], purpose: "which courses exist" },
@@ -87,6 +88,21 @@ pub const LINK_GRANTS: &[TableGrant] = {
             purpose: "pending invitations by email; sets `user_id`",
         },
         TableGrant {
+            table: tables::COURSE_MODE,
+            privileges: &[Select],
+            purpose: "with --relink: whether a course offers `audit`",
+        },
+        TableGrant {
+            table: tables::ROLE,
+            privileges: &[Select, Insert],
+            purpose: "course access roles: whether one exists; granted",
+        },
+        TableGrant {
+            table: tables::ROLE_ASSIGNMENT,
+            privileges: &[Select, Delete],
+            purpose: "pending role assignments of the PCEs; deleted once fulfilled",
+        },
+        TableGrant {
             table: tables::PE_HISTORY,
             privileges: &[Insert],
             purpose: "history rows (`INSERT … SELECT` from the live table)",
@@ -109,6 +125,7 @@ pub const LINK_GRANTS: &[TableGrant] = {
 /// inserts into with a generated id.
 pub const SERIAL_SEQUENCES: &[&str] = &[
     "student_courseenrollment_id_seq",
+    "student_courseaccessrole_id_seq",
     "program_enrollments_historicalprogramenrollment_history_id_seq",
     "program_enrollments_historicalprogramcourseenrollment_history_id_seq",
 ];
@@ -197,8 +214,10 @@ mod tests {
     }
 
     #[test]
-    fn no_ddl_and_no_delete() {
-        assert!(LINK_GRANTS.iter().all(|g| !g.privileges.contains(&Privilege::Delete)));
+    fn no_ddl_and_delete_only_of_fulfilled_role_assignments() {
+        let deleted: Vec<&str> =
+            LINK_GRANTS.iter().filter(|g| g.privileges.contains(&Privilege::Delete)).map(|g| g.table).collect();
+        assert_eq!(deleted, [tables::ROLE_ASSIGNMENT]);
         assert!(LINK_GRANTS.iter().all(|g| g.privileges.windows(2).all(|w| w[0] < w[1])), "ordered, no repeats");
         let mut tables: Vec<&str> = LINK_GRANTS.iter().map(|g| g.table).collect();
         tables.sort_unstable();

@@ -32,6 +32,7 @@ mod connect;
 mod dialect;
 mod error;
 mod grants;
+mod later;
 mod reads;
 mod sql;
 mod transaction;

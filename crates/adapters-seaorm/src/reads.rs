@@ -6,9 +6,10 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use domain::{
-    CourseEnrollmentId, CourseEnrollmentRecord, CourseKey, CourseMode, CurriculumUuid, ExternalUserKey, InvitationId,
-    InvitationRecord, LinkedUser, PceStatus, ProgramCourseEnrollmentId, ProgramCourseEnrollmentRecord,
-    ProgramEnrollmentId, ProgramEnrollmentRecord, ProgramUuid, UserId, UserProgramEnrollment, UserRecord, Username,
+    CourseEnrollmentId, CourseEnrollmentRecord, CourseKey, CourseMode, CourseModeRecord, CurriculumUuid,
+    ExternalUserKey, InvitationId, InvitationRecord, LinkedUser, PceStatus, ProgramCourseEnrollmentId,
+    ProgramCourseEnrollmentRecord, ProgramEnrollmentId, ProgramEnrollmentRecord, ProgramUuid, RoleAssignmentRecord,
+    UserId, UserProgramEnrollment, UserRecord, Username,
 };
 use ports::{LinkingReads, StoreError, StoreResult};
 use sea_orm::{ConnectionTrait, QueryResult, Statement, Value};
@@ -152,7 +153,7 @@ impl LinkingReads for SeaTransaction {
     }
 
     async fn users_by_usernames(&self, usernames: &[Username]) -> StoreResult<Vec<UserRecord>> {
-        let head = Sql::new(self.backend(), "SELECT id, username, email FROM auth_user WHERE username IN ");
+        let head = Sql::new(self.backend(), "SELECT id, username, email, is_active FROM auth_user WHERE username IN ");
         let values: Vec<&str> = usernames.iter().map(Username::as_str).collect();
         let wanted: HashSet<&str> = values.iter().copied().collect();
         let mut users = Vec::new();
@@ -166,6 +167,7 @@ impl LinkingReads for SeaTransaction {
                 id: UserId(id),
                 username: Username::parse(username).map_err(|e| corrupt(tables::USER, id, e))?,
                 email: get_string(row, "email")?,
+                is_active: get_bool(row, "is_active")?,
             });
             Ok(())
         })
@@ -277,5 +279,24 @@ impl LinkingReads for SeaTransaction {
         })
         .await?;
         Ok(found)
+    }
+
+    async fn program_enrollment_keys(&self, program_uuid: ProgramUuid) -> StoreResult<Vec<ExternalUserKey>> {
+        self.stored_keys(program_uuid).await
+    }
+
+    async fn course_modes(&self, course_keys: &[CourseKey]) -> StoreResult<Vec<CourseModeRecord>> {
+        self.unexpired_modes(course_keys).await
+    }
+
+    async fn course_access_roles_supported(&self) -> StoreResult<bool> {
+        Ok(self.roles_supported())
+    }
+
+    async fn role_assignments(
+        &self,
+        program_course_enrollments: &[ProgramCourseEnrollmentId],
+    ) -> StoreResult<Vec<RoleAssignmentRecord>> {
+        self.assignments(program_course_enrollments).await
     }
 }

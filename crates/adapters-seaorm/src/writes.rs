@@ -7,9 +7,11 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use chrono::Utc;
 use domain::{CourseEnrollmentRef, ProgramEnrollmentId};
+use domain::{ProgramCourseEnrollmentId, RoleAssignmentId};
 use ports::{
-    CourseEnrollmentAttachment, CourseEnrollmentChange, InvitationUse, LinkingWrites, NewCourseEnrollment,
-    ProgramEnrollmentLink, StoreError, StoreResult,
+    CourseAccessRoleGrant, CourseEnrollmentAttachment, CourseEnrollmentChange, CourseEnrollmentDeactivation,
+    InvitationUse, LinkingWrites, NewCourseEnrollment, ProgramEnrollmentLink, ProgramEnrollmentUnlink, StoreError,
+    StoreResult,
 };
 use sea_orm::{ConnectionTrait, QueryResult, Statement, Value};
 
@@ -21,7 +23,7 @@ use crate::transaction::SeaTransaction;
 
 /// `+` or `~`.
 #[derive(Debug, Clone, Copy)]
-enum HistoryType {
+pub(crate) enum HistoryType {
     Insert,
     Update,
 }
@@ -38,7 +40,7 @@ impl HistoryType {
 /// Rows of values as a derived table `v(id, c1, …)`, in the backend's SQL: PostgreSQL
 /// `(VALUES …) AS v(id, …)`; SQLite `(SELECT column1 AS id, … FROM (VALUES …)) AS v`; MySQL a
 /// `UNION ALL` of `SELECT`s (MariaDB names a `VALUES` table's columns after its first row).
-fn values_table(sql: &mut Sql, backend: Backend, columns: &[&str], rows: &[(i64, Vec<Value>)]) {
+pub(crate) fn values_table(sql: &mut Sql, backend: Backend, columns: &[&str], rows: &[(i64, Vec<Value>)]) {
     let names: Vec<&str> = std::iter::once("id").chain(columns.iter().copied()).collect();
     let row_values = |(id, values): &(i64, Vec<Value>)| -> Vec<Value> {
         std::iter::once(Value::from(*id)).chain(values.iter().cloned()).collect()
@@ -86,25 +88,54 @@ fn values_table(sql: &mut Sql, backend: Backend, columns: &[&str], rows: &[(i64,
 /// `UPDATE table SET c1 = v.c1, …, fixed = ? FROM (rows) v WHERE table.id = v.id condition`:
 /// one statement for many rows, each with its own values (a join, not a `CASE`, so the cost
 /// grows with the rows, not with their square).
-struct BulkUpdate<'a> {
-    table: &'a str,
-    columns: &'a [&'a str],
+pub(crate) struct BulkUpdate<'a> {
+    pub(crate) table: &'a str,
+    pub(crate) columns: &'a [&'a str],
     /// Further columns of the values table, after `columns`, that are not set but may be
     /// compared in `condition` (as `v.name`).
-    guards: &'a [&'a str],
-    fixed: Vec<(&'a str, Value)>,
-    /// Extra condition on the updated table, e.g. ` AND {table}.user_id IS NULL`.
-    condition: String,
+    pub(crate) guards: &'a [&'a str],
+    pub(crate) fixed: Vec<(&'a str, Value)>,
+    /// Extra condition on the updated table, e.g. ` AND {table}.user_id IS NULL`; it may name
+    /// the columns of `v`.
+    pub(crate) condition: String,
 }
 
 impl BulkUpdate<'_> {
     /// The statements for `rows` (id and one value per column), split at the bound-value
     /// limit.
-    fn statements(&self, backend: Backend, rows: &[(i64, Vec<Value>)]) -> Vec<Statement> {
-        let per_row = 1 + self.columns.len() + self.guards.len();
-        let value_columns: Vec<&str> = self.columns.iter().chain(self.guards).copied().collect();
+    pub(crate) fn statements(&self, backend: Backend, rows: &[(i64, Vec<Value>)]) -> Vec<Statement> {
+        self.statements_with(backend, rows, None)
+    }
+
+    /// [`Self::statements`] where each row's last value is not assigned but compared:
+    /// `{table}.{table_column} = v.{value_column}` is added to the condition.
+    pub(crate) fn statements_matching(
+        &self,
+        backend: Backend,
+        rows: &[(i64, Vec<Value>)],
+        value_column: &str,
+        table_column: &str,
+    ) -> Vec<Statement> {
+        self.statements_with(backend, rows, Some((value_column, table_column)))
+    }
+
+    fn statements_with(
+        &self,
+        backend: Backend,
+        rows: &[(i64, Vec<Value>)],
+        matched: Option<(&str, &str)>,
+    ) -> Vec<Statement> {
+        let value_columns: Vec<&str> =
+            self.columns.iter().chain(self.guards).copied().chain(matched.map(|(v, _)| v)).collect();
+        let per_row = 1 + value_columns.len();
         let rows_per_statement = (backend.max_binds() / per_row).max(1);
         let table = self.table;
+        let condition = match matched {
+            Some((value_column, table_column)) => {
+                format!(" AND {table}.{table_column} = v.{value_column}{}", self.condition)
+            }
+            None => self.condition.clone(),
+        };
         rows.chunks(rows_per_statement)
             .map(|chunk| {
                 let mut sql = Sql::new(backend, &format!("UPDATE {table} "));
@@ -114,20 +145,22 @@ impl BulkUpdate<'_> {
                     values_table(&mut sql, backend, &value_columns, chunk);
                     let qualified: Vec<String> = self.columns.iter().map(|c| format!("{table}.{c} = v.{c}")).collect();
                     sql.push(&format!(" ON {table}.id = v.id SET {}", qualified.join(", ")));
-                    for (column, value) in &self.fixed {
-                        sql.push(&format!(", {table}.{column} = ")).bind(value.clone());
+                    for (i, (column, value)) in self.fixed.iter().enumerate() {
+                        let separator = if i == 0 && qualified.is_empty() { "" } else { ", " };
+                        sql.push(&format!("{separator}{table}.{column} = ")).bind(value.clone());
                     }
                     sql.push(" WHERE 1 = 1");
                 } else {
                     sql.push(&format!("SET {}", assignments.join(", ")));
-                    for (column, value) in &self.fixed {
-                        sql.push(&format!(", {column} = ")).bind(value.clone());
+                    for (i, (column, value)) in self.fixed.iter().enumerate() {
+                        let separator = if i == 0 && assignments.is_empty() { "" } else { ", " };
+                        sql.push(&format!("{separator}{column} = ")).bind(value.clone());
                     }
                     sql.push(" FROM ");
                     values_table(&mut sql, backend, &value_columns, chunk);
                     sql.push(&format!(" WHERE {table}.id = v.id"));
                 }
-                sql.push(&self.condition);
+                sql.push(&condition);
                 sql.build()
             })
             .collect()
@@ -136,7 +169,7 @@ impl BulkUpdate<'_> {
 
 impl SeaTransaction {
     /// Executes a write to `table`; returns the number of rows it changed.
-    async fn execute(&self, table: &str, statement: Statement) -> StoreResult<u64> {
+    pub(crate) async fn execute(&self, table: &str, statement: Statement) -> StoreResult<u64> {
         self.txn
             .execute_raw(statement)
             .await
@@ -152,12 +185,12 @@ impl SeaTransaction {
             .map_err(|e| write_error(self.backend(), &self.context.catalog, table, e))
     }
 
-    fn now(&self) -> Value {
+    pub(crate) fn now(&self) -> Value {
         self.context.encoding.datetime(Utc::now())
     }
 
     /// Copies live rows `ids` of `live` into `history` (integer `history_id`).
-    async fn record_history(
+    pub(crate) async fn record_history(
         &self,
         live: &str,
         history: &str,
@@ -184,7 +217,12 @@ impl SeaTransaction {
 
     /// Copies course enrollments into `student_courseenrollment_history`, whose `history_id`
     /// is a random UUID per row (chosen here, joined to the live rows by id).
-    async fn record_course_enrollment_history(&self, ids: &[i64], kind: HistoryType, at: &Value) -> StoreResult<()> {
+    pub(crate) async fn record_course_enrollment_history(
+        &self,
+        ids: &[i64],
+        kind: HistoryType,
+        at: &Value,
+    ) -> StoreResult<()> {
         let columns = self.context.catalog.history_copy_columns(tables::CE, tables::CE_HISTORY);
         let encoding = self.context.encoding;
         if let Some(random_uuid) = self.backend().random_uuid_sql(encoding.history_id) {
@@ -451,5 +489,31 @@ impl LinkingWrites for SeaTransaction {
             self.execute(tables::INVITATION, statement).await?;
         }
         Ok(())
+    }
+
+    async fn unlink_program_enrollments(
+        &self,
+        unlinks: &[ProgramEnrollmentUnlink],
+    ) -> StoreResult<Vec<ProgramEnrollmentId>> {
+        self.unlink_linked(unlinks).await
+    }
+
+    async fn deactivate_course_enrollments(&self, deactivations: &[CourseEnrollmentDeactivation]) -> StoreResult<()> {
+        self.deactivate(deactivations).await
+    }
+
+    async fn detach_course_enrollments(
+        &self,
+        program_course_enrollments: &[ProgramCourseEnrollmentId],
+    ) -> StoreResult<()> {
+        self.detach(program_course_enrollments).await
+    }
+
+    async fn grant_course_access_roles(&self, grants: &[CourseAccessRoleGrant]) -> StoreResult<()> {
+        self.grant_roles(grants).await
+    }
+
+    async fn delete_role_assignments(&self, assignments: &[RoleAssignmentId]) -> StoreResult<()> {
+        self.delete_assignments(assignments).await
     }
 }

@@ -2,8 +2,8 @@
 
 use domain::{CourseEnrollmentWrite, LinkWrites};
 use ports::{
-    CourseEnrollmentAttachment, CourseEnrollmentChange, InvitationUse, LinkingWrites, NewCourseEnrollment,
-    ProgramEnrollmentLink, StoreResult,
+    CourseEnrollmentAttachment, CourseEnrollmentChange, CourseEnrollmentDeactivation, InvitationUse, LinkingWrites,
+    NewCourseEnrollment, ProgramEnrollmentLink, ProgramEnrollmentUnlink, StoreResult,
 };
 
 /// What happened when keys' writes were made.
@@ -22,6 +22,9 @@ pub(crate) enum Applied {
 /// curriculum_uuid)` constraint bites), then new course enrollments, changed ones, invitations,
 /// and the PCEs. Several keys may share a call only if no course enrollment is written twice.
 pub(crate) async fn apply_links(writes: &dyn LinkingWrites, plans: &[&LinkWrites]) -> StoreResult<Applied> {
+    if apply_unlinks(writes, plans).await? == Applied::Contended {
+        return Ok(Applied::Contended);
+    }
     let links: Vec<ProgramEnrollmentLink> = plans
         .iter()
         .map(|plan| ProgramEnrollmentLink { program_enrollment: plan.program_enrollment, user_id: plan.user_id })
@@ -70,6 +73,34 @@ pub(crate) async fn apply_links(writes: &dyn LinkingWrites, plans: &[&LinkWrites
     }
     if !attachments.is_empty() {
         writes.attach_course_enrollments(&attachments).await?;
+    }
+    Ok(Applied::Linked)
+}
+
+/// Relinking: unlinks the PEs from their current users before they are linked again. The PEs
+/// first (only those still linked to the user the plan saw), then the old users' course
+/// enrollments (deactivated, moved to `audit` where planned) and the PCEs (detached).
+async fn apply_unlinks(writes: &dyn LinkingWrites, plans: &[&LinkWrites]) -> StoreResult<Applied> {
+    let unlinks: Vec<_> = plans.iter().filter_map(|plan| plan.unlink.as_ref()).collect();
+    if unlinks.is_empty() {
+        return Ok(Applied::Linked);
+    }
+    let pes: Vec<ProgramEnrollmentUnlink> = unlinks
+        .iter()
+        .map(|u| ProgramEnrollmentUnlink { program_enrollment: u.program_enrollment, user_id: u.user_id })
+        .collect();
+    if !writes.unlink_program_enrollments(&pes).await?.is_empty() {
+        return Ok(Applied::Contended);
+    }
+    let courses: Vec<_> = unlinks.iter().flat_map(|u| u.courses.iter()).collect();
+    if !courses.is_empty() {
+        let deactivations: Vec<CourseEnrollmentDeactivation> = courses
+            .iter()
+            .map(|c| CourseEnrollmentDeactivation { enrollment: c.enrollment, mode: c.mode.clone() })
+            .collect();
+        writes.deactivate_course_enrollments(&deactivations).await?;
+        let pces: Vec<_> = courses.iter().map(|c| c.program_course_enrollment).collect();
+        writes.detach_course_enrollments(&pces).await?;
     }
     Ok(Applied::Linked)
 }

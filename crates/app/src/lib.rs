@@ -38,12 +38,14 @@ mod apply;
 mod link;
 mod log;
 mod paths;
+mod roles;
 mod snapshot;
 
+pub use domain::RuleOptions;
 pub use link::{
     LinkAborted, LinkCallError, LinkErrors, LinkOptions, LinkReport, MAX_ATTEMPTS, Progress, WritePath,
     is_already_linked_to_target, link_program_enrollments, link_program_enrollments_report,
     link_program_enrollments_with,
 };
 pub use log::{LOG_TARGET, emit};
-pub use snapshot::read_snapshot;
+pub use snapshot::{read_snapshot, read_snapshot_with};

@@ -7,12 +7,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use domain::{AccountRelation, CorruptData, ExternalUserKey, LinkBatch, LinkError, ProgramUuid};
+use domain::{
+    AccountRelation, CorruptData, DuplicateKeyIgnoringCase, ExternalUserKey, LinkBatch, LinkError, ProgramUuid,
+    RuleOptions,
+};
 use ports::{StoreError, Transaction, UnitOfWork};
 use thiserror::Error;
 
 use crate::log::LOG_TARGET;
 use crate::paths::{link_batched, link_per_key};
+use crate::roles;
 
 /// The keys that were not linked, with their messages, in input order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -91,6 +95,10 @@ pub enum LinkCallError {
         /// The last attempt's error.
         last: Box<LinkCallError>,
     },
+    /// With case-insensitive keys, two input keys are equal up to case: refused before
+    /// anything is read or written.
+    #[error("{0}")]
+    DuplicateKeyIgnoringCase(#[from] DuplicateKeyIgnoringCase),
 }
 
 impl LinkCallError {
@@ -99,7 +107,7 @@ impl LinkCallError {
         match self {
             Self::Store(error) => error.is_conflict(),
             Self::KeyContended { .. } => true,
-            Self::CorruptData(_) | Self::Contended { .. } => false,
+            Self::CorruptData(_) | Self::Contended { .. } | Self::DuplicateKeyIgnoringCase(_) => false,
         }
     }
 }
@@ -153,6 +161,9 @@ pub struct LinkOptions {
     pub commit_every: Option<NonZeroUsize>,
     /// Told of the progress of the call, if set.
     pub progress: Option<Arc<dyn Progress>>,
+    /// Upstream's later behaviours to follow: relinking, case-insensitive keys
+    /// (`later-upstream.md`). Off by default.
+    pub rules: RuleOptions,
 }
 
 impl std::fmt::Debug for LinkOptions {
@@ -162,6 +173,7 @@ impl std::fmt::Debug for LinkOptions {
             .field("dry_run", &self.dry_run)
             .field("commit_every", &self.commit_every)
             .field("progress", &self.progress.is_some())
+            .field("rules", &self.rules)
             .finish()
     }
 }
@@ -250,6 +262,11 @@ pub async fn link_program_enrollments_report(
     options: &LinkOptions,
 ) -> Result<LinkReport, LinkAborted> {
     let mut report = LinkReport::default();
+    if options.rules.case_insensitive_keys
+        && let Err(duplicate) = domain::check_distinct_ignoring_case(batch)
+    {
+        return Err(LinkAborted { report, not_written: 0..batch.len(), cause: duplicate.into() });
+    }
     let per_transaction = match options.commit_every {
         Some(n) if !options.dry_run => n.get(),
         _ => batch.len(),
@@ -259,7 +276,8 @@ pub async fn link_program_enrollments_report(
         let end = batch.len().min(start.saturating_add(per_transaction));
         let keys =
             if start == 0 && end == batch.len() { Cow::Borrowed(batch) } else { Cow::Owned(batch.slice(start..end)) };
-        match transaction_with_retries(uow, program_uuid, &keys, options, &mut report.retries).await {
+        let first = start == 0;
+        match transaction_with_retries(uow, program_uuid, &keys, options, first, &mut report.retries).await {
             Ok(errors) => {
                 report.errors.append(errors);
                 if !options.dry_run {
@@ -292,6 +310,7 @@ async fn transaction_with_retries(
     program_uuid: ProgramUuid,
     batch: &LinkBatch,
     options: &LinkOptions,
+    first: bool,
     retries: &mut usize,
 ) -> Result<LinkErrors, LinkCallError> {
     let mut attempt = 1;
@@ -302,7 +321,7 @@ async fn transaction_with_retries(
             .map(|inner| Arc::new(AttemptProgress { inner: Arc::clone(inner), advanced: AtomicUsize::new(0) }));
         let attempt_options =
             LinkOptions { progress: progress.clone().map(|p| p as Arc<dyn Progress>), ..options.clone() };
-        match one_transaction(uow, program_uuid, batch, &attempt_options).await {
+        match one_transaction(uow, program_uuid, batch, &attempt_options, first).await {
             Err(error) if error.is_retryable() && attempt < MAX_ATTEMPTS => {
                 tracing::warn!(
                     target: LOG_TARGET,
@@ -329,14 +348,19 @@ async fn transaction_with_retries(
 }
 
 /// One transaction: begun, written through the chosen path, committed (rolled back for a dry
-/// run or on error).
+/// run or on error). The `first` transaction of a call says if role fulfilment is skipped.
 async fn one_transaction(
     uow: &dyn UnitOfWork,
     program_uuid: ProgramUuid,
     batch: &LinkBatch,
     options: &LinkOptions,
+    first: bool,
 ) -> Result<LinkErrors, LinkCallError> {
     let tx = uow.begin().await?;
+    if first && let Err(error) = roles::announce(tx.reads()).await {
+        let _ = tx.rollback().await;
+        return Err(error.into());
+    }
     match write_through(&*tx, program_uuid, batch, options).await {
         Ok(errors) if options.dry_run => {
             tx.rollback().await?;

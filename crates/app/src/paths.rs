@@ -4,13 +4,17 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use domain::{CourseEnrollmentRef, KeyOutcome, KeyPlan, LinkBatch, LinkWrites, Planner, ProgramUuid, UniqueViolation};
+use domain::{
+    CourseEnrollmentRef, KeyOutcome, KeyPlan, LinkBatch, LinkWrites, Planner, ProgramUuid, RoleAssignmentId,
+    UniqueViolation,
+};
 use ports::{StoreError, Transaction};
 
 use crate::apply::{Applied, apply_links};
 use crate::link::{LinkCallError, LinkErrors, LinkOptions};
 use crate::log::emit_all;
-use crate::snapshot::read_snapshot;
+use crate::roles;
+use crate::snapshot::read_snapshot_with;
 
 /// How many times one key is planned again from fresh reads after its writes met another
 /// writer's (a PE linked, a course enrollment created or changed meanwhile) before the
@@ -28,8 +32,9 @@ fn advance(options: &LinkOptions, keys: usize) {
 
 /// What became of one key's writes.
 enum KeyWrite {
-    /// Written; the savepoint is released.
-    Written,
+    /// Written; the savepoint is released. The role assignments whose fulfilment failed (and
+    /// was rolled back alone).
+    Written(HashSet<RoleAssignmentId>),
     /// A write violated a unique constraint; the savepoint is rolled back.
     Violation(UniqueViolation),
     /// Another writer linked the PE or changed a course enrollment since the read; the
@@ -55,8 +60,8 @@ pub(crate) async fn link_per_key(
     let mut replans = 0;
     'fresh: while start < batch.len() {
         let rest = if start == 0 { Cow::Borrowed(batch) } else { Cow::Owned(batch.slice(start..batch.len())) };
-        let snapshot = read_snapshot(tx.reads(), program_uuid, &rest).await?;
-        let mut planner = Planner::new(program_uuid, snapshot);
+        let snapshot = read_snapshot_with(tx.reads(), program_uuid, &rest, options.rules).await?;
+        let mut planner = Planner::with_options(program_uuid, snapshot, options.rules);
         for (key, username) in rest.iter() {
             let plan = planner.plan(key, username)?;
             match &plan.outcome {
@@ -65,8 +70,8 @@ pub(crate) async fn link_per_key(
                     errors.push(key.clone(), error.clone());
                 }
                 KeyOutcome::Link(writes) => match link_one(tx, writes).await? {
-                    KeyWrite::Written => {
-                        emit_all(&plan.log);
+                    KeyWrite::Written(failed_roles) => {
+                        roles::emit_plan(&plan.log, &failed_roles);
                         planner.record(&plan);
                     }
                     // The same violation after fresh reads: a constraint the rules do not
@@ -99,8 +104,15 @@ async fn link_one(tx: &dyn Transaction, writes: &LinkWrites) -> Result<KeyWrite,
     let savepoint = tx.savepoint().await?;
     match apply_links(savepoint.writes(), &[writes]).await {
         Ok(Applied::Linked) => {
+            let failed_roles = match roles::fulfil(&*savepoint, &[writes], false).await {
+                Ok(failed) => failed,
+                Err(error) => {
+                    let _ = savepoint.rollback().await;
+                    return Err(error.into());
+                }
+            };
             savepoint.commit().await?;
-            Ok(KeyWrite::Written)
+            Ok(KeyWrite::Written(failed_roles))
         }
         Ok(Applied::Contended) => {
             savepoint.rollback().await?;
@@ -117,12 +129,10 @@ async fn link_one(tx: &dyn Transaction, writes: &LinkWrites) -> Result<KeyWrite,
     }
 }
 
-/// The course enrollments a plan writes (creates or changes).
+/// The course enrollments a plan writes (creates, changes or, relinking, deactivates).
 fn written_enrollments(plan: &KeyPlan) -> Vec<CourseEnrollmentRef> {
     match &plan.outcome {
-        KeyOutcome::Link(writes) => {
-            writes.courses.iter().filter(|c| c.write.is_some()).map(|c| c.enrollment.clone()).collect()
-        }
+        KeyOutcome::Link(writes) => writes.written_enrollments(),
         _ => Vec::new(),
     }
 }
@@ -147,8 +157,8 @@ pub(crate) async fn link_batched(
         let end = batch.len().min(start + per_chunk.saturating_mul(READ_WINDOW_CHUNKS));
         let rest =
             if start == 0 && end == batch.len() { Cow::Borrowed(batch) } else { Cow::Owned(batch.slice(start..end)) };
-        let snapshot = read_snapshot(tx.reads(), program_uuid, &rest).await?;
-        let mut planner = Planner::new(program_uuid, snapshot);
+        let snapshot = read_snapshot_with(tx.reads(), program_uuid, &rest, options.rules).await?;
+        let mut planner = Planner::with_options(program_uuid, snapshot, options.rules);
         let mut chunk: Vec<KeyPlan> = Vec::with_capacity(per_chunk.min(rest.len()));
         let mut touched: HashSet<CourseEnrollmentRef> = HashSet::new();
         for (key, username) in rest.iter() {
@@ -194,10 +204,20 @@ async fn write_chunk(
             _ => None,
         })
         .collect();
+    let mut failed_roles = HashSet::new();
     if !links.is_empty() {
         let savepoint = tx.savepoint().await?;
         match apply_links(savepoint.writes(), &links).await {
-            Ok(Applied::Linked) => savepoint.commit().await?,
+            Ok(Applied::Linked) => {
+                failed_roles = match roles::fulfil(&*savepoint, &links, true).await {
+                    Ok(failed) => failed,
+                    Err(error) => {
+                        let _ = savepoint.rollback().await;
+                        return Err(error.into());
+                    }
+                };
+                savepoint.commit().await?;
+            }
             Ok(Applied::Contended) | Err(StoreError::UniqueViolation(_)) => {
                 savepoint.rollback().await?;
                 tracing::debug!(keys = chunk.len(), "a chunk's writes failed; redoing it key by key");
@@ -210,7 +230,7 @@ async fn write_chunk(
         }
     }
     for plan in chunk {
-        emit_all(&plan.log);
+        roles::emit_plan(&plan.log, &failed_roles);
         if let Some(error) = plan.outcome.error() {
             errors.push(plan.key.clone(), error.clone());
         }

@@ -1,6 +1,6 @@
 //! The bulk reads of one call, assembled into a [`Snapshot`].
 
-use domain::{LinkBatch, ProgramUuid, Snapshot, follow_up_reads};
+use domain::{LinkBatch, ProgramUuid, RuleOptions, Snapshot, follow_up_reads_with, stored_keys_matching};
 use ports::{LinkingReads, StoreResult};
 
 /// Reads everything the rules look at for `batch`: two reads by the input (program
@@ -14,10 +14,30 @@ pub async fn read_snapshot(
     program_uuid: ProgramUuid,
     batch: &LinkBatch,
 ) -> StoreResult<Snapshot> {
-    let keys: Vec<_> = batch.keys().cloned().collect();
+    read_snapshot_with(reads, program_uuid, batch, RuleOptions::default()).await
+}
+
+/// [`read_snapshot`] for the later rules `options` turns on: with case-insensitive keys, the
+/// program's stored keys are read first and those equal to an input key up to case are read
+/// (exactly); with relinking, the current users of PEs to relink and their courses' modes; and
+/// in any case the PCEs' pending role assignments.
+///
+/// # Errors
+/// Any [`ports::StoreError`] of the reads.
+pub async fn read_snapshot_with(
+    reads: &dyn LinkingReads,
+    program_uuid: ProgramUuid,
+    batch: &LinkBatch,
+    options: RuleOptions,
+) -> StoreResult<Snapshot> {
+    let keys: Vec<_> = if options.case_insensitive_keys {
+        stored_keys_matching(batch, &reads.program_enrollment_keys(program_uuid).await?)
+    } else {
+        batch.keys().cloned().collect()
+    };
     let program_enrollments = reads.program_enrollments_by_keys(program_uuid, &keys).await?;
     let users = reads.users_by_usernames(&batch.usernames()).await?;
-    let next = follow_up_reads(batch, &program_enrollments, &users);
+    let next = follow_up_reads_with(batch, &program_enrollments, &users, options);
     let mut snapshot = Snapshot { program_enrollments, users, ..Snapshot::default() };
     if next.is_empty() {
         return Ok(snapshot);
@@ -27,6 +47,12 @@ pub async fn read_snapshot(
         snapshot.course_enrollments = reads.course_enrollments(&next.user_ids, &next.course_keys).await?;
         snapshot.existing_courses = reads.existing_courses(&next.course_keys).await?;
         snapshot.invitations = reads.pending_invitations(&next.emails, &next.course_keys).await?;
+    }
+    if !next.mode_courses.is_empty() {
+        snapshot.course_modes = reads.course_modes(&next.mode_courses).await?;
+    }
+    if !next.program_course_enrollments.is_empty() {
+        snapshot.role_assignments = reads.role_assignments(&next.program_course_enrollments).await?;
     }
     Ok(snapshot)
 }

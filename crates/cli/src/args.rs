@@ -84,6 +84,22 @@ pub struct LinkArgs {
     /// rerunning the same input after an interruption.
     #[arg(long)]
     pub resume: bool,
+    /// Relink a key whose program enrollment is linked to a different user (upstream since May
+    /// 2020): unlink it from that user (their enrollments in its courses deactivated, moved to
+    /// audit where the course offers it) and link it to the given one.
+    #[arg(long)]
+    pub relink: bool,
+    /// Match keys to stored keys regardless of case (upstream since December 2021); two input
+    /// keys equal up to case are refused.
+    #[arg(long)]
+    pub case_insensitive_keys: bool,
+}
+
+impl LinkArgs {
+    /// The later upstream rules these arguments turn on.
+    pub fn rules(&self) -> app::RuleOptions {
+        app::RuleOptions { relink: self.relink, case_insensitive_keys: self.case_insensitive_keys }
+    }
 }
 
 /// The arguments of `demo`.

@@ -56,7 +56,7 @@ pub fn sqlite_file(url: &str) -> Option<&str> {
 /// database cannot be used (nothing written); [`CliError::Link`] when a transaction fails, after
 /// printing the report of what committed before it.
 pub async fn link(url: &str, args: &LinkArgs, stderr: &Stderr) -> Result<u8, CliError> {
-    let (program, batch) = input::link_input(&args.program_uuid, &args.pairs, args.file.as_deref())?;
+    let (program, batch) = input::link_input_with(&args.program_uuid, &args.pairs, args.file.as_deref(), args.rules())?;
     if let Some(path) = sqlite_file(url).filter(|path| !std::path::Path::new(path).exists()) {
         return Err(CliError::NoSqliteFile { path: path.to_owned() });
     }
@@ -64,6 +64,7 @@ pub async fn link(url: &str, args: &LinkArgs, stderr: &Stderr) -> Result<u8, Cli
     let run = LinkRun {
         kind: RunKind { dry_run: args.dry_run, resume: args.resume, chunked: args.chunk_size.is_some() },
         commit_every: args.chunk_size,
+        rules: args.rules(),
     };
     let outcome = run_link(&db, program, &batch, run, stderr).await;
     let _ = db.connection().close_by_ref().await;
@@ -84,6 +85,8 @@ pub struct LinkRun {
     pub kind: RunKind,
     /// `--chunk-size`.
     pub commit_every: Option<std::num::NonZeroUsize>,
+    /// `--relink`, `--case-insensitive-keys`.
+    pub rules: app::RuleOptions,
 }
 
 /// What a stopped run wrote and did not write, for its error message.
@@ -130,6 +133,7 @@ pub async fn run_link(
     let options = app::LinkOptions {
         dry_run: run.kind.dry_run,
         commit_every: run.commit_every,
+        rules: run.rules,
         progress: bar.as_ref().map(|bar| std::sync::Arc::clone(bar) as std::sync::Arc<dyn app::Progress>),
         ..app::LinkOptions::default()
     };

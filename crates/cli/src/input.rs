@@ -82,6 +82,14 @@ pub enum InputError {
         /// The key.
         key: String,
     },
+    /// With `--case-insensitive-keys`, two keys are equal up to case.
+    #[error("{position}: external user key {key} provided multiple times (case-insensitively)")]
+    DuplicateIgnoringCase {
+        /// The second occurrence.
+        position: Position,
+        /// The key there.
+        key: String,
+    },
     /// The file could not be opened or read.
     #[error("cannot read {source_name}: {error}")]
     Unreadable {
@@ -442,6 +450,40 @@ pub fn link_input(
     Ok((program, batch(pairs)?))
 }
 
+/// [`link_input`] for the later upstream rules `rules`: with case-insensitive keys, two keys
+/// equal up to case are refused at the second one's position.
+///
+/// # Errors
+/// Any [`InputError`]; nothing has touched the database.
+pub fn link_input_with(
+    program: &str,
+    arguments: &[String],
+    file: Option<&Path>,
+    rules: app::RuleOptions,
+) -> Result<(ProgramUuid, LinkBatch), InputError> {
+    if !rules.case_insensitive_keys {
+        return link_input(program, arguments, file);
+    }
+    let program = program_uuid(program)?;
+    let mut pairs = arguments
+        .iter()
+        .map(|a| argument_pair(a).and_then(|pair| check_pair(&pair).map(|()| pair)))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(path) = file {
+        pairs.extend(file_pairs(path)?);
+    }
+    // Folded before `batch` consumes the pairs; checked after it, so that an invalid pair
+    // before the duplicate is the one reported.
+    let folded: Vec<(String, String, Position)> =
+        pairs.iter().map(|pair| (domain::fold_case(&pair.key), pair.key.clone(), pair.position.clone())).collect();
+    let batch = batch(pairs)?;
+    let mut seen = HashSet::with_capacity(folded.len());
+    if let Some((_, key, position)) = folded.iter().find(|(folded, _, _)| !seen.insert(folded.as_str())) {
+        return Err(InputError::DuplicateIgnoringCase { position: position.clone(), key: key.clone() });
+    }
+    Ok((program, batch))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -502,6 +544,19 @@ mod tests {
         let err = batch(vec![argument_pair(&format!("k:{}", "u".repeat(151))).unwrap()]).unwrap_err().to_string();
         assert!(err.ends_with("username is longer than 150 characters"), "{err}");
         assert!(batch(vec![argument_pair(&format!("{}:{}", "k".repeat(255), "u".repeat(150))).unwrap()]).is_ok());
+    }
+
+    #[test]
+    fn keys_equal_up_to_case_are_refused_with_case_insensitive_keys() {
+        let args = ["Abc:u".to_string(), "x:v".to_string(), "aBC:w".to_string()];
+        let program = "9b7d3d1c-3f0e-4a8e-9a55-3c6a5d9b2f10";
+        let rules = app::RuleOptions { case_insensitive_keys: true, ..app::RuleOptions::default() };
+        let err = link_input_with(program, &args, None, rules).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "argument 'aBC:w': external user key aBC provided multiple times (case-insensitively)"
+        );
+        assert!(link_input_with(program, &args, None, app::RuleOptions::default()).is_ok());
     }
 
     #[test]

@@ -21,6 +21,8 @@ fn link(url: &str, program: &str) -> Command {
         "0001:user_1",
         "0002:user_2",
         "0003:nobody",
+        "0004:user_4",
+        "--relink",
     ]);
     cmd
 }
@@ -71,7 +73,7 @@ async fn link_as_a_restricted_user(target: Target) {
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}\n{}", text(&output.stderr));
     assert!(stdout.contains("0003: No user found with username nobody"), "{stdout}");
-    assert!(stdout.contains("linked 2 of 3"), "{stdout}");
+    assert!(stdout.contains("linked 3 of 4"), "{stdout}");
     assert_linked(&db.tables().await, &f);
 
     user.drop(&db).await;

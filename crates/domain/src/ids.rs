@@ -199,6 +199,36 @@ row_id!(
     /// `student_courseenrollmentallowed.id`.
     InvitationId
 );
+row_id!(
+    /// `program_enrollments_courseaccessroleassignment.id`.
+    RoleAssignmentId
+);
+
+impl CourseKey {
+    /// The course's organisation, as Open edX's `CourseKey.org`: `edX` in
+    /// `course-v1:edX+Cats+Dogs` and in the old form `edX/Cats/Dogs`. `None` for a key of
+    /// neither form.
+    pub fn org(&self) -> Option<&str> {
+        let text = self.as_str();
+        let org = match text.strip_prefix("course-v1:") {
+            Some(rest) => {
+                let mut parts = rest.split('+');
+                let org = parts.next()?;
+                // `ORG+COURSE+RUN`, optionally followed by `+branch@…`/`+version@…` parts.
+                let (Some(_), Some(_)) = (parts.next(), parts.next()) else { return None };
+                org
+            }
+            None => {
+                let parts: Vec<&str> = text.split('/').collect();
+                if parts.len() != 3 {
+                    return None;
+                }
+                parts[0]
+            }
+        };
+        (!org.is_empty()).then_some(org)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -225,6 +255,14 @@ mod tests {
         let err = ProgramUuid::parse("not-a-uuid").unwrap_err();
         assert_eq!(err.to_string(), "'not-a-uuid' is not a valid UUID");
         assert!(ProgramUuid::parse(" 9b7d3d1c3f0e4a8e9a553c6a5d9b2f10").is_err());
+    }
+
+    #[test]
+    fn course_key_org() {
+        assert_eq!(CourseKey::parse("course-v1:edX+Cats+Dogs").unwrap().org(), Some("edX"));
+        assert_eq!(CourseKey::parse("edX/Cats/Dogs").unwrap().org(), Some("edX"));
+        assert_eq!(CourseKey::parse("course-v1:edX+Cats").unwrap().org(), None);
+        assert_eq!(CourseKey::parse("nonsense").unwrap().org(), None);
     }
 
     #[test]

@@ -30,7 +30,7 @@
 //!         user: None,
 //!         course_enrollments: vec![],
 //!     }],
-//!     users: vec![UserRecord { id: UserId(7), username: username.clone(), email: "u1@example.com".into() }],
+//!     users: vec![UserRecord { id: UserId(7), username: username.clone(), email: "u1@example.com".into(), is_active: true }],
 //!     ..Snapshot::default()
 //! };
 //! let batch = LinkBatch::from_pairs([(key, username), (
@@ -47,22 +47,31 @@
 
 mod batch;
 mod ids;
+mod key_match;
 mod linking;
 mod messages;
+mod options;
 mod plan;
+mod relink;
+mod roles;
 mod snapshot;
 mod status;
 
 pub use batch::{DuplicateKey, LinkBatch};
 pub use ids::{
     CourseEnrollmentId, CourseKey, CurriculumUuid, ExternalUserKey, InvalidValue, InvitationId,
-    ProgramCourseEnrollmentId, ProgramEnrollmentId, ProgramUuid, UserId, Username,
+    ProgramCourseEnrollmentId, ProgramEnrollmentId, ProgramUuid, RoleAssignmentId, UserId, Username,
 };
-pub use linking::{CorruptData, Planner, follow_up_reads, plan_batch};
-pub use messages::{AccountRelation, LinkAttempt, LinkError, LogLevel, LogLine, UniqueViolation};
+pub use key_match::{DuplicateKeyIgnoringCase, check_distinct_ignoring_case, fold_case, stored_keys_matching};
+pub use linking::{CorruptData, Planner, follow_up_reads, follow_up_reads_with, plan_batch, plan_batch_with};
+pub use messages::{AccountRelation, LinkAttempt, LinkError, LogLevel, LogLine, RoleAttempt, UniqueViolation};
+pub use options::RuleOptions;
 pub use plan::{CourseEnrollmentRef, CourseEnrollmentWrite, CourseLink, KeyOutcome, KeyPlan, LinkWrites};
+pub use relink::{CourseUnlink, UnlinkWrites};
+pub use roles::{KNOWN_ROLES, RoleAction, RoleFulfilment};
 pub use snapshot::{
-    CourseEnrollmentRecord, FollowUpReads, InvitationRecord, LinkedUser, ProgramCourseEnrollmentRecord,
-    ProgramEnrollmentRecord, Snapshot, UserProgramEnrollment, UserRecord,
+    CourseEnrollmentRecord, CourseModeRecord, FollowUpReads, InvitationRecord, LinkedUser,
+    ProgramCourseEnrollmentRecord, ProgramEnrollmentRecord, RoleAssignmentRecord, Snapshot, UserProgramEnrollment,
+    UserRecord,
 };
 pub use status::{CourseMode, PceStatus, PeStatus, UnknownStatus};

@@ -9,10 +9,15 @@ use crate::ids::{
     CourseKey, CurriculumUuid, ExternalUserKey, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId,
     ProgramUuid, UserId, Username,
 };
+use crate::key_match::{lookup_text, stored_keys_by_lookup};
 use crate::messages::{AccountRelation, LinkAttempt, LinkError, LogLine, UniqueViolation};
+use crate::options::RuleOptions;
 use crate::plan::{CourseEnrollmentRef, CourseEnrollmentWrite, CourseLink, KeyOutcome, KeyPlan, LinkWrites};
+use crate::relink::{UnlinkWrites, plan_unlink};
+use crate::roles::plan_roles;
 use crate::snapshot::{
-    FollowUpReads, LinkedUser, ProgramCourseEnrollmentRecord, ProgramEnrollmentRecord, Snapshot, UserRecord,
+    FollowUpReads, LinkedUser, ProgramCourseEnrollmentRecord, ProgramEnrollmentRecord, RoleAssignmentRecord, Snapshot,
+    UserRecord,
 };
 use crate::status::{CourseMode, UnknownStatus};
 
@@ -43,7 +48,12 @@ struct EnrollmentState {
 #[derive(Debug, Clone)]
 pub struct Planner {
     program_uuid: ProgramUuid,
+    options: RuleOptions,
     enrollments_by_key: HashMap<ExternalUserKey, ProgramEnrollmentRecord>,
+    /// Distinct stored keys by lookup text (the key, or its case fold).
+    stored_keys: HashMap<String, Vec<ExternalUserKey>>,
+    course_modes: HashMap<CourseKey, Vec<CourseMode>>,
+    role_assignments: HashMap<ProgramCourseEnrollmentId, Vec<RoleAssignmentRecord>>,
     users_by_name: HashMap<Username, UserRecord>,
     user_curricula: HashSet<(UserId, CurriculumUuid)>,
     course_enrollments: HashMap<(UserId, CourseKey), EnrollmentState>,
@@ -57,6 +67,23 @@ impl Planner {
     /// When several PEs of the program share a key (in different curricula), the one with the
     /// highest id is used, as upstream's dictionary keeps the last row of an id-ordered read.
     pub fn new(program_uuid: ProgramUuid, snapshot: Snapshot) -> Self {
+        Self::with_options(program_uuid, snapshot, RuleOptions::default())
+    }
+
+    /// [`Planner::new`] following upstream's later rules that `options` turns on.
+    pub fn with_options(program_uuid: ProgramUuid, snapshot: Snapshot, options: RuleOptions) -> Self {
+        let stored_keys = stored_keys_by_lookup(
+            snapshot.program_enrollments.iter().map(|pe| &pe.external_user_key),
+            options.case_insensitive_keys,
+        );
+        let mut course_modes: HashMap<CourseKey, Vec<CourseMode>> = HashMap::new();
+        for mode in snapshot.course_modes {
+            course_modes.entry(mode.course_key).or_default().push(mode.mode);
+        }
+        let mut role_assignments: HashMap<ProgramCourseEnrollmentId, Vec<RoleAssignmentRecord>> = HashMap::new();
+        for assignment in snapshot.role_assignments {
+            role_assignments.entry(assignment.program_course_enrollment).or_default().push(assignment);
+        }
         let mut enrollments_by_key: HashMap<ExternalUserKey, ProgramEnrollmentRecord> = HashMap::new();
         for mut pe in snapshot.program_enrollments {
             pe.course_enrollments.sort_by_key(|pce| pce.id);
@@ -105,7 +132,11 @@ impl Planner {
         }
         Self {
             program_uuid,
+            options,
             enrollments_by_key,
+            stored_keys,
+            course_modes,
+            role_assignments,
             users_by_name,
             user_curricula,
             course_enrollments,
@@ -124,6 +155,11 @@ impl Planner {
         self.program_uuid
     }
 
+    /// The later rules this planner follows.
+    pub fn options(&self) -> RuleOptions {
+        self.options
+    }
+
     /// Decides one input pair, seeing the effects of the keys recorded so far.
     ///
     /// # Errors
@@ -140,18 +176,42 @@ impl Planner {
         let Some(user) = self.users_by_name.get(username) else {
             return Ok(refuse(LinkError::NoUser { username: username.clone() }));
         };
-        let Some(enrollment) = self.enrollments_by_key.get(key) else {
+        let stored = self.stored_keys.get(&lookup_text(key, self.options.case_insensitive_keys));
+        let enrollment = match stored.map(Vec::as_slice) {
+            Some([stored]) => self.enrollments_by_key.get(stored),
+            Some([_, _, ..]) => {
+                return Ok(refuse(LinkError::MultipleCaseInsensitiveMatches { key: key.clone() }));
+            }
+            _ => None,
+        };
+        let Some(enrollment) = enrollment else {
             return Ok(refuse(LinkError::NoProgramEnrollment { program_uuid: self.program_uuid, key: key.clone() }));
         };
+        let mut log = Vec::new();
+        let mut unlink = None;
         if let Some(linked) = &enrollment.user {
-            let relation = if linked.id == user.id { AccountRelation::Target } else { AccountRelation::Different };
-            return Ok(refuse(LinkError::AlreadyLinked {
+            if linked.id == user.id || !self.options.relink {
+                let relation = if linked.id == user.id { AccountRelation::Target } else { AccountRelation::Different };
+                return Ok(refuse(LinkError::AlreadyLinked {
+                    key: enrollment.external_user_key.clone(),
+                    relation,
+                    existing_username: linked.username.clone(),
+                }));
+            }
+            // Relinking: unlink from the current user first, in the key's savepoint.
+            log.push(LogLine::LinkedToDifferent {
                 key: enrollment.external_user_key.clone(),
-                relation,
-                existing_username: linked.username.clone(),
-            }));
+                old_username: linked.username.clone(),
+            });
+            log.push(LogLine::Unlinking {
+                old_username: linked.username.clone(),
+                program_uuid: self.program_uuid,
+                key: enrollment.external_user_key.clone(),
+                new_username: username.clone(),
+            });
+            unlink = Some(plan_unlink(enrollment, linked.id, &self.course_modes));
         }
-        self.plan_link(key, username, user, enrollment)
+        self.plan_link(key, username, user, enrollment, log, unlink)
     }
 
     fn plan_link(
@@ -160,13 +220,15 @@ impl Planner {
         username: &Username,
         user: &UserRecord,
         enrollment: &ProgramEnrollmentRecord,
+        mut log: Vec<LogLine>,
+        unlink: Option<UnlinkWrites>,
     ) -> Result<KeyPlan, CorruptData> {
         let attempt = LinkAttempt {
             user_id: user.id,
             key: enrollment.external_user_key.clone(),
             program_uuid: self.program_uuid,
         };
-        let mut log = vec![LogLine::Linking(attempt.clone())];
+        log.push(LogLine::Linking(attempt.clone()));
         let fail = |mut log: Vec<LogLine>, error: LinkError| KeyPlan {
             key: key.clone(),
             username: username.clone(),
@@ -185,9 +247,24 @@ impl Planner {
         // Effects of this key's earlier PCEs on later ones: none can share a course (the
         // `(program_enrollment_id, course_key)` constraint), so each PCE reads the call's state.
         let mut courses = Vec::with_capacity(enrollment.course_enrollments.len());
+        let mut roles = Vec::new();
         for pce in &enrollment.course_enrollments {
             match self.plan_course(user, pce, &mut log)? {
-                Some(course) => courses.push(course),
+                Some(course) => {
+                    courses.push(course);
+                    // Upstream fulfils a PCE's roles right after saving the PCE.
+                    if let Some(assignments) = self.role_assignments.get(&pce.id) {
+                        roles.extend(plan_roles(
+                            assignments,
+                            user,
+                            &enrollment.external_user_key,
+                            &pce.course_key,
+                            pce.id,
+                            self.program_uuid,
+                            &mut log,
+                        ));
+                    }
+                }
                 None => {
                     log.push(LogLine::CourseEnrollmentErrorWhileLinking { attempt, text: String::new() });
                     return Ok(fail(log, LinkError::NonExistentCourse));
@@ -204,6 +281,8 @@ impl Planner {
                 curriculum_uuid: enrollment.curriculum_uuid,
                 user_id: user.id,
                 courses,
+                unlink,
+                roles,
             }),
         })
     }
@@ -286,8 +365,24 @@ impl Planner {
         let KeyOutcome::Link(writes) = &plan.outcome else {
             return;
         };
-        if let Some(pe) = self.enrollments_by_key.get_mut(&plan.key) {
+        if let Some(pe) = self.enrollments_by_key.get_mut(&writes.attempt.key) {
             pe.user = Some(LinkedUser { id: writes.user_id, username: plan.username.clone() });
+            for pce in &pe.course_enrollments {
+                self.role_assignments.remove(&pce.id);
+            }
+        }
+        if let Some(unlink) = &writes.unlink {
+            self.user_curricula.remove(&(unlink.user_id, writes.curriculum_uuid));
+            for course in &unlink.courses {
+                if let Some(state) = self.course_enrollments.get_mut(&(unlink.user_id, course.course_key.clone()))
+                    && state.reference == CourseEnrollmentRef::Stored(course.enrollment)
+                {
+                    state.is_active = false;
+                    if let Some(mode) = &course.mode {
+                        state.mode = mode.clone();
+                    }
+                }
+            }
         }
         self.user_curricula.insert((writes.user_id, writes.curriculum_uuid));
         let email = self.users_by_name.get(&plan.username).map(|u| u.email.clone()).unwrap_or_default();
@@ -319,7 +414,20 @@ pub fn plan_batch(
     snapshot: Snapshot,
     batch: &LinkBatch,
 ) -> Result<Vec<KeyPlan>, CorruptData> {
-    let mut planner = Planner::new(program_uuid, snapshot);
+    plan_batch_with(program_uuid, snapshot, batch, RuleOptions::default())
+}
+
+/// [`plan_batch`] following the later rules `options` turns on.
+///
+/// # Errors
+/// [`CorruptData`] as [`Planner::plan`].
+pub fn plan_batch_with(
+    program_uuid: ProgramUuid,
+    snapshot: Snapshot,
+    batch: &LinkBatch,
+    options: RuleOptions,
+) -> Result<Vec<KeyPlan>, CorruptData> {
+    let mut planner = Planner::with_options(program_uuid, snapshot, options);
     let mut plans = Vec::with_capacity(batch.len());
     for (key, username) in batch.iter() {
         let plan = planner.plan(key, username)?;
@@ -336,29 +444,63 @@ pub fn follow_up_reads(
     program_enrollments: &[ProgramEnrollmentRecord],
     users: &[UserRecord],
 ) -> FollowUpReads {
-    let waiting: HashMap<&ExternalUserKey, &ProgramEnrollmentRecord> =
-        program_enrollments.iter().filter(|pe| pe.user.is_none()).map(|pe| (&pe.external_user_key, pe)).collect();
+    follow_up_reads_with(batch, program_enrollments, users, RuleOptions::default())
+}
+
+/// [`follow_up_reads`] under `options`: keys match up to case with case-insensitive keys, and
+/// with relinking a PE linked to a different user may link too; its current user's course
+/// enrollments are read as well (unlinking changes them), and the modes of its courses.
+pub fn follow_up_reads_with(
+    batch: &LinkBatch,
+    program_enrollments: &[ProgramEnrollmentRecord],
+    users: &[UserRecord],
+    options: RuleOptions,
+) -> FollowUpReads {
     let users: HashMap<&Username, &UserRecord> = users.iter().map(|u| (&u.username, u)).collect();
-    let mut by_key: HashMap<&ExternalUserKey, Vec<&ProgramEnrollmentRecord>> = HashMap::new();
+    let mut by_key: HashMap<String, Vec<&ProgramEnrollmentRecord>> = HashMap::new();
     for pe in program_enrollments {
-        by_key.entry(&pe.external_user_key).or_default().push(pe);
+        by_key.entry(lookup_text(&pe.external_user_key, options.case_insensitive_keys)).or_default().push(pe);
     }
     let mut reads = FollowUpReads::default();
     let mut seen_users = HashSet::new();
+    let mut seen_targets = HashSet::new();
     let mut seen_courses = HashSet::new();
+    let mut seen_mode_courses = HashSet::new();
     for (key, username) in batch.iter() {
-        let (Some(user), Some(_)) = (users.get(username), waiting.get(key)) else {
-            continue;
+        let Some(user) = users.get(username) else { continue };
+        let sharing = by_key.get(&lookup_text(key, options.case_insensitive_keys)).map_or(&[][..], Vec::as_slice);
+        let can_link = |pe: &&&ProgramEnrollmentRecord| match &pe.user {
+            None => true,
+            Some(linked) => options.relink && linked.id != user.id,
         };
+        if !sharing.iter().any(|pe| can_link(&pe)) {
+            continue;
+        }
         if seen_users.insert(user.id) {
             reads.user_ids.push(user.id);
+        }
+        if seen_targets.insert(user.id) {
             reads.emails.push(user.email.clone());
         }
         // Every PE that shares the key, not only the one the planner keeps: cheap and safe.
-        for pe in by_key.get(key).into_iter().flatten() {
+        for pe in sharing {
             for pce in &pe.course_enrollments {
                 if seen_courses.insert(&pce.course_key) {
                     reads.course_keys.push(pce.course_key.clone());
+                }
+                reads.program_course_enrollments.push(pce.id);
+            }
+            let Some(linked) = pe.user.as_ref().filter(|linked| options.relink && linked.id != user.id) else {
+                continue;
+            };
+            // The current user's enrollments change when the PE is unlinked: later keys must
+            // see that.
+            if seen_users.insert(linked.id) {
+                reads.user_ids.push(linked.id);
+            }
+            for pce in pe.course_enrollments.iter().filter(|pce| pce.course_enrollment_id.is_some()) {
+                if seen_mode_courses.insert(&pce.course_key) {
+                    reads.mode_courses.push(pce.course_key.clone());
                 }
             }
         }
@@ -392,7 +534,7 @@ mod tests {
         CourseKey::parse(c).unwrap()
     }
     fn user(id: i64, u: &str) -> UserRecord {
-        UserRecord { id: UserId(id), username: name(u), email: format!("{u}@example.com") }
+        UserRecord { id: UserId(id), username: name(u), email: format!("{u}@example.com"), is_active: true }
     }
     fn waiting(id: i64, k: &str, c: u8, courses: &[(i64, &str, &str)]) -> ProgramEnrollmentRecord {
         ProgramEnrollmentRecord {
@@ -577,6 +719,81 @@ mod tests {
         let no_course = Snapshot { existing_courses: vec![], ..snapshot };
         let plans = plan_batch(program(), no_course, &batch(&[("a", "u")])).unwrap();
         assert_eq!(errors(&plans), vec![("a".into(), "NonExistentCourseError".into())]);
+    }
+
+    #[test]
+    fn relinking_unlinks_first_and_later_keys_see_the_old_users_changes() {
+        let mut linked = waiting(1, "a", 1, &[(10, FRUIT, "active")]);
+        linked.user = Some(LinkedUser { id: UserId(7), username: name("old") });
+        linked.course_enrollments[0].course_enrollment_id = Some(CourseEnrollmentId(3));
+        let snapshot = Snapshot {
+            program_enrollments: vec![linked, waiting(2, "b", 1, &[(11, FRUIT, "active")])],
+            users: vec![user(7, "old"), user(8, "new")],
+            user_program_enrollments: vec![UserProgramEnrollment {
+                id: ProgramEnrollmentId(1),
+                user_id: UserId(7),
+                curriculum_uuid: curriculum(1),
+            }],
+            course_enrollments: vec![CourseEnrollmentRecord {
+                id: CourseEnrollmentId(3),
+                user_id: UserId(7),
+                course_key: course(FRUIT),
+                mode: CourseMode::masters(),
+                is_active: true,
+            }],
+            existing_courses: vec![course(FRUIT)],
+            ..Snapshot::default()
+        };
+        let pairs = batch(&[("a", "new"), ("b", "old")]);
+        let plain = plan_batch(program(), snapshot.clone(), &pairs).unwrap();
+        assert!(matches!(plain[0].outcome, KeyOutcome::Refused(LinkError::AlreadyLinked { .. })));
+        assert!(matches!(plain[1].outcome, KeyOutcome::Failed(LinkError::Integrity(_))), "old keeps curriculum 1");
+
+        let options = RuleOptions { relink: true, ..RuleOptions::default() };
+        let plans = plan_batch_with(program(), snapshot, &pairs, options).unwrap();
+        let KeyOutcome::Link(first) = &plans[0].outcome else { panic!("{:?}", plans[0]) };
+        let unlink = first.unlink.as_ref().unwrap();
+        assert_eq!((unlink.program_enrollment, unlink.user_id), (ProgramEnrollmentId(1), UserId(7)));
+        assert_eq!(unlink.courses[0].mode, Some(CourseMode::new("audit")), "no modes: audit is offered");
+        assert_eq!(first.written_enrollments()[0], CourseEnrollmentRef::Stored(CourseEnrollmentId(3)));
+        let lines: Vec<String> = plans[0].log.iter().map(ToString::to_string).collect();
+        assert!(lines[0].ends_with("is already linked to a different account username=old"), "{lines:?}");
+        assert!(lines[1].starts_with("Unlinking user with username=old from program enrollment"), "{lines:?}");
+        // `old` may now link `b` in curriculum 1, reusing its (now inactive, audit) enrollment.
+        let KeyOutcome::Link(second) = &plans[1].outcome else { panic!("{:?}", plans[1]) };
+        assert_eq!(second.courses[0].enrollment, CourseEnrollmentRef::Stored(CourseEnrollmentId(3)));
+        assert_eq!(
+            second.courses[0].write,
+            Some(CourseEnrollmentWrite::Update {
+                mode: CourseMode::masters(),
+                is_active: true,
+                read_mode: CourseMode::new("audit"),
+                read_active: false,
+            })
+        );
+    }
+
+    #[test]
+    fn case_insensitive_keys_find_one_stored_key_or_report_several() {
+        let snapshot = Snapshot {
+            program_enrollments: vec![waiting(1, "Ab", 1, &[]), waiting(2, "x-Y", 1, &[]), waiting(3, "X-y", 2, &[])],
+            users: vec![user(7, "u"), user(8, "v")],
+            ..Snapshot::default()
+        };
+        let options = RuleOptions { case_insensitive_keys: true, ..RuleOptions::default() };
+        let pairs = batch(&[("aB", "u"), ("X-Y", "v")]);
+        let reads = follow_up_reads_with(&pairs, &snapshot.program_enrollments, &snapshot.users, options);
+        assert_eq!(reads.user_ids, vec![UserId(7), UserId(8)]);
+        let plans = plan_batch_with(program(), snapshot, &pairs, options).unwrap();
+        let KeyOutcome::Link(writes) = &plans[0].outcome else { panic!("{:?}", plans[0]) };
+        assert_eq!(writes.attempt.key.as_str(), "Ab", "the log names the stored key");
+        assert_eq!(
+            errors(&plans),
+            vec![(
+                "X-Y".into(),
+                "Multiple program enrollments match external student key=X-Y case-insensitively".into()
+            )]
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 
 use std::fmt;
 
-use crate::ids::{CourseKey, ExternalUserKey, ProgramUuid, UserId, Username};
+use crate::ids::{
+    CourseKey, ExternalUserKey, ProgramCourseEnrollmentId, ProgramUuid, RoleAssignmentId, UserId, Username,
+};
 use crate::status::CourseMode;
 
 /// The table and columns of a violated unique constraint, columns in their declared order.
@@ -99,13 +101,25 @@ pub enum LinkError {
     NonExistentCourse,
     /// A write violated a unique constraint (`IntegrityError`).
     Integrity(UniqueViolation),
+    /// Case-insensitive keys: several stored keys of the program equal the input key up to
+    /// case.
+    MultipleCaseInsensitiveMatches {
+        /// The key as given.
+        key: ExternalUserKey,
+    },
 }
 
 impl LinkError {
     /// Whether the key was refused before any write was tried (rules 1 to 3, logged at WARNING),
     /// as opposed to a failure while linking (rolled back, logged at ERROR).
     pub fn is_precondition(&self) -> bool {
-        matches!(self, Self::NoUser { .. } | Self::NoProgramEnrollment { .. } | Self::AlreadyLinked { .. })
+        matches!(
+            self,
+            Self::NoUser { .. }
+                | Self::NoProgramEnrollment { .. }
+                | Self::AlreadyLinked { .. }
+                | Self::MultipleCaseInsensitiveMatches { .. }
+        )
     }
 }
 
@@ -125,6 +139,9 @@ impl fmt::Display for LinkError {
             // text is not empty; NonExistentCourseError has none.
             Self::NonExistentCourse => f.write_str("NonExistentCourseError"),
             Self::Integrity(violation) => write!(f, "IntegrityError: {violation}"),
+            Self::MultipleCaseInsensitiveMatches { key } => {
+                write!(f, "Multiple program enrollments match external student key={key} case-insensitively")
+            }
         }
     }
 }
@@ -157,6 +174,35 @@ pub struct LinkAttempt {
 impl fmt::Display for LinkAttempt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "user id={} with external_user_key={} for program uuid={}", self.user_id, self.key, self.program_uuid)
+    }
+}
+
+/// The identity of one role fulfilment, shared by its log lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleAttempt {
+    /// The assignment (not shown in the texts).
+    pub assignment: RoleAssignmentId,
+    /// The role, as stored.
+    pub role: String,
+    /// The user being linked.
+    pub user_id: UserId,
+    /// The PE's stored key.
+    pub key: ExternalUserKey,
+    /// The PCE's course.
+    pub course_key: CourseKey,
+    /// The program.
+    pub program_uuid: ProgramUuid,
+    /// The PCE.
+    pub program_course_enrollment: ProgramCourseEnrollmentId,
+}
+
+impl fmt::Display for RoleAttempt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} for user with user id {} and external user key {} for course with course key {} in program with uuid {}",
+            self.role, self.user_id, self.key, self.course_key, self.program_uuid
+        )
     }
 }
 
@@ -208,6 +254,34 @@ pub enum LogLine {
         /// The username as given.
         username: Username,
     },
+    /// INFO (relinking) `Program enrollment with external_student_key={key} is already linked to
+    /// a different account username={old_username}`.
+    LinkedToDifferent {
+        /// The PE's stored key.
+        key: ExternalUserKey,
+        /// The user the PE is linked to now.
+        old_username: Username,
+    },
+    /// INFO (relinking) `Unlinking user with username={old_username} from program enrollment
+    /// with program uuid={program_uuid} with external_student_key={key} and linking user with
+    /// username={new_username} to program enrollment.`
+    Unlinking {
+        /// The user the PE is linked to now.
+        old_username: Username,
+        /// The program.
+        program_uuid: ProgramUuid,
+        /// The PE's stored key.
+        key: ExternalUserKey,
+        /// The user it gets linked to.
+        new_username: Username,
+    },
+    /// INFO `Creating access role {role} for user with user id … in program with uuid ….`
+    CreatingAccessRole(RoleAttempt),
+    /// ERROR `Unable to create access role … or to delete the CourseAccessRoleAssignment with
+    /// role {role} and ProgramCourseEnrollment {pce_id}.`
+    UnableToCreateAccessRole(RoleAttempt),
+    /// INFO, once per call on a database without the course access role tables.
+    RoleFulfilmentSkipped,
 }
 
 impl LogLine {
@@ -215,12 +289,18 @@ impl LogLine {
     pub fn level(&self) -> LogLevel {
         match self {
             Self::Refused(_) => LogLevel::Warn,
-            Self::Linking(_) | Self::Converted { .. } => LogLevel::Info,
+            Self::Linking(_)
+            | Self::Converted { .. }
+            | Self::LinkedToDifferent { .. }
+            | Self::Unlinking { .. }
+            | Self::CreatingAccessRole(_)
+            | Self::RoleFulfilmentSkipped => LogLevel::Info,
             Self::NonExistentCourse { .. }
             | Self::CannotConvert { .. }
             | Self::IntegrityErrorWhileLinking(_)
             | Self::CourseEnrollmentErrorWhileLinking { .. }
-            | Self::RollingBack { .. } => LogLevel::Error,
+            | Self::RollingBack { .. }
+            | Self::UnableToCreateAccessRole(_) => LogLevel::Error,
         }
     }
 }
@@ -246,6 +326,30 @@ impl fmt::Display for LogLine {
                 write!(f, "CourseEnrollmentException while linking {attempt}: {text}")
             }
             Self::RollingBack { key, username } => write!(f, "Rolling back all operations for {key}:{username}"),
+            Self::LinkedToDifferent { key, old_username } => fmt::Display::fmt(
+                &LinkError::AlreadyLinked {
+                    key: key.clone(),
+                    relation: AccountRelation::Different,
+                    existing_username: old_username.clone(),
+                },
+                f,
+            ),
+            Self::Unlinking { old_username, program_uuid, key, new_username } => write!(
+                f,
+                "Unlinking user with username={old_username} from program enrollment with program uuid={program_uuid} \
+                 with external_student_key={key} and linking user with username={new_username} to program enrollment."
+            ),
+            Self::CreatingAccessRole(attempt) => write!(f, "Creating access role {attempt}."),
+            Self::UnableToCreateAccessRole(attempt) => write!(
+                f,
+                "Unable to create access role {attempt} or to delete the CourseAccessRoleAssignment with role {} \
+                 and ProgramCourseEnrollment {}.",
+                attempt.role, attempt.program_course_enrollment
+            ),
+            Self::RoleFulfilmentSkipped => f.write_str(
+                "Course access role fulfilment skipped: this database has no \
+                 program_enrollments_courseaccessroleassignment or student_courseaccessrole table",
+            ),
         }
     }
 }
@@ -268,6 +372,26 @@ mod tests {
     }
     fn attempt() -> LinkAttempt {
         LinkAttempt { user_id: UserId(7), key: key("0001"), program_uuid: program() }
+    }
+
+    fn role_attempt() -> RoleAttempt {
+        RoleAttempt {
+            assignment: RoleAssignmentId(3),
+            role: "staff".into(),
+            user_id: UserId(7),
+            key: key("0001"),
+            course_key: course(),
+            program_uuid: program(),
+            program_course_enrollment: ProgramCourseEnrollmentId(12),
+        }
+    }
+
+    #[test]
+    fn later_upstream_messages() {
+        assert_eq!(
+            LinkError::MultipleCaseInsensitiveMatches { key: key("STUDEnt-43") }.to_string(),
+            "Multiple program enrollments match external student key=STUDEnt-43 case-insensitively"
+        );
     }
 
     #[test]
@@ -348,6 +472,35 @@ mod tests {
                 LogLine::Refused(LinkError::NoUser { username: user("x") }),
                 LogLevel::Warn,
                 "No user found with username x",
+            ),
+            (
+                LogLine::LinkedToDifferent { key: key("0001"), old_username: user("user_1") },
+                LogLevel::Info,
+                "Program enrollment with external_student_key=0001 is already linked to a different account username=user_1",
+            ),
+            (
+                LogLine::Unlinking {
+                    old_username: user("user_1"),
+                    program_uuid: program(),
+                    key: key("0001"),
+                    new_username: user("user_2"),
+                },
+                LogLevel::Info,
+                "Unlinking user with username=user_1 from program enrollment with program uuid=9b7d3d1c-3f0e-4a8e-9a55-3c6a5d9b2f10 \
+                 with external_student_key=0001 and linking user with username=user_2 to program enrollment.",
+            ),
+            (
+                LogLine::CreatingAccessRole(role_attempt()),
+                LogLevel::Info,
+                "Creating access role staff for user with user id 7 and external user key 0001 for course with course key \
+                 course-v1:edX+Cats+Dogs in program with uuid 9b7d3d1c-3f0e-4a8e-9a55-3c6a5d9b2f10.",
+            ),
+            (
+                LogLine::UnableToCreateAccessRole(role_attempt()),
+                LogLevel::Error,
+                "Unable to create access role staff for user with user id 7 and external user key 0001 for course with course \
+                 key course-v1:edX+Cats+Dogs in program with uuid 9b7d3d1c-3f0e-4a8e-9a55-3c6a5d9b2f10 or to delete the \
+                 CourseAccessRoleAssignment with role staff and ProgramCourseEnrollment 12.",
             ),
         ];
         for (line, level, text) in cases {

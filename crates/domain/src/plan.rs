@@ -6,6 +6,8 @@ use crate::ids::{
     Username,
 };
 use crate::messages::{LinkAttempt, LinkError, LogLine, UniqueViolation};
+use crate::relink::UnlinkWrites;
+use crate::roles::RoleFulfilment;
 use crate::status::{CourseMode, PceStatus};
 
 /// The decision for one input pair, with the log lines upstream would have written for it,
@@ -101,8 +103,9 @@ pub struct CourseLink {
     pub invitations: Vec<InvitationId>,
 }
 
-/// All the writes that link one key. Applied in this order: the PE's user; new course
-/// enrollments; changed ones; invitations; the PCEs. Every PE, PCE and CE write has its
+/// All the writes that link one key. Applied in this order: with relinking, the unlink
+/// ([`UnlinkWrites`]); the PE's user; new course enrollments; changed ones; invitations; the
+/// PCEs; then each role fulfilment in its own savepoint. Every PE, PCE and CE write has its
 /// history row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkWrites {
@@ -116,9 +119,21 @@ pub struct LinkWrites {
     pub user_id: UserId,
     /// One entry per PCE of the PE, in id order.
     pub courses: Vec<CourseLink>,
+    /// Relinking: the unlink from the PE's current user, made first.
+    pub unlink: Option<UnlinkWrites>,
+    /// The PCEs' pending course access roles, in PCE order then assignment order.
+    pub roles: Vec<RoleFulfilment>,
 }
 
 impl LinkWrites {
+    /// Every course enrollment these writes change or create (a chunk never writes one twice).
+    pub fn written_enrollments(&self) -> Vec<CourseEnrollmentRef> {
+        let unlinked =
+            self.unlink.iter().flat_map(|u| u.courses.iter().map(|c| CourseEnrollmentRef::Stored(c.enrollment)));
+        let linked = self.courses.iter().filter(|c| c.write.is_some()).map(|c| c.enrollment.clone());
+        unlinked.chain(linked).collect()
+    }
+
     /// The log lines upstream writes when the key's writes fail with a unique violation: the
     /// ERROR `Integrity error while linking …` and the ERROR `Rolling back …` lines.
     pub fn failure_log(&self, username: &Username) -> Vec<LogLine> {

@@ -2,7 +2,7 @@
 
 use crate::ids::{
     CourseEnrollmentId, CourseKey, CurriculumUuid, ExternalUserKey, InvitationId, ProgramCourseEnrollmentId,
-    ProgramEnrollmentId, UserId, Username,
+    ProgramEnrollmentId, RoleAssignmentId, UserId, Username,
 };
 use crate::status::{CourseMode, PceStatus, UnknownStatus};
 
@@ -15,6 +15,8 @@ pub struct UserRecord {
     pub username: Username,
     /// `email`, used to find the user's pending course invitations.
     pub email: String,
+    /// `is_active`: an inactive user is linked, but is granted no course access role.
+    pub is_active: bool,
 }
 
 /// The user a program enrollment is linked to.
@@ -93,6 +95,28 @@ pub struct InvitationRecord {
     pub course_key: CourseKey,
 }
 
+/// A pending course access role (`program_enrollments_courseaccessroleassignment`): the role to
+/// give, on the PCE's course, to whoever the PE gets linked to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleAssignmentRecord {
+    /// `id`.
+    pub id: RoleAssignmentId,
+    /// `enrollment_id`: the PCE.
+    pub program_course_enrollment: ProgramCourseEnrollmentId,
+    /// `role`, as stored (`staff` is the only role Open edX defines).
+    pub role: String,
+}
+
+/// A mode a course offers now (`course_modes_coursemode` rows whose `expiration_datetime` is
+/// NULL or in the future).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CourseModeRecord {
+    /// `course_id`.
+    pub course_key: CourseKey,
+    /// `mode_slug`.
+    pub mode: CourseMode,
+}
+
 /// Everything the rules look at for one call.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
@@ -108,6 +132,10 @@ pub struct Snapshot {
     pub existing_courses: Vec<CourseKey>,
     /// The target users' pending invitations to those courses.
     pub invitations: Vec<InvitationRecord>,
+    /// The unexpired modes of the courses of PEs that may be relinked (relinking only).
+    pub course_modes: Vec<CourseModeRecord>,
+    /// The pending role assignments of the PCEs of PEs that may be linked.
+    pub role_assignments: Vec<RoleAssignmentRecord>,
 }
 
 /// What to read after the first two bulk reads (program enrollments and users): only what the
@@ -120,6 +148,11 @@ pub struct FollowUpReads {
     pub emails: Vec<String>,
     /// The courses of those waiting enrollments.
     pub course_keys: Vec<CourseKey>,
+    /// The courses whose unexpired modes decide where an unlinked user's enrollments go
+    /// (relinking only): those of the PCEs of a PE to relink that have a course enrollment.
+    pub mode_courses: Vec<CourseKey>,
+    /// The PCEs whose pending role assignments may be fulfilled.
+    pub program_course_enrollments: Vec<ProgramCourseEnrollmentId>,
 }
 
 impl FollowUpReads {

@@ -36,6 +36,16 @@ pub enum StoreError {
         #[source]
         source: BoxError,
     },
+    /// The database refused a statement because the user lacks a privilege on a table (the
+    /// text names it): a configuration error, never one key's failure.
+    #[error("{backend} refused a statement for lack of privilege: {source}")]
+    PermissionDenied {
+        /// `sqlite`, `postgres`, `mysql` or `memory`.
+        backend: &'static str,
+        /// The driver's error.
+        #[source]
+        source: BoxError,
+    },
     /// The port was used against its contract (for example a savepoint used after its parent
     /// finished).
     #[error("unit of work misuse: {0}")]

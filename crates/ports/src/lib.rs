@@ -27,6 +27,6 @@ pub use unit_of_work::{Transaction, UnitOfWork};
 #[cfg(feature = "mock")]
 pub use writes::MockLinkingWrites;
 pub use writes::{
-    CourseEnrollmentAttachment, CourseEnrollmentChange, InvitationUse, LinkingWrites, NewCourseEnrollment,
-    ProgramEnrollmentLink,
+    CourseAccessRoleGrant, CourseEnrollmentAttachment, CourseEnrollmentChange, CourseEnrollmentDeactivation,
+    InvitationUse, LinkingWrites, NewCourseEnrollment, ProgramEnrollmentLink, ProgramEnrollmentUnlink,
 };

@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use domain::{
-    CourseEnrollmentRecord, CourseKey, ExternalUserKey, InvitationRecord, ProgramEnrollmentRecord, ProgramUuid, UserId,
-    UserProgramEnrollment, UserRecord, Username,
+    CourseEnrollmentRecord, CourseKey, CourseModeRecord, ExternalUserKey, InvitationRecord, ProgramCourseEnrollmentId,
+    ProgramEnrollmentRecord, ProgramUuid, RoleAssignmentRecord, UserId, UserProgramEnrollment, UserRecord, Username,
 };
 
 use crate::error::StoreResult;
@@ -32,7 +32,11 @@ pub trait LinkingReads: Send + Sync {
         keys: &[ExternalUserKey],
     ) -> StoreResult<Vec<ProgramEnrollmentRecord>>;
 
-    /// The users whose `username` is one of `usernames`.
+    /// Every distinct `external_user_key` of the program's enrollments, as stored (for
+    /// case-insensitive keys: the rules compare them with the input keys' case folds).
+    async fn program_enrollment_keys(&self, program_uuid: ProgramUuid) -> StoreResult<Vec<ExternalUserKey>>;
+
+    /// The users whose `username` is one of `usernames` (with `is_active`).
     async fn users_by_usernames(&self, usernames: &[Username]) -> StoreResult<Vec<UserRecord>>;
 
     /// Every program enrollment of `program_uuid` linked to one of `user_ids`.
@@ -59,4 +63,20 @@ pub trait LinkingReads: Send + Sync {
         emails: &[String],
         course_keys: &[CourseKey],
     ) -> StoreResult<Vec<InvitationRecord>>;
+
+    /// The modes the courses `course_keys` offer at the moment of the read
+    /// (`course_modes_coursemode` rows whose `expiration_datetime` is NULL or later than now).
+    /// Empty where the table does not exist.
+    async fn course_modes(&self, course_keys: &[CourseKey]) -> StoreResult<Vec<CourseModeRecord>>;
+
+    /// Whether the course access role tables (`program_enrollments_courseaccessroleassignment`
+    /// and `student_courseaccessrole`) both exist.
+    async fn course_access_roles_supported(&self) -> StoreResult<bool>;
+
+    /// The pending role assignments of the PCEs `program_course_enrollments`. Empty where the
+    /// course access role tables do not exist.
+    async fn role_assignments(
+        &self,
+        program_course_enrollments: &[ProgramCourseEnrollmentId],
+    ) -> StoreResult<Vec<RoleAssignmentRecord>>;
 }

@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use domain::{
-    CourseEnrollmentRef, CourseKey, CourseMode, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId, UserId,
+    CourseEnrollmentId, CourseEnrollmentRef, CourseKey, CourseMode, InvitationId, ProgramCourseEnrollmentId,
+    ProgramEnrollmentId, RoleAssignmentId, UserId,
 };
 
 use crate::error::StoreResult;
@@ -62,6 +63,37 @@ pub struct InvitationUse {
     pub user_id: UserId,
 }
 
+/// Set a linked PE's user to NULL (relinking).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProgramEnrollmentUnlink {
+    /// The PE.
+    pub program_enrollment: ProgramEnrollmentId,
+    /// The user it must still be linked to.
+    pub user_id: UserId,
+}
+
+/// Deactivate a course enrollment, and move it to another mode (relinking).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CourseEnrollmentDeactivation {
+    /// The row.
+    pub enrollment: CourseEnrollmentId,
+    /// The new `mode`, or `None` to leave it.
+    pub mode: Option<CourseMode>,
+}
+
+/// Give a user a course access role (`student_courseaccessrole`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CourseAccessRoleGrant {
+    /// `user_id`.
+    pub user_id: UserId,
+    /// `org`.
+    pub org: String,
+    /// `course_id`.
+    pub course_key: CourseKey,
+    /// `role`.
+    pub role: String,
+}
+
 /// Writes the linking makes.
 ///
 /// # Contract
@@ -101,4 +133,27 @@ pub trait LinkingWrites: Send + Sync {
     /// Sets `user_id` of pending invitations. No history (the table has none). A no-op where
     /// the invitation table does not exist.
     async fn mark_invitations_used(&self, uses: &[InvitationUse]) -> StoreResult<()>;
+
+    /// Sets `user_id` to NULL (and `modified`) of each PE still linked to the given user at the
+    /// moment of the write. Returns the PEs that were not, untouched.
+    async fn unlink_program_enrollments(
+        &self,
+        unlinks: &[ProgramEnrollmentUnlink],
+    ) -> StoreResult<Vec<ProgramEnrollmentId>>;
+
+    /// Sets `is_active` to false, and `mode` where given, of course enrollments.
+    async fn deactivate_course_enrollments(&self, deactivations: &[CourseEnrollmentDeactivation]) -> StoreResult<()>;
+
+    /// Sets `course_enrollment_id` to NULL (and `modified`) of PCEs.
+    async fn detach_course_enrollments(
+        &self,
+        program_course_enrollments: &[ProgramCourseEnrollmentId],
+    ) -> StoreResult<()>;
+
+    /// Inserts each course access role unless a row with the same `(user_id, org, course_id,
+    /// role)` exists (then nothing happens, no error). No history (the table has none).
+    async fn grant_course_access_roles(&self, grants: &[CourseAccessRoleGrant]) -> StoreResult<()>;
+
+    /// Deletes role assignments (the only rows the linking ever deletes).
+    async fn delete_role_assignments(&self, assignments: &[RoleAssignmentId]) -> StoreResult<()>;
 }

@@ -1,0 +1,80 @@
+//! Relinking (upstream, May 2020; opt-in): a PE linked to a different user is unlinked from
+//! that user, in the key's savepoint, before it is linked to the requested one.
+
+use std::collections::HashMap;
+
+use crate::ids::{CourseEnrollmentId, CourseKey, ProgramCourseEnrollmentId, ProgramEnrollmentId, UserId};
+use crate::snapshot::ProgramEnrollmentRecord;
+use crate::status::CourseMode;
+
+/// What unlinking does to one PCE that has a course enrollment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CourseUnlink {
+    /// The PCE; its `course_enrollment_id` is set to NULL (history `~`).
+    pub program_course_enrollment: ProgramCourseEnrollmentId,
+    /// The PCE's course (its own `course_key`, not the enrollment's).
+    pub course_key: CourseKey,
+    /// The old user's course enrollment: deactivated (history `~`).
+    pub enrollment: CourseEnrollmentId,
+    /// The mode it moves to: `audit` where the course offers it, otherwise `None` (the mode is
+    /// left as it is).
+    pub mode: Option<CourseMode>,
+}
+
+/// Unlinking a PE from its current user, in this order: each [`CourseUnlink`] (course
+/// enrollment, then PCE), then the PE's user set to NULL (history `~`), only if the PE is
+/// still linked to [`UnlinkWrites::user_id`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnlinkWrites {
+    /// The PE.
+    pub program_enrollment: ProgramEnrollmentId,
+    /// The user it is linked to now.
+    pub user_id: UserId,
+    /// One entry per PCE with a course enrollment, in id order (PCEs without one are skipped).
+    pub courses: Vec<CourseUnlink>,
+}
+
+/// Whether a course offers `audit`, given the modes it offers now (unexpired): `credit` is
+/// ignored, and a course with no other mode offers `audit` (Open edX's default mode).
+pub(crate) fn offers_audit(modes: Option<&Vec<CourseMode>>) -> bool {
+    let mut offered = modes.into_iter().flatten().filter(|m| m.as_str() != "credit").peekable();
+    offered.peek().is_none() || offered.any(|m| m.as_str() == "audit")
+}
+
+/// The unlink of `enrollment` from `user_id`, given the unexpired modes by course.
+pub(crate) fn plan_unlink(
+    enrollment: &ProgramEnrollmentRecord,
+    user_id: UserId,
+    modes: &HashMap<CourseKey, Vec<CourseMode>>,
+) -> UnlinkWrites {
+    let courses = enrollment
+        .course_enrollments
+        .iter()
+        .filter_map(|pce| {
+            let ce = pce.course_enrollment_id?;
+            Some(CourseUnlink {
+                program_course_enrollment: pce.id,
+                course_key: pce.course_key.clone(),
+                enrollment: ce,
+                mode: offers_audit(modes.get(&pce.course_key)).then(|| CourseMode::new("audit")),
+            })
+        })
+        .collect();
+    UnlinkWrites { program_enrollment: enrollment.id, user_id, courses }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_is_offered_when_listed_or_when_nothing_but_credit_is() {
+        let modes = |ms: &[&str]| ms.iter().map(|m| CourseMode::new(*m)).collect::<Vec<_>>();
+        assert!(offers_audit(None));
+        assert!(offers_audit(Some(&modes(&[]))));
+        assert!(offers_audit(Some(&modes(&["credit"]))));
+        assert!(offers_audit(Some(&modes(&["audit", "verified"]))));
+        assert!(!offers_audit(Some(&modes(&["masters"]))));
+        assert!(!offers_audit(Some(&modes(&["verified", "credit"]))));
+    }
+}
