@@ -71,6 +71,9 @@ fn options(path: app::WritePath) -> app::LinkOptions {
 
 #[tokio::test]
 async fn a_course_enrollment_created_meanwhile_is_found_and_handled_by_the_mode_rules_never_duplicated() {
+    // Every test of this binary captures: a log callsite first met on a thread without a
+    // subscriber must not be cached as uninteresting for the tests that read the lines.
+    let (_log, _capture) = capture_logs();
     for path in PATHS {
         let db = MemoryTestDatabase::default();
         let w = World::new(&db).await;
@@ -172,6 +175,9 @@ async fn a_deadlock_rolls_the_transaction_back_and_runs_it_again() {
 
 #[tokio::test]
 async fn a_deadlock_on_every_attempt_gives_up_and_leaves_nothing() {
+    // Every test of this binary captures: a log callsite first met on a thread without a
+    // subscriber must not be cached as uninteresting for the tests that read the lines.
+    let (_log, _capture) = capture_logs();
     let db = MemoryTestDatabase::default();
     let w = World::new(&db).await;
     w.waiting_with("0001", w.p, &[FRUIT]).await;
@@ -195,6 +201,9 @@ async fn a_deadlock_on_every_attempt_gives_up_and_leaves_nothing() {
 
 #[tokio::test]
 async fn a_fault_in_a_later_commit_chunk_keeps_the_earlier_chunks_whole() {
+    // Every test of this binary captures: a log callsite first met on a thread without a
+    // subscriber must not be cached as uninteresting for the tests that read the lines.
+    let (_log, _capture) = capture_logs();
     for path in PATHS {
         let db = MemoryTestDatabase::default();
         let w = World::new(&db).await;
