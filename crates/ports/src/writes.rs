@@ -121,7 +121,10 @@ pub trait LinkingWrites: Send + Sync {
 
     /// Updates the mode and activity of each course enrollment that still has its
     /// `read_mode` and `read_active` at the moment of the write (another writer's change since
-    /// the read is never overwritten). Returns the enrollments that had changed, untouched.
+    /// the read is never overwritten). Returns an empty list when every one was written. If any
+    /// had changed, returns a non-empty list naming at least those (an adapter that cannot tell
+    /// which may name them all); the changed ones are untouched, but the others may have been
+    /// written without their history: the caller MUST roll its savepoint back.
     async fn change_course_enrollments(
         &self,
         changes: &[CourseEnrollmentChange],
