@@ -79,20 +79,26 @@ impl Target {
 
 /// Reads an environment variable, or skips (prints why) unless `REQUIRE_DB_TESTS=1`.
 fn env_or_skip(name: &str, target: Target) -> Option<String> {
+    env_or_skip_for(name, &format!("the {} target", target.name()))
+}
+
+/// Reads an environment variable `name` that `what` (a test, a target) needs: `None`, with a
+/// printed reason, when it is not set; a panic instead when `REQUIRE_DB_TESTS=1`.
+pub fn env_or_skip_for(name: &str, what: &str) -> Option<String> {
     match std::env::var(name) {
         Ok(value) if !value.is_empty() => Some(value),
         _ if std::env::var("REQUIRE_DB_TESTS").as_deref() == Ok("1") => {
-            panic!("{name} is not set and REQUIRE_DB_TESTS=1: the {} target cannot run", target.name())
+            panic!("{name} is not set and REQUIRE_DB_TESTS=1: {what} cannot run")
         }
         _ => {
-            eprintln!("skipped on {}: {name} is not set", target.name());
+            eprintln!("skipped {what}: {name} is not set");
             None
         }
     }
 }
 
 /// `url` with its database name replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
+pub fn with_database(url: &str, name: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap();
     let (rest, query) = match rest.split_once('?') {
         Some((r, q)) => (r, format!("?{q}")),

@@ -102,6 +102,49 @@ impl State {
         }
     }
 
+    /// Stores a PE's new state (`before` is its old one) with its `~` history row, undoably.
+    pub(crate) fn save_program_enrollment(
+        &mut self,
+        before: ProgramEnrollmentRow,
+        after: ProgramEnrollmentRow,
+        now: SystemTime,
+    ) {
+        self.journal.push(Undo::ProgramEnrollment(after.id, Some(before)));
+        self.tables.program_enrollments.insert(after.id, after.clone());
+        let history = self.history(after, HistoryType::Update, now);
+        self.tables.program_enrollment_history.push(history);
+        self.journal.push(Undo::ProgramEnrollmentHistory);
+    }
+
+    /// Stores a PCE's new state with its `~` history row, undoably.
+    pub(crate) fn save_program_course_enrollment(
+        &mut self,
+        before: ProgramCourseEnrollmentRow,
+        after: ProgramCourseEnrollmentRow,
+        now: SystemTime,
+    ) {
+        self.journal.push(Undo::ProgramCourseEnrollment(after.id, Some(before)));
+        self.tables.program_course_enrollments.insert(after.id, after.clone());
+        let history = self.history(after, HistoryType::Update, now);
+        self.tables.program_course_enrollment_history.push(history);
+        self.journal.push(Undo::ProgramCourseEnrollmentHistory);
+    }
+
+    /// Stores a course enrollment (new when `before` is `None`: history `+`, else `~`), undoably.
+    pub(crate) fn save_course_enrollment(
+        &mut self,
+        before: Option<CourseEnrollmentRow>,
+        after: CourseEnrollmentRow,
+        now: SystemTime,
+    ) {
+        let kind = if before.is_some() { HistoryType::Update } else { HistoryType::Insert };
+        self.journal.push(Undo::CourseEnrollment(after.id, before));
+        self.tables.course_enrollments.insert(after.id, after.clone());
+        let history = self.history(after, kind, now);
+        self.tables.course_enrollment_history.push(history);
+        self.journal.push(Undo::CourseEnrollmentHistory);
+    }
+
     pub(crate) fn history<T>(&mut self, row: T, kind: HistoryType, now: SystemTime) -> HistoryRow<T> {
         HistoryRow {
             history_id: self.next_history_id(),

@@ -19,7 +19,7 @@ use ports::{
 use tokio::sync::OwnedMutexGuard;
 
 use crate::database::{Sequence, State, Undo, lock_state, role_violation, same_role};
-use crate::rows::{CourseAccessRoleRow, CourseEnrollmentRow, HistoryType};
+use crate::rows::{CourseAccessRoleRow, CourseEnrollmentRow};
 
 /// A transaction (holding the writer lock) or a savepoint (a mark in the undo journal).
 pub(crate) struct MemoryTransaction {
@@ -319,11 +319,7 @@ impl LinkingWrites for MemoryTransaction {
             after.user_id = Some(link.user_id);
             after.modified = now;
             state.check_program_enrollment_unique(&after)?;
-            state.journal.push(Undo::ProgramEnrollment(after.id, Some(before)));
-            state.tables.program_enrollments.insert(after.id, after.clone());
-            let history = state.history(after, HistoryType::Update, now);
-            state.tables.program_enrollment_history.push(history);
-            state.journal.push(Undo::ProgramEnrollmentHistory);
+            state.save_program_enrollment(before, after, now);
         }
         Ok(taken)
     }
@@ -342,11 +338,7 @@ impl LinkingWrites for MemoryTransaction {
                 mode: new.mode.as_str().into(),
             };
             state.check_course_enrollment_unique(&row)?;
-            state.journal.push(Undo::CourseEnrollment(id, None));
-            state.tables.course_enrollments.insert(id, row.clone());
-            let history = state.history(row, HistoryType::Insert, now);
-            state.tables.course_enrollment_history.push(history);
-            state.journal.push(Undo::CourseEnrollmentHistory);
+            state.save_course_enrollment(None, row, now);
         }
         Ok(())
     }
@@ -370,11 +362,7 @@ impl LinkingWrites for MemoryTransaction {
             let mut after = before.clone();
             after.mode = change.mode.as_str().into();
             after.is_active = change.is_active;
-            state.journal.push(Undo::CourseEnrollment(id, Some(before)));
-            state.tables.course_enrollments.insert(id, after.clone());
-            let history = state.history(after, HistoryType::Update, now);
-            state.tables.course_enrollment_history.push(history);
-            state.journal.push(Undo::CourseEnrollmentHistory);
+            state.save_course_enrollment(Some(before), after, now);
         }
         Ok(changed_meanwhile)
     }
@@ -391,11 +379,7 @@ impl LinkingWrites for MemoryTransaction {
             let mut after = before.clone();
             after.course_enrollment_id = Some(ce);
             after.modified = now;
-            state.journal.push(Undo::ProgramCourseEnrollment(id, Some(before)));
-            state.tables.program_course_enrollments.insert(id, after.clone());
-            let history = state.history(after, HistoryType::Update, now);
-            state.tables.program_course_enrollment_history.push(history);
-            state.journal.push(Undo::ProgramCourseEnrollmentHistory);
+            state.save_program_course_enrollment(before, after, now);
         }
         Ok(())
     }
@@ -434,11 +418,7 @@ impl LinkingWrites for MemoryTransaction {
             let mut after = before.clone();
             after.user_id = None;
             after.modified = now;
-            state.journal.push(Undo::ProgramEnrollment(after.id, Some(before)));
-            state.tables.program_enrollments.insert(after.id, after.clone());
-            let history = state.history(after, HistoryType::Update, now);
-            state.tables.program_enrollment_history.push(history);
-            state.journal.push(Undo::ProgramEnrollmentHistory);
+            state.save_program_enrollment(before, after, now);
         }
         Ok(not_linked)
     }
@@ -456,11 +436,7 @@ impl LinkingWrites for MemoryTransaction {
             if let Some(mode) = &deactivation.mode {
                 after.mode = mode.as_str().into();
             }
-            state.journal.push(Undo::CourseEnrollment(id, Some(before)));
-            state.tables.course_enrollments.insert(id, after.clone());
-            let history = state.history(after, HistoryType::Update, now);
-            state.tables.course_enrollment_history.push(history);
-            state.journal.push(Undo::CourseEnrollmentHistory);
+            state.save_course_enrollment(Some(before), after, now);
         }
         Ok(())
     }
@@ -478,11 +454,7 @@ impl LinkingWrites for MemoryTransaction {
             let mut after = before.clone();
             after.course_enrollment_id = None;
             after.modified = now;
-            state.journal.push(Undo::ProgramCourseEnrollment(id, Some(before)));
-            state.tables.program_course_enrollments.insert(id, after.clone());
-            let history = state.history(after, HistoryType::Update, now);
-            state.tables.program_course_enrollment_history.push(history);
-            state.journal.push(Undo::ProgramCourseEnrollmentHistory);
+            state.save_program_course_enrollment(before, after, now);
         }
         Ok(())
     }

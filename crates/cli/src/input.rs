@@ -439,7 +439,12 @@ pub fn link_input(
     file: Option<&Path>,
 ) -> Result<(ProgramUuid, LinkBatch), InputError> {
     let program = program_uuid(program)?;
-    // The arguments are checked before the file is read: the first bad input is reported.
+    Ok((program, batch(raw_pairs(arguments, file)?)?))
+}
+
+/// The arguments' pairs, then the file's. The arguments are checked before the file is read:
+/// the first bad input is reported.
+fn raw_pairs(arguments: &[String], file: Option<&Path>) -> Result<Vec<RawPair>, InputError> {
     let mut pairs = arguments
         .iter()
         .map(|a| argument_pair(a).and_then(|pair| check_pair(&pair).map(|()| pair)))
@@ -447,7 +452,7 @@ pub fn link_input(
     if let Some(path) = file {
         pairs.extend(file_pairs(path)?);
     }
-    Ok((program, batch(pairs)?))
+    Ok(pairs)
 }
 
 /// [`link_input`] for the later upstream rules `rules`: with case-insensitive keys, two keys
@@ -465,13 +470,7 @@ pub fn link_input_with(
         return link_input(program, arguments, file);
     }
     let program = program_uuid(program)?;
-    let mut pairs = arguments
-        .iter()
-        .map(|a| argument_pair(a).and_then(|pair| check_pair(&pair).map(|()| pair)))
-        .collect::<Result<Vec<_>, _>>()?;
-    if let Some(path) = file {
-        pairs.extend(file_pairs(path)?);
-    }
+    let pairs = raw_pairs(arguments, file)?;
     // Folded before `batch` consumes the pairs; checked after it, so that an invalid pair
     // before the duplicate is the one reported.
     let folded: Vec<(String, String, Position)> =

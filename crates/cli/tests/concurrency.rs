@@ -13,24 +13,12 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::{Command, Stdio};
 
+use acceptance::sea::env_or_skip_for;
 use adapters_seaorm::Backend;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait, Value};
 
 const KEYS: usize = 10_000;
 const PROGRAM: &str = bench::fixture::PROGRAM;
-
-fn admin_url(variable: &str) -> Option<String> {
-    match std::env::var(variable) {
-        Ok(url) => Some(url),
-        Err(_) if std::env::var("REQUIRE_DB_TESTS").is_ok_and(|v| v == "1") => {
-            panic!("{variable} is not set and REQUIRE_DB_TESTS=1")
-        }
-        Err(_) => {
-            eprintln!("skipped: {variable} is not set");
-            None
-        }
-    }
-}
 
 fn key(i: usize) -> String {
     format!("KEY-{i:06}")
@@ -403,14 +391,14 @@ async fn race(backend: Backend, admin: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_link_runs_and_the_lms_race_on_postgres() {
-    if let Some(admin) = admin_url("TEST_POSTGRES_URL") {
+    if let Some(admin) = env_or_skip_for("TEST_POSTGRES_URL", "the PostgreSQL race") {
         race(Backend::Postgres, &admin).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_link_runs_and_the_lms_race_on_mariadb() {
-    if let Some(admin) = admin_url("TEST_MYSQL_URL") {
+    if let Some(admin) = env_or_skip_for("TEST_MYSQL_URL", "the MariaDB race") {
         race(Backend::MySql, &admin).await;
     }
 }

@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use acceptance::sea::{env_or_skip_for, with_database};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use tempfile::TempDir;
 
@@ -39,31 +40,6 @@ const POLL: Duration = Duration::from_millis(20);
 
 fn key(i: usize) -> String {
     format!("KEY-{i:06}")
-}
-
-/// Reads an environment variable, or skips (prints why) unless `REQUIRE_DB_TESTS=1`.
-fn env_or_skip(name: &str, test: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => Some(value),
-        _ if std::env::var("REQUIRE_DB_TESTS").as_deref() == Ok("1") => {
-            panic!("{name} is not set and REQUIRE_DB_TESTS=1: {test} cannot run")
-        }
-        _ => {
-            eprintln!("skipped {test}: {name} is not set");
-            None
-        }
-    }
-}
-
-/// `url` with its database name replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap();
-    let (rest, query) = match rest.split_once('?') {
-        Some((r, q)) => (r, format!("?{q}")),
-        None => (rest, String::new()),
-    };
-    let authority = rest.split('/').next().unwrap();
-    format!("{scheme}://{authority}/{name}{query}")
 }
 
 /// A name no other test run uses.
@@ -505,7 +481,7 @@ fn killed_connection(fixture: Fixture, label: &str, mut fault: impl FnMut(&Fixtu
 
 #[test]
 fn postgres_connection_terminated_mid_batch() {
-    let Some(admin) = env_or_skip("TEST_POSTGRES_URL", "postgres_connection_terminated_mid_batch") else { return };
+    let Some(admin) = env_or_skip_for("TEST_POSTGRES_URL", "postgres_connection_terminated_mid_batch") else { return };
     let fixture = Fixture::server(DbBackend::Postgres, &admin);
     killed_connection(fixture, "postgres pg_terminate_backend", |f| {
         // The binary's connections only: an autovacuum worker on this database (after the bulk
@@ -519,7 +495,7 @@ fn postgres_connection_terminated_mid_batch() {
 
 #[test]
 fn mariadb_connection_killed_mid_batch() {
-    let Some(admin) = env_or_skip("TEST_MYSQL_URL", "mariadb_connection_killed_mid_batch") else { return };
+    let Some(admin) = env_or_skip_for("TEST_MYSQL_URL", "mariadb_connection_killed_mid_batch") else { return };
     let fixture = Fixture::server(DbBackend::MySql, &admin);
     killed_connection(fixture, "mariadb KILL", |f| {
         let name = &f.server.as_ref().unwrap().1;
@@ -543,9 +519,11 @@ fn mariadb_connection_killed_mid_batch() {
 #[test]
 fn postgres_server_stopped_mid_batch() {
     let test = "postgres_server_stopped_mid_batch";
-    let (Some(admin), Some(stop), Some(start_server)) =
-        (env_or_skip("FAULT_PG_URL", test), env_or_skip("FAULT_PG_STOP", test), env_or_skip("FAULT_PG_START", test))
-    else {
+    let (Some(admin), Some(stop), Some(start_server)) = (
+        env_or_skip_for("FAULT_PG_URL", test),
+        env_or_skip_for("FAULT_PG_STOP", test),
+        env_or_skip_for("FAULT_PG_START", test),
+    ) else {
         return;
     };
     let mut fixture = Fixture::server(DbBackend::Postgres, &admin);
