@@ -188,9 +188,23 @@ pub fn router(config: Config, store: Arc<dyn SupportStore>) -> Result<Router, Se
                 HeaderName::from_static("x-csrftoken"),
                 HeaderName::from_static("content-type"),
             ]);
-        router = router.layer(cors);
+        // tower-http sends `Access-Control-Allow-Credentials` whatever the origin: only an
+        // allowed origin gets any CORS header.
+        router = router.layer(cors).layer(axum::middleware::map_response(strip_cors_without_origin));
     }
     Ok(router)
+}
+
+async fn strip_cors_without_origin(mut response: axum::response::Response) -> axum::response::Response {
+    let headers = response.headers_mut();
+    if !headers.contains_key(axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+        let names: Vec<HeaderName> =
+            headers.keys().filter(|name| name.as_str().starts_with("access-control-")).cloned().collect();
+        for name in names {
+            headers.remove(name);
+        }
+    }
+    response
 }
 
 async fn not_found() -> impl IntoResponse {
