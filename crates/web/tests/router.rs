@@ -225,8 +225,24 @@ async fn a_body_over_the_limit_is_413_and_json_is_ignored() {
         .unwrap();
     let (status, response) = send(&w, request).await;
     assert_eq!(status, StatusCode::OK);
-    let body: Value = serde_json::from_str(&body(response).await).unwrap();
-    assert_eq!(body["errors"][0].as_str().unwrap(), web::text::MISSING_FIELDS);
+    let answer: Value = serde_json::from_str(&body(response).await).unwrap();
+    assert_eq!(answer["errors"][0].as_str().unwrap(), web::text::MISSING_FIELDS);
+    for empty in ["", "--Bound\r\n", "--Bound--\r\n"] {
+        let request = mfe_post("staff", &[])
+            .header(header::CONTENT_TYPE, "multipart/form-data; boundary=Bound")
+            .body(Body::from(empty))
+            .unwrap();
+        let (status, response) = send(&w, request).await;
+        let text = body(response).await;
+        if empty == "--Bound\r\n" {
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+        } else {
+            assert_eq!(status, StatusCode::OK, "{empty:?}");
+            let answer: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(answer["errors"][0].as_str().unwrap(), web::text::MISSING_FIELDS);
+            assert_eq!((answer["program_uuid"].as_str(), answer["username_pair_text"].as_str()), (Some(""), Some("")));
+        }
+    }
     let request = mfe_post("staff", &[])
         .header(header::CONTENT_TYPE, "multipart/form-data; boundary=x")
         .body(Body::from("garbage"))
