@@ -51,6 +51,10 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// How long a client may take to send a request's body.
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How many link calls run at once on a database server by default: the connection pool holds
+/// 10, and account look-ups need a few.
+pub const DEFAULT_CONCURRENT_LINKS: usize = 6;
+
 /// Log target of the service's lines.
 pub const LOG_TARGET: &str = "program_enrollments::web";
 
@@ -76,8 +80,9 @@ pub struct Config {
     pub rules: app::RuleOptions,
     /// `--chunk-size`: commit every N keys.
     pub chunk_size: Option<NonZeroUsize>,
-    /// Run one link call at a time (SQLite: one writer), the others queueing.
-    pub serialize_links: bool,
+    /// How many link calls run at once; the others queue (SQLite: 1, its one writer; a server:
+    /// fewer than the connection pool holds, so that no call waits on the pool's time-out).
+    pub concurrent_links: usize,
 }
 
 /// Why the service could not start or stopped.
@@ -150,8 +155,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The database.
     pub store: Arc<dyn SupportStore>,
-    /// Held by the running link call when [`Config::serialize_links`].
-    pub link_lock: Arc<tokio::sync::Mutex<()>>,
+    /// One permit per link call allowed to run ([`Config::concurrent_links`]).
+    pub link_permits: Arc<tokio::sync::Semaphore>,
 }
 
 /// The service, ready to be served or called in-process.
@@ -165,7 +170,8 @@ pub fn router(config: Config, store: Arc<dyn SupportStore>) -> Result<Router, Se
         .map(|o| HeaderValue::from_str(o).map_err(|_| ServeError::BadOrigin(o.clone())))
         .collect::<Result<Vec<_>, _>>()?;
     let max_body = config.max_body_bytes;
-    let state = AppState { config: Arc::new(config), store, link_lock: Arc::default() };
+    let permits = Arc::new(tokio::sync::Semaphore::new(config.concurrent_links.max(1)));
+    let state = AppState { config: Arc::new(config), store, link_permits: permits };
     let api_route = axum::routing::post(api::link_details).fallback(api::method_not_allowed);
     let page_route = get(page::show).post(page::submit).fallback(api::method_not_allowed);
     let mut router = Router::new()

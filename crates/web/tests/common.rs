@@ -58,7 +58,7 @@ pub fn config() -> Config {
         body_timeout: std::time::Duration::from_secs(5),
         rules: app::RuleOptions::default(),
         chunk_size: None,
-        serialize_links: false,
+        concurrent_links: 4,
     }
 }
 

@@ -165,7 +165,9 @@ async fn csrf_failures_are_refused_with_django_reasons_and_write_nothing() {
     let (header_payload, signature) = token.rsplit_once('.').unwrap();
     let jwt_cookies = format!("edx-jwt-cookie-header-payload={header_payload}; edx-jwt-cookie-signature={signature}");
     let (content_type, form) = multipart(&[("program_uuid", PROGRAM), ("username_pair_text", "0001,learner")]);
-    let cases: [(Option<&str>, Option<String>, Option<&str>, &str); 4] = [
+    // (csrftoken cookie, X-CSRFToken header, Origin, Django's reason)
+    type Case<'a> = (Option<&'a str>, Option<String>, Option<&'a str>, &'a str);
+    let cases: [Case<'_>; 4] = [
         (None, Some(CSRF.into()), None, "CSRF cookie not set."),
         (Some(CSRF), None, None, "CSRF token missing."),
         (Some(CSRF), Some("b".repeat(32)), None, "CSRF token from the 'X-Csrftoken' HTTP header incorrect."),
