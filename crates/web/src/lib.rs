@@ -182,6 +182,7 @@ pub fn router(config: Config, store: Arc<dyn SupportStore>) -> Result<Router, Se
         .route("/health", get(|| async { "ok" }))
         .fallback(not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn(log_request))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body));
     if !origins.is_empty() {
@@ -213,20 +214,70 @@ async fn strip_cors_without_origin(mut response: axum::response::Response) -> ax
     response
 }
 
+/// One line per request: method, path (never the query, which may hold anything), status and
+/// duration. Headers, cookies and bodies are never logged.
+async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    tracing::info!(
+        target: LOG_TARGET,
+        "{method} {path} {} in {:.3}s",
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64()
+    );
+    response
+}
+
 async fn not_found() -> impl IntoResponse {
     (StatusCode::NOT_FOUND, "Not Found")
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then lets running requests finish.
+/// How long a client may take to send a request's headers (and an idle connection may wait).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves `router` on `listener` (HTTP/1.1) until `shutdown` completes, then stops accepting,
+/// lets running requests finish and closes idle connections. A client that does not send its
+/// headers within [`HEADER_TIMEOUT`] is disconnected.
 ///
 /// # Errors
-/// [`ServeError::Io`] when the listener fails.
+/// None today: a failed `accept` is logged and the loop goes on.
 pub async fn serve(
     router: Router,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(error) => {
+                        // Out of file descriptors and the like: wait a little, do not spin.
+                        tracing::warn!(target: LOG_TARGET, "cannot accept a connection: {error}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let service = hyper_util::service::TowerToHyperService::new(router.clone());
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(HEADER_TIMEOUT)
+                    .serve_connection(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    graceful.shutdown().await;
     Ok(())
 }
 
