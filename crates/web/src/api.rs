@@ -57,6 +57,7 @@ pub struct Outcome {
 /// committed chunks it names).
 pub async fn validate_and_link(
     state: &AppState,
+    turn: Turn,
     acting: &ports::Account,
     program_uuid: &str,
     text: &str,
@@ -79,10 +80,8 @@ pub async fn validate_and_link(
         acting_user: Some(acting.id),
         ..app::LinkOptions::default()
     };
-    // Queue for a turn rather than for a pooled connection, whose wait has a time-out.
-    let guard = state.link_permits.acquire().await.ok();
     let result = app::link_program_enrollments_report(&*state.store, program, &batch, &options).await;
-    drop(guard);
+    drop(turn);
     let elapsed = started.elapsed();
     match result {
         Ok(report) => {
@@ -167,7 +166,13 @@ pub async fn method_not_allowed(method: Method) -> Response {
     detail(StatusCode::METHOD_NOT_ALLOWED, &format!("Method \"{method}\" not allowed."))
 }
 
-/// Looks the token's user up and applies upstream's permission.
+/// A request's turn at the database ([`crate::Config::concurrent_links`]): held from the
+/// account look-up to the end of the link, so that requests queue here, without a time-out,
+/// rather than for a pooled connection (SQLite's pool has one).
+#[derive(Debug)]
+pub struct Turn(#[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>);
+
+/// Waits for a turn, then looks the token's user up and applies upstream's permission.
 ///
 /// # Errors
 /// [`Refusal::Forbidden`] for an unknown, restricted or unpermitted user; a 500 response
@@ -175,13 +180,14 @@ pub async fn method_not_allowed(method: Method) -> Response {
 pub async fn permitted_account(
     state: &AppState,
     token: &crate::jwt::VerifiedToken,
-) -> Result<ports::Account, Result<Refusal, Response>> {
+) -> Result<(ports::Account, Turn), Result<Refusal, Response>> {
     if token.is_restricted {
         tracing::info!(target: LOG_TARGET, "refused user {}: restricted token", token.username);
         return Err(Ok(Refusal::Forbidden));
     }
+    let turn = Turn(std::sync::Arc::clone(&state.link_permits).acquire_owned().await.ok());
     match state.store.account(&token.username).await {
-        Ok(Some(account)) if auth::may_use_support_tools(&account) => Ok(account),
+        Ok(Some(account)) if auth::may_use_support_tools(&account) => Ok((account, turn)),
         Ok(Some(_)) => {
             tracing::info!(target: LOG_TARGET, "refused user {}: not support staff", token.username);
             Err(Ok(Refusal::Forbidden))
@@ -216,14 +222,14 @@ pub async fn link_details(State(state): State<AppState>, request: Request) -> Re
     {
         return refusal_response(&refusal);
     }
-    let account = match permitted_account(&state, &token).await {
-        Ok(account) => account,
+    let (account, turn) = match permitted_account(&state, &token).await {
+        Ok(found) => found,
         Err(Ok(refusal)) => return refusal_response(&refusal),
         Err(Err(response)) => return response,
     };
     let program_uuid = py_strip(fields.get("program_uuid").unwrap_or_default()).to_owned();
     let text = fields.get("username_pair_text").unwrap_or_default().to_owned();
-    match validate_and_link(&state, &account, &program_uuid, &text).await {
+    match validate_and_link(&state, turn, &account, &program_uuid, &text).await {
         Ok(outcome) => Json(LinkResponse {
             successes: outcome.successes,
             errors: outcome.errors,

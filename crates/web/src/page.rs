@@ -138,11 +138,11 @@ fn path_and_query(request: &Request) -> String {
     request.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| request.uri().path().to_owned())
 }
 
-async fn authorise(state: &AppState, headers: &HeaderMap, path: &str) -> Result<ports::Account, Response> {
+async fn authorise(state: &AppState, headers: &HeaderMap, path: &str) -> Result<(ports::Account, api::Turn), Response> {
     let credentials = auth::credentials(headers);
     let token = auth::verify(&state.config.verifier, &credentials).map_err(|r| page_refusal(state, &r, path))?;
     match api::permitted_account(state, &token).await {
-        Ok(account) => Ok(account),
+        Ok(found) => Ok(found),
         Err(Ok(refusal)) => Err(page_refusal(state, &refusal, path)),
         Err(Err(response)) => Err(response),
     }
@@ -177,13 +177,13 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Response
     {
         return page_refusal(&state, &refusal, &path);
     }
-    let account = match authorise(&state, &headers, &path).await {
-        Ok(account) => account,
+    let (account, turn) = match authorise(&state, &headers, &path).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let program_uuid = py_strip(fields.get("program_uuid").unwrap_or_default()).to_owned();
     let text = fields.get("text").unwrap_or_default().to_owned();
-    let (outcome, failure, status) = match api::validate_and_link(&state, &account, &program_uuid, &text).await {
+    let (outcome, failure, status) = match api::validate_and_link(&state, turn, &account, &program_uuid, &text).await {
         Ok(outcome) => (Some(outcome), None, StatusCode::OK),
         Err(failure) => {
             tracing::warn!(target: LOG_TARGET, "the page's link failed: {}", failure.detail);
