@@ -601,6 +601,59 @@ mod tests {
     }
 
     #[test]
+    fn a_persisting_violation_fails_the_key_naming_it_as_given() {
+        let snapshot = Snapshot {
+            program_enrollments: vec![waiting(1, "Ab", 1, &[])],
+            users: vec![user(7, "u")],
+            ..Snapshot::default()
+        };
+        let options = RuleOptions { case_insensitive_keys: true, ..RuleOptions::default() };
+        let plan = plan_batch(program(), snapshot, &batch(&[("aB", "u")]), options).unwrap().remove(0);
+        let violation = UniqueViolation::new("student_courseenrollment", ["user_id", "course_id"]);
+        let failed = plan.into_integrity_failure(violation.clone());
+        assert_eq!(failed.outcome, KeyOutcome::Failed(LinkError::Integrity(violation)));
+        let lines: Vec<String> = failed.log.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            vec![
+                format!("Linking user id=7 with external_user_key=Ab for program uuid={PROGRAM}"),
+                format!("Integrity error while linking user id=7 with external_user_key=Ab for program uuid={PROGRAM}"),
+                "Rolling back all operations for aB:u".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failed_role_grant_is_logged_right_after_its_info_line() {
+        let snapshot = Snapshot {
+            program_enrollments: vec![waiting(
+                1,
+                "a",
+                1,
+                &[(10, FRUIT, "active"), (11, "course-v1:edX+B+1", "active")],
+            )],
+            users: vec![user(7, "u")],
+            existing_courses: vec![course(FRUIT), course("course-v1:edX+B+1")],
+            role_assignments: [(3, 10), (4, 11)]
+                .map(|(id, pce)| crate::snapshot::RoleAssignmentRecord {
+                    id: crate::ids::RoleAssignmentId(id),
+                    program_course_enrollment: ProgramCourseEnrollmentId(pce),
+                    role: "staff".into(),
+                })
+                .to_vec(),
+            ..Snapshot::default()
+        };
+        let plan = plan_batch(program(), snapshot, &batch(&[("a", "u")]), RuleOptions::default()).unwrap().remove(0);
+        assert_eq!(plan.log_with_failed_roles(&HashSet::new()), plan.log);
+        let failed = HashSet::from([crate::ids::RoleAssignmentId(3)]);
+        let lines: Vec<String> = plan.log_with_failed_roles(&failed).iter().map(ToString::to_string).collect();
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        assert!(lines[1].starts_with("Creating access role staff") && lines[1].contains(FRUIT), "{lines:?}");
+        assert!(lines[2].starts_with("Unable to create access role staff") && lines[2].contains(FRUIT), "{lines:?}");
+        assert!(lines[3].starts_with("Creating access role staff") && lines[3].contains("+B+1"), "{lines:?}");
+    }
+
+    #[test]
     fn case_insensitive_keys_find_one_stored_key_or_report_several() {
         let snapshot = Snapshot {
             program_enrollments: vec![waiting(1, "Ab", 1, &[]), waiting(2, "x-Y", 1, &[]), waiting(3, "X-y", 2, &[])],

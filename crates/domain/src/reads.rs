@@ -118,7 +118,26 @@ pub(crate) fn reconcile(snapshot: &mut Snapshot) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::snapshot::UserProgramEnrollment;
     use crate::test_fixtures::*;
+
+    #[test]
+    fn the_later_read_of_a_link_wins() {
+        let mut snapshot = Snapshot {
+            program_enrollments: vec![waiting(2, "a", 1, &[]), waiting(3, "b", 1, &[])],
+            users: vec![user(7, "u")],
+            user_program_enrollments: vec![UserProgramEnrollment {
+                id: ProgramEnrollmentId(2),
+                user_id: UserId(7),
+                curriculum_uuid: curriculum(1),
+            }],
+            ..Snapshot::default()
+        };
+        reconcile(&mut snapshot);
+        let linked: Vec<Option<UserId>> =
+            snapshot.program_enrollments.iter().map(|pe| pe.user.as_ref().map(|u| u.id)).collect();
+        assert_eq!(linked, vec![Some(UserId(7)), None]);
+    }
 
     #[test]
     fn follow_up_reads_cover_only_keys_that_can_link() {

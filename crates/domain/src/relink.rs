@@ -81,6 +81,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_enrollment_is_written_only_if_unlinking_changes_it() {
+        use crate::test_fixtures::{FRUIT, course, waiting};
+        let mut pe = waiting(1, "a", 1, &[(10, FRUIT, "active")]);
+        pe.course_enrollments[0].course_enrollment_id = Some(CourseEnrollmentId(3));
+        let audit = CourseMode::new("audit");
+        let masters = CourseMode::masters();
+        let changes = |modes: &[&str], current: Option<(&CourseMode, bool)>| {
+            let modes = HashMap::from([(course(FRUIT), modes.iter().map(|m| CourseMode::new(*m)).collect())]);
+            plan_unlink(&pe, UserId(7), &modes, |_, _| current).courses[0].changes
+        };
+        assert!(!changes(&[], Some((&audit, false))), "inactive, already audit");
+        assert!(!changes(&["masters"], Some((&masters, false))), "inactive, no audit: the mode stays");
+        assert!(changes(&[], Some((&audit, true))), "active");
+        assert!(changes(&[], Some((&masters, false))), "moves to audit");
+        assert!(changes(&[], None), "not read: written");
+    }
+
+    #[test]
     fn audit_is_offered_when_listed_or_when_nothing_but_credit_is() {
         let modes = |ms: &[&str]| ms.iter().map(|m| CourseMode::new(*m)).collect::<Vec<_>>();
         assert!(offers_audit(None));
