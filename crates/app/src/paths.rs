@@ -129,7 +129,7 @@ fn written_enrollments(plan: &KeyPlan) -> Vec<CourseEnrollmentRef> {
 }
 
 /// The batched shape: plans in input order, written a chunk at a time (see
-/// [`crate::WritePath::Batched`]).
+/// [`crate::types::WritePath::Batched`]).
 pub(crate) async fn link_batched(
     tx: &dyn Transaction,
     program_uuid: ProgramUuid,

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::LinkBatch;
+use crate::batch::LinkBatch;
 use crate::ids::ExternalUserKey;
 
 /// Two input keys equal up to case, with case-insensitive keys: an input error (nothing is

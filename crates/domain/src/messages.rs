@@ -172,20 +172,6 @@ pub enum LinkError {
     },
 }
 
-impl LinkError {
-    /// Whether the key was refused before any write was tried (rules 1 to 3, logged at WARNING),
-    /// as opposed to a failure while linking (rolled back, logged at ERROR).
-    pub fn is_precondition(&self) -> bool {
-        matches!(
-            self,
-            Self::NoUser { .. }
-                | Self::NoProgramEnrollment { .. }
-                | Self::AlreadyLinked { .. }
-                | Self::MultipleCaseInsensitiveMatches { .. }
-        )
-    }
-}
-
 impl fmt::Display for LinkError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
