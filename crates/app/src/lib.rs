@@ -54,6 +54,4 @@ pub use link::{link_program_enrollments, link_program_enrollments_report, link_p
 pub use log::{LOG_TARGET, emit};
 pub use next::MAX_ATTEMPTS;
 pub use snapshot::read_snapshot;
-pub use types::{
-    LinkAborted, LinkCallError, LinkErrors, LinkOptions, LinkReport, Progress, WritePath, is_already_linked_to_target,
-};
+pub use types::{LinkAborted, LinkCallError, LinkErrors, LinkOptions, LinkReport, Progress, WritePath};

@@ -4,7 +4,7 @@ use std::num::NonZeroUsize;
 use std::ops::Range;
 use std::sync::Arc;
 
-use domain::{AccountRelation, CorruptData, DuplicateKeyIgnoringCase, ExternalUserKey, LinkError, RuleOptions};
+use domain::{CorruptData, DuplicateKeyIgnoringCase, ExternalUserKey, LinkError, RuleOptions};
 use ports::StoreError;
 use thiserror::Error;
 
@@ -43,7 +43,7 @@ impl LinkErrors {
     /// The keys refused only because their PE is already linked to the very user asked for:
     /// done by an earlier run (or by the learner's own sign-in), not real errors.
     pub fn already_linked_to_target(&self) -> impl Iterator<Item = &ExternalUserKey> {
-        self.entries.iter().filter(|(_, e)| is_already_linked_to_target(e)).map(|(k, _)| k)
+        self.entries.iter().filter(|(_, e)| e.is_already_linked_to_target()).map(|(k, _)| k)
     }
 
     pub(crate) fn push(&mut self, key: ExternalUserKey, error: LinkError) {
@@ -53,11 +53,6 @@ impl LinkErrors {
     pub(crate) fn append(&mut self, other: LinkErrors) {
         self.entries.extend(other.entries);
     }
-}
-
-/// Whether `error` says the PE is already linked to the requested user.
-pub fn is_already_linked_to_target(error: &LinkError) -> bool {
-    matches!(error, LinkError::AlreadyLinked { relation: AccountRelation::Target, .. })
 }
 
 /// Why a transaction was rolled back. Nothing of it remains.

@@ -172,6 +172,14 @@ pub enum LinkError {
     },
 }
 
+impl LinkError {
+    /// Whether the PE is already linked to the very user asked for (rule 3, `target`): done by
+    /// an earlier run (or by the learner's own sign-in), not a real error.
+    pub fn is_already_linked_to_target(&self) -> bool {
+        matches!(self, Self::AlreadyLinked { relation: AccountRelation::Target, .. })
+    }
+}
+
 impl fmt::Display for LinkError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -512,6 +520,9 @@ mod tests {
             .to_string(),
             "Program enrollment with external_student_key=0003 is already linked to a different account username=user_3"
         );
+        let linked = |relation| LinkError::AlreadyLinked { key: key("1"), relation, existing_username: user("u") };
+        assert!(linked(AccountRelation::Target).is_already_linked_to_target());
+        assert!(!linked(AccountRelation::Different).is_already_linked_to_target());
         assert_eq!(LinkError::NonExistentCourse.to_string(), "NonExistentCourseError");
         assert_eq!(
             LinkError::Integrity(UniqueViolation::program_enrollment_user()).to_string(),
