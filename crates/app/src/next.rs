@@ -2,16 +2,19 @@
 //! ([`Rerun`]): the re-plan, fall back and retry decisions, as explicit states.
 //!
 //! ```text
-//! key's writes (per key)     Written ─────────────────────────────► GoOn     next key
-//!                            Violation | Contended, replans < 3 ──► Replan   the rest, from fresh reads
-//!                            Violation, replans = 3 ──────────────► FailKey  IntegrityError, next key
-//!                            Contended, replans = 3 ──────────────► RunAgain KeyContended: the transaction
-//! chunk's writes (batched)   Written ─────────────────────────────► GoOn     next chunk
-//!                            Violation | Contended ───────────────► FallBack the chunk key by key, then
-//!                                                                            the rest from fresh reads
-//! failed transaction         conflict, attempt < 5 ───────────────► Retry    roll back, wait, run again
-//!                            conflict, attempt = 5 ───────────────► Abort    Contended
-//!                            any other error ─────────────────────► Abort    the error
+//! after a key's writes (per key)
+//!   Written ──────────────────────────────► GoOn      the next key
+//!   Violation | Contended, replans < 3 ───► Replan    this key and the rest, from fresh reads
+//!   Violation, replans = 3 ───────────────► FailKey   IntegrityError for the key; the next key
+//!   Contended, replans = 3 ───────────────► RunAgain  the transaction fails: KeyContended
+//! after a chunk's writes (batched)
+//!   Written ──────────────────────────────► GoOn      the next chunk
+//!   Violation | Contended ────────────────► FallBack  the chunk key by key (above), then
+//!                                                     the rest from fresh reads
+//! after a failed transaction
+//!   conflict, attempt < 5 ────────────────► Retry     roll back, wait, run it again
+//!   conflict, attempt = 5 ────────────────► Abort     roll back, stop: Contended
+//!   any other error ──────────────────────► Abort     roll back, stop: the error
 //! ```
 //!
 //! A conflict is a deadlock, a serialization failure, a lock wait timeout or a contended key
