@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 
 mod database;
+mod engine;
 mod rows;
 mod transaction;
 

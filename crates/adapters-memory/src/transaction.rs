@@ -18,7 +18,7 @@ use ports::{
 };
 use tokio::sync::OwnedMutexGuard;
 
-use crate::database::{Sequence, State, Undo, lock_state, role_violation, same_role};
+use crate::engine::{Sequence, State, Undo, lock_state, role_violation, same_role};
 use crate::rows::{CourseAccessRoleRow, CourseEnrollmentRow};
 
 /// A transaction (holding the writer lock) or a savepoint (a mark in the undo journal).
