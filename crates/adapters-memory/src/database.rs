@@ -309,7 +309,6 @@ impl MemoryDatabase {
     }
 }
 
-
 #[async_trait]
 impl UnitOfWork for MemoryDatabase {
     async fn begin(&self) -> StoreResult<Box<dyn Transaction>> {

@@ -10,8 +10,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use domain::{
-    CourseEnrollmentId, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId, RoleAssignmentId,
-    UniqueViolation,
+    CourseEnrollmentId, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId, RoleAssignmentId, UniqueViolation,
 };
 use ports::{StoreError, StoreResult};
 

@@ -6,6 +6,16 @@
 //! suite as the database adapters, so the application can be tested, and embedded, without a
 //! database.
 //!
+//! Modules (imports go one way: `database` → `transaction` → `engine` → `rows`):
+//! - `rows.rs`: the row types and [`Tables`];
+//! - `engine.rs`: the state under everything: the tables, the id sequences, the undo journal
+//!   (`State`, `Sequence`, `Undo`), the writes of a row with its history row and its undo
+//!   entry (`save_*`) and the unique checks;
+//! - `transaction.rs`: a transaction or savepoint (a mark in the journal) and the ports'
+//!   reads and writes over the engine;
+//! - `database.rs`: [`MemoryDatabase`], its fixture API (fixture inserts, another writer's
+//!   changes) and its `UnitOfWork`.
+//!
 //! # Example
 //! ```
 //! use adapters_memory::MemoryDatabase;

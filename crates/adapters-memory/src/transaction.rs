@@ -1,4 +1,5 @@
-//! Transactions and savepoints over the undo journal, and the ports' reads and writes.
+//! Transactions and savepoints over the engine's undo journal, and the ports' reads and
+//! writes. Imports the engine only, never the fixture API.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
