@@ -13,6 +13,7 @@ mod database;
 mod fixtures;
 pub mod hooked;
 pub mod later_cases;
+pub mod layout;
 pub mod ports_contract;
 pub mod restricted;
 pub mod scenario;

@@ -1,9 +1,7 @@
 //! The real `program-enrollments` binary on real SQLite files: every line of `cli.md`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::{ANIMAL, Db, FRUIT, OTHER_PROGRAM, PROGRAM, bin, files_in, stderr, stdout};
+use crate::common::{ANIMAL, Db, FRUIT, OTHER_PROGRAM, PROGRAM, bin, files_in, stderr, stdout};
 
 const NOT_WRITTEN: &str = "nothing was written";
 
@@ -703,7 +701,7 @@ fn thousand_db() -> (Db, std::path::PathBuf) {
          INSERT INTO program_enrollments_programenrollment (created, modified, external_user_key, program_uuid, \
          curriculum_uuid, status, user_id) SELECT '2024-01-01 00:00:00.000000', '2024-01-01 00:00:00.000000', \
          'key-' || i, ?, ?, 'enrolled', NULL FROM n",
-        vec![PROGRAM.replace('-', "").into(), common::CURRICULUM.into()],
+        vec![PROGRAM.replace('-', "").into(), crate::common::CURRICULUM.into()],
     );
     let csv: String = (1..=1000).map(|i| format!("key-{i},user_{i}\n")).collect();
     let file = db.file("thousand.csv", csv);
