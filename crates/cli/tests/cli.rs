@@ -103,14 +103,40 @@ fn link_on_a_missing_sqlite_file_exits_3_and_creates_nothing() {
          migrate`, or choose the database with --database-url or DATABASE_URL; nothing was written\n"
     );
     assert!(files_in(dir.path()).is_empty());
-    // A URL that sqlx reads otherwise (percent-encoded) gets the driver's own error.
+    // A percent-encoded URL names the file as sqlx decodes it.
     let assert = bin()
         .current_dir(dir.path())
         .args(["--database-url", "sqlite://no%20such.db", "link", PROGRAM])
         .assert()
         .code(3);
-    assert!(stderr(&assert).contains("cannot connect to the sqlite database"), "{}", stderr(&assert));
+    assert!(stderr(&assert).starts_with("error: there is no SQLite database at no such.db: "), "{}", stderr(&assert));
     assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn percent_encoded_sqlite_paths_name_the_file_sqlx_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |url: &str| {
+        let mut cmd = bin();
+        cmd.current_dir(dir.path()).args(["--database-url", url]);
+        cmd
+    };
+    // `migrate` creates the file `%20` names, with its space; `link` finds it under either spelling.
+    at("sqlite://my%20data.sqlite3").arg("migrate").assert().success();
+    assert_eq!(files_in(dir.path()), ["my data.sqlite3"]);
+    at("sqlite://my%20data.sqlite3").args(["link", PROGRAM]).assert().success().stdout("linked 0 of 0\n");
+    at("sqlite:my data.sqlite3").args(["link", PROGRAM]).assert().success().stdout("linked 0 of 0\n");
+    // `%25` is a `%`, `%3F` a `?` (not the start of the query).
+    at("sqlite://50%25%3F.sqlite3?mode=rw").arg("migrate").assert().success();
+    assert_eq!(files_in(dir.path()), ["50%?.sqlite3", "my data.sqlite3"]);
+    // `mode=ro` does not create the file: the missing file is named as sqlx reads it.
+    let assert = at("sqlite://read%20only.sqlite3?mode=ro").args(["link", PROGRAM]).assert().code(3);
+    assert!(
+        stderr(&assert).starts_with("error: there is no SQLite database at read only.sqlite3: "),
+        "{}",
+        stderr(&assert)
+    );
+    assert_eq!(files_in(dir.path()).len(), 2);
 }
 
 #[test]
