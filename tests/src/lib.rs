@@ -18,6 +18,7 @@ pub mod ports_contract;
 pub mod restricted;
 pub mod scenario;
 pub mod sea;
+pub mod skip;
 
 pub use adapters_memory::Tables;
 pub use capture::{CapturedLog, capture_logs};
