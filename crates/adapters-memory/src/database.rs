@@ -11,7 +11,7 @@ use domain::{
 };
 use ports::{StoreError, StoreResult, Transaction, UnitOfWork};
 
-use crate::engine::{Sequence, State, lock_state, role_violation, same_role};
+use crate::engine::{Historied, Sequence, State, insert_unique, lock_state, role_violation, same_role};
 use crate::rows::{
     CourseAccessRoleRow, CourseEnrollmentRow, CourseModeRow, InvitationRow, ProgramCourseEnrollmentRow,
     ProgramEnrollmentRow, RoleAssignmentRow, Tables, UserRow,
@@ -90,13 +90,8 @@ impl MemoryDatabase {
         let mut state = self.lock();
         let id = state.next_id(Sequence::CourseAccessRole);
         let row = CourseAccessRoleRow { id, user_id, org: org.into(), course_id: course_id.into(), role: role.into() };
-        let Some(roles) = state.tables.course_access_roles.as_mut() else {
-            return Err(StoreError::Misuse("the course access role table does not exist"));
-        };
-        if roles.values().any(|r| same_role(r, &row)) {
-            return Err(StoreError::UniqueViolation(role_violation()));
-        }
-        roles.insert(id, row);
+        let roles = state.tables.course_access_roles.as_mut();
+        insert_unique(roles, "the course access role table does not exist", id, row, same_role, role_violation)?;
         Ok(id)
     }
 
@@ -112,16 +107,13 @@ impl MemoryDatabase {
         let mut state = self.lock();
         let id = RoleAssignmentId(state.next_id(Sequence::RoleAssignment));
         let now = SystemTime::now();
-        let Some(assignments) = state.tables.role_assignments.as_mut() else {
-            return Err(StoreError::Misuse("the role assignment table does not exist"));
-        };
-        if assignments.values().any(|a| a.role == role && a.enrollment_id == enrollment_id) {
-            return Err(StoreError::UniqueViolation(UniqueViolation::new(
-                "program_enrollments_courseaccessroleassignment",
-                ["role", "enrollment_id"],
-            )));
-        }
-        assignments.insert(id, RoleAssignmentRow { id, created: now, modified: now, role: role.into(), enrollment_id });
+        let row = RoleAssignmentRow { id, created: now, modified: now, role: role.into(), enrollment_id };
+        let assignments = state.tables.role_assignments.as_mut();
+        let clashes =
+            |a: &RoleAssignmentRow, b: &RoleAssignmentRow| a.role == b.role && a.enrollment_id == b.enrollment_id;
+        let violation =
+            || UniqueViolation::new("program_enrollments_courseaccessroleassignment", ["role", "enrollment_id"]);
+        insert_unique(assignments, "the role assignment table does not exist", id, row, clashes, violation)?;
         Ok(id)
     }
 
@@ -206,7 +198,7 @@ impl MemoryDatabase {
             curriculum_uuid,
             status: status.into(),
         };
-        state.check_program_enrollment_unique(&row)?;
+        ProgramEnrollmentRow::check_unique(&state, &row)?;
         state.tables.program_enrollments.insert(id, row);
         Ok(id)
     }
@@ -273,7 +265,7 @@ impl MemoryDatabase {
             is_active,
             mode: mode.into(),
         };
-        state.check_course_enrollment_unique(&row)?;
+        CourseEnrollmentRow::check_unique(&state, &row)?;
         state.tables.course_enrollments.insert(id, row);
         Ok(id)
     }
@@ -285,26 +277,18 @@ impl MemoryDatabase {
     pub fn add_invitation(&self, email: &str, course_id: &str, user_id: Option<UserId>) -> StoreResult<InvitationId> {
         let mut state = self.lock();
         let id = InvitationId(state.next_id(Sequence::Invitation));
-        let Some(invitations) = state.tables.invitations.as_mut() else {
-            return Err(StoreError::Misuse("the invitation table does not exist"));
-        };
-        if invitations.values().any(|i| i.email == email && i.course_id == course_id) {
-            return Err(StoreError::UniqueViolation(UniqueViolation::new(
-                "student_courseenrollmentallowed",
-                ["email", "course_id"],
-            )));
-        }
-        invitations.insert(
+        let row = InvitationRow {
             id,
-            InvitationRow {
-                id,
-                email: email.into(),
-                course_id: course_id.into(),
-                auto_enroll: false,
-                user_id,
-                created: Some(SystemTime::now()),
-            },
-        );
+            email: email.into(),
+            course_id: course_id.into(),
+            auto_enroll: false,
+            user_id,
+            created: Some(SystemTime::now()),
+        };
+        let invitations = state.tables.invitations.as_mut();
+        let clashes = |a: &InvitationRow, b: &InvitationRow| a.email == b.email && a.course_id == b.course_id;
+        let violation = || UniqueViolation::new("student_courseenrollmentallowed", ["email", "course_id"]);
+        insert_unique(invitations, "the invitation table does not exist", id, row, clashes, violation)?;
         Ok(id)
     }
 }

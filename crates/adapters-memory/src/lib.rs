@@ -9,8 +9,10 @@
 //! Modules (imports go one way: `database` → `transaction` → `engine` → `rows`):
 //! - `rows.rs`: the row types and [`Tables`];
 //! - `engine.rs`: the state under everything: the tables, the id sequences, the undo journal
-//!   (`State`, `Sequence`, `Undo`), the writes of a row with its history row and its undo
-//!   entry (`save_*`) and the unique checks;
+//!   (`State`, `Sequence`, `Undo`); the one write of a row of a table with history, with its
+//!   history row, its undo entry and its unique checks (`State::save`, and `State::update` /
+//!   `update_each` for conditional updates, over the `Historied` tables); `insert_unique` for
+//!   the fixture inserts into tables without history;
 //! - `transaction.rs`: a transaction or savepoint (a mark in the journal) and the ports'
 //!   reads and writes over the engine;
 //! - `database.rs`: [`MemoryDatabase`], its fixture API (fixture inserts, another writer's
