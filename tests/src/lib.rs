@@ -13,10 +13,12 @@ mod database;
 mod fixtures;
 pub mod hooked;
 pub mod later_cases;
+pub mod layout;
 pub mod ports_contract;
 pub mod restricted;
 pub mod scenario;
 pub mod sea;
+pub mod skip;
 
 pub use adapters_memory::Tables;
 pub use capture::{CapturedLog, capture_logs};
