@@ -286,26 +286,17 @@ struct Server {
 }
 
 impl Server {
-    /// `None` (after printing why) when the backend's URL is not set, unless `REQUIRE_DB_TESTS=1`.
+    /// `None` (after printing why) when the backend's URL is not set, unless `REQUIRE_DB_TESTS=1`
+    /// ([`acceptance::skip`]).
     async fn connect(backend: Backend) -> Option<Server> {
         let var = match backend {
             Backend::Sqlite => return Some(Server { backend, admin: None, created: Vec::new() }),
             Backend::Postgres => "TEST_POSTGRES_URL",
             Backend::MySql => "TEST_MYSQL_URL",
         };
-        match std::env::var(var) {
-            Ok(url) if !url.is_empty() => {
-                let admin = Database::connect(url.as_str()).await.unwrap_or_else(|e| panic!("connect {var}: {e}"));
-                Some(Server { backend, admin: Some((url, admin)), created: Vec::new() })
-            }
-            _ if std::env::var("REQUIRE_DB_TESTS").as_deref() == Ok("1") => {
-                panic!("{var} is not set, and REQUIRE_DB_TESTS=1 forbids skipping the {backend:?} tests")
-            }
-            _ => {
-                eprintln!("skipping the {backend:?} tests: {var} is not set");
-                None
-            }
-        }
+        let url = acceptance::skip::env_or_skip_for(var, &format!("the {backend:?} tests"))?;
+        let admin = Database::connect(url.as_str()).await.unwrap_or_else(|e| panic!("connect {var}: {e}"));
+        Some(Server { backend, admin: Some((url, admin)), created: Vec::new() })
     }
 
     /// A new, empty database (`sqlite::memory:` or `t_<random hex>` on the server).

@@ -1,11 +1,17 @@
 //! The cases of `later-upstream.md` (relinking `l…`, case-insensitive keys `k…`, course access
 //! role fulfilment `r…`), each on a fresh database, written once for every target.
 
-use adapters_memory::{HistoryType, Tables};
-use domain::{ProgramUuid, UserId};
+use std::sync::Arc;
 
+use adapters_memory::{HistoryType, Tables};
+use async_trait::async_trait;
+use domain::{ProgramUuid, UniqueViolation, UserId};
+use ports::{NewCourseEnrollment, StoreError, StoreResult};
+
+use crate::capture::capture_logs;
 use crate::database::TestDatabase;
 use crate::fixtures::{ANIMAL, FRUIT, World, assert_enrolled_in, batch, ce, link_rules, pces, pe, pes_of};
+use crate::hooked::{Hooked, WriteHook};
 
 fn info(text: impl std::fmt::Display) -> String {
     format!("INFO {text}")
@@ -236,6 +242,95 @@ pub async fn l6_the_same_batch_with_and_without_relinking(db: &dyn TestDatabase)
                   username=user_2";
     let same = link_rules(db, w.p2, &[("0002", "user_2")], relink()).await;
     assert_eq!(same.errors(), vec![("0002", target)]);
+}
+
+/// Relinking writes an old user's course enrollment only if that changes it, as upstream's
+/// `update_enrollment` saves only on change: one already inactive in `audit` (the course offers
+/// it) or, where the course offers no `audit`, in its own mode gets no write and no history
+/// row. Its PCE is still detached (`~`).
+pub async fn l7_relinking_writes_an_old_enrollment_only_if_it_changes(db: &dyn TestDatabase) {
+    let w = World::new(db).await;
+    db.add_course_mode(ANIMAL, "masters", false).await;
+    let fruit = db.add_course_enrollment(w.user_1, FRUIT, "audit", false).await;
+    let animal = db.add_course_enrollment(w.user_1, ANIMAL, "masters", false).await;
+    let pe_id = w.linked("0001", w.p, w.user_1).await;
+    db.add_program_course_enrollment(pe_id, FRUIT, "active", Some(fruit)).await;
+    db.add_program_course_enrollment(pe_id, ANIMAL, "active", Some(animal)).await;
+
+    let run = link_rules(db, w.p, &[("0001", "user_2")], relink()).await;
+
+    assert_eq!(run.errors(), vec![]);
+    let mut expected = relinking("0001", "user_1", "user_2", w.p);
+    expected.push(linking(w.user_2, "0001", w.p));
+    assert_eq!(run.log, expected);
+    let t = db.tables().await;
+    assert_enrolled_in(&t, w.user_2, w.p, &[FRUIT, ANIMAL]);
+    let old = |id| (t.course_enrollments[&id].mode.as_str(), t.course_enrollments[&id].is_active);
+    assert_eq!((old(fruit), old(animal)), (("audit", false), ("masters", false)));
+    let old_history = t.course_enrollment_history.iter().filter(|h| h.row.user_id == w.user_1).count();
+    assert_eq!(old_history, 0, "no write, no history row for an enrollment that does not change");
+    for pce in pces(&t, pe_id) {
+        let rows: Vec<Option<UserId>> = t
+            .program_course_enrollment_history
+            .iter()
+            .filter(|h| h.row.id == pce.id)
+            .map(|h| h.row.course_enrollment_id.map(|id| t.course_enrollments[&id].user_id))
+            .collect();
+        assert_eq!(rows, vec![None, Some(w.user_2)], "PCE {}: detached, then attached", pce.id);
+    }
+}
+
+/// Fails every course enrollment creation for one user with a unique violation: one the rules
+/// cannot foresee, so it persists through the re-plans.
+struct CreateViolation(UserId);
+
+#[async_trait]
+impl WriteHook for CreateViolation {
+    async fn before_create(&self, enrollments: &[NewCourseEnrollment]) -> StoreResult<()> {
+        if enrollments.iter().any(|e| e.user_id == self.0) {
+            return Err(StoreError::UniqueViolation(UniqueViolation::new(
+                "student_courseenrollment",
+                ["user_id", "course_id"],
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// With case-insensitive keys, the ERROR `Rolling back all operations for {key}:{username}`
+/// line of a key whose writes fail names the key as the input gave it, on both write paths
+/// (the batched path's chunk falls back to the per-key path, which writes it).
+pub async fn k6_the_rolling_back_line_names_the_input_key_on_both_paths(db: &dyn TestDatabase) {
+    let w = World::new(db).await;
+    let pe_id = w.waiting_with("student-43", w.p, &[FRUIT]).await;
+    let uow = Hooked { inner: db.unit_of_work().await, hook: Arc::new(CreateViolation(w.user_1)) };
+    let message = "IntegrityError: UNIQUE constraint failed: student_courseenrollment.user_id, \
+                   student_courseenrollment.course_id";
+    let chunk = std::num::NonZeroUsize::MIN.saturating_add(99);
+    for path in [app::WritePath::PerKey, app::WritePath::Batched(chunk)] {
+        let (log, _guard) = capture_logs();
+        let options = app::LinkOptions { write_path: path, rules: case_insensitive(), ..app::LinkOptions::default() };
+        let errors = app::link_program_enrollments_with(&uow, w.p, &batch(&[("STUDEnt-43", "user_1")]), &options)
+            .await
+            .expect("the call aborted");
+
+        assert_eq!(errors.messages(), vec![("STUDEnt-43".to_string(), message.to_string())], "{path:?}");
+        assert_eq!(
+            log.lines(),
+            vec![
+                linking(w.user_1, "student-43", w.p),
+                error(format!(
+                    "Integrity error while linking user id={} with external_user_key=student-43 for program uuid={}",
+                    w.user_1, w.p
+                )),
+                error("Rolling back all operations for STUDEnt-43:user_1"),
+            ],
+            "{path:?}"
+        );
+        let t = db.tables().await;
+        assert_eq!(t.program_enrollments[&pe_id].user_id, None, "{path:?}: the key's writes were undone");
+        assert!(t.program_enrollment_history.is_empty() && t.course_enrollments.is_empty(), "{path:?}");
+    }
 }
 
 /// Case-insensitive keys, upstream's case, and the same batch without the option.

@@ -14,10 +14,12 @@ mod database;
 mod fixtures;
 pub mod hooked;
 pub mod later_cases;
+pub mod layout;
 pub mod ports_contract;
 pub mod restricted;
 pub mod scenario;
 pub mod sea;
+pub mod skip;
 
 pub use adapters_memory::Tables;
 pub use capture::{CapturedLog, capture_logs};
@@ -79,11 +81,13 @@ macro_rules! contract_suite {
             l4_relinking_skips_a_pce_without_course_enrollment,
             l5_a_failed_relink_leaves_the_old_user_linked,
             l6_the_same_batch_with_and_without_relinking,
+            l7_relinking_writes_an_old_enrollment_only_if_it_changes,
             k1_a_key_matches_up_to_case,
             k2_input_keys_equal_up_to_case_are_refused,
             k3_several_stored_keys_equal_up_to_case_are_an_error,
             k4_keys_are_matched_literally,
             k5_messages_name_the_input_key_except_already_linked,
+            k6_the_rolling_back_line_names_the_input_key_on_both_paths,
             r1_staff_assignments_become_course_staff_roles,
             r2_an_existing_role_is_kept_without_duplicate,
             r3_an_inactive_user_gets_no_role_but_the_assignment_is_consumed,

@@ -9,7 +9,8 @@
 //!   edX's MariaDB UUID conversion (`tests/django/ddl/mariadb-uuid-conversion.sql`).
 //! - `READBACK_DIR`: where the Django targets list their databases for the Django read-back
 //!   (they are kept, not dropped).
-//! - `REQUIRE_DB_TESTS=1`: a missing variable fails the test instead of skipping it.
+//! - `REQUIRE_DB_TESTS=1`: a missing variable fails the test instead of skipping it
+//!   ([`crate::skip`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -35,6 +36,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Statement, Value
 use sea_orm_migration::MigratorTrait;
 
 use crate::database::TestDatabase;
+pub use crate::skip::env_or_skip_for;
 
 /// Where a test database comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,24 +79,9 @@ impl Target {
     }
 }
 
-/// Reads an environment variable, or skips (prints why) unless `REQUIRE_DB_TESTS=1`.
+/// Reads an environment variable that `target` needs, or skips ([`crate::skip`]).
 fn env_or_skip(name: &str, target: Target) -> Option<String> {
     env_or_skip_for(name, &format!("the {} target", target.name()))
-}
-
-/// Reads an environment variable `name` that `what` (a test, a target) needs: `None`, with a
-/// printed reason, when it is not set; a panic instead when `REQUIRE_DB_TESTS=1`.
-pub fn env_or_skip_for(name: &str, what: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => Some(value),
-        _ if std::env::var("REQUIRE_DB_TESTS").as_deref() == Ok("1") => {
-            panic!("{name} is not set and REQUIRE_DB_TESTS=1: {what} cannot run")
-        }
-        _ => {
-            eprintln!("skipped {what}: {name} is not set");
-            None
-        }
-    }
 }
 
 /// `url` with its database name replaced by `name`.

@@ -1,4 +1,5 @@
-//! The in-memory database: tables, an undo journal for transactions, and fixture inserts.
+//! The fixture API: [`MemoryDatabase`], its fixture inserts and other writers' changes, and
+//! its [`UnitOfWork`] (which opens a [`MemoryTransaction`] over the engine).
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
@@ -10,198 +11,12 @@ use domain::{
 };
 use ports::{StoreError, StoreResult, Transaction, UnitOfWork};
 
+use crate::engine::{Historied, Sequence, State, insert_unique, lock_state, role_violation, same_role};
 use crate::rows::{
-    CourseAccessRoleRow, CourseEnrollmentRow, CourseModeRow, HistoryRow, HistoryType, InvitationRow,
-    ProgramCourseEnrollmentRow, ProgramEnrollmentRow, RoleAssignmentRow, Tables, UserRow,
+    CourseAccessRoleRow, CourseEnrollmentRow, CourseModeRow, InvitationRow, ProgramCourseEnrollmentRow,
+    ProgramEnrollmentRow, RoleAssignmentRow, Tables, UserRow,
 };
 use crate::transaction::MemoryTransaction;
-
-/// How to undo one change (the row's previous value, or a history row to drop).
-#[derive(Debug)]
-pub(crate) enum Undo {
-    ProgramEnrollment(ProgramEnrollmentId, Option<ProgramEnrollmentRow>),
-    ProgramCourseEnrollment(ProgramCourseEnrollmentId, Option<ProgramCourseEnrollmentRow>),
-    CourseEnrollment(CourseEnrollmentId, Option<CourseEnrollmentRow>),
-    Invitation(InvitationId, Option<InvitationRow>),
-    CourseAccessRole(i64, Option<CourseAccessRoleRow>),
-    RoleAssignment(RoleAssignmentId, Option<RoleAssignmentRow>),
-    ProgramEnrollmentHistory,
-    ProgramCourseEnrollmentHistory,
-    CourseEnrollmentHistory,
-}
-
-/// The tables and the journal of the open transaction.
-#[derive(Debug, Default)]
-pub(crate) struct State {
-    pub(crate) tables: Tables,
-    pub(crate) journal: Vec<Undo>,
-    next_ids: [i64; 8],
-    next_history_id: u64,
-    /// The `history_user_id` of the open transaction's history rows (its acting user).
-    pub(crate) history_user: Option<UserId>,
-    /// The users whose `is_staff` is true.
-    pub(crate) staff: std::collections::BTreeSet<UserId>,
-}
-
-/// The tables with an autoincrement id, each with its own counter as in a database.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Sequence {
-    User = 0,
-    ProgramEnrollment = 1,
-    ProgramCourseEnrollment = 2,
-    CourseEnrollment = 3,
-    Invitation = 4,
-    CourseMode = 5,
-    CourseAccessRole = 6,
-    RoleAssignment = 7,
-}
-
-impl State {
-    /// A fresh id. Like database sequences, ids are never reused, even after a rollback.
-    pub(crate) fn next_id(&mut self, sequence: Sequence) -> i64 {
-        let counter = &mut self.next_ids[sequence as usize];
-        *counter += 1;
-        *counter
-    }
-
-    pub(crate) fn next_history_id(&mut self) -> u64 {
-        self.next_history_id += 1;
-        self.next_history_id
-    }
-
-    /// Undoes the journal back to `mark` entries.
-    pub(crate) fn undo_to(&mut self, mark: usize) {
-        while self.journal.len() > mark {
-            let Some(undo) = self.journal.pop() else { break };
-            let t = &mut self.tables;
-            match undo {
-                Undo::ProgramEnrollment(id, row) => restore(&mut t.program_enrollments, id, row),
-                Undo::ProgramCourseEnrollment(id, row) => restore(&mut t.program_course_enrollments, id, row),
-                Undo::CourseEnrollment(id, row) => restore(&mut t.course_enrollments, id, row),
-                Undo::Invitation(id, row) => {
-                    if let Some(invitations) = t.invitations.as_mut() {
-                        restore(invitations, id, row);
-                    }
-                }
-                Undo::CourseAccessRole(id, row) => {
-                    if let Some(roles) = t.course_access_roles.as_mut() {
-                        restore(roles, id, row);
-                    }
-                }
-                Undo::RoleAssignment(id, row) => {
-                    if let Some(assignments) = t.role_assignments.as_mut() {
-                        restore(assignments, id, row);
-                    }
-                }
-                Undo::ProgramEnrollmentHistory => {
-                    t.program_enrollment_history.pop();
-                }
-                Undo::ProgramCourseEnrollmentHistory => {
-                    t.program_course_enrollment_history.pop();
-                }
-                Undo::CourseEnrollmentHistory => {
-                    t.course_enrollment_history.pop();
-                }
-            }
-        }
-    }
-
-    /// Stores a PE's new state (`before` is its old one) with its `~` history row, undoably.
-    pub(crate) fn save_program_enrollment(
-        &mut self,
-        before: ProgramEnrollmentRow,
-        after: ProgramEnrollmentRow,
-        now: SystemTime,
-    ) {
-        self.journal.push(Undo::ProgramEnrollment(after.id, Some(before)));
-        self.tables.program_enrollments.insert(after.id, after.clone());
-        let history = self.history(after, HistoryType::Update, now);
-        self.tables.program_enrollment_history.push(history);
-        self.journal.push(Undo::ProgramEnrollmentHistory);
-    }
-
-    /// Stores a PCE's new state with its `~` history row, undoably.
-    pub(crate) fn save_program_course_enrollment(
-        &mut self,
-        before: ProgramCourseEnrollmentRow,
-        after: ProgramCourseEnrollmentRow,
-        now: SystemTime,
-    ) {
-        self.journal.push(Undo::ProgramCourseEnrollment(after.id, Some(before)));
-        self.tables.program_course_enrollments.insert(after.id, after.clone());
-        let history = self.history(after, HistoryType::Update, now);
-        self.tables.program_course_enrollment_history.push(history);
-        self.journal.push(Undo::ProgramCourseEnrollmentHistory);
-    }
-
-    /// Stores a course enrollment (new when `before` is `None`: history `+`, else `~`), undoably.
-    pub(crate) fn save_course_enrollment(
-        &mut self,
-        before: Option<CourseEnrollmentRow>,
-        after: CourseEnrollmentRow,
-        now: SystemTime,
-    ) {
-        let kind = if before.is_some() { HistoryType::Update } else { HistoryType::Insert };
-        self.journal.push(Undo::CourseEnrollment(after.id, before));
-        self.tables.course_enrollments.insert(after.id, after.clone());
-        let history = self.history(after, kind, now);
-        self.tables.course_enrollment_history.push(history);
-        self.journal.push(Undo::CourseEnrollmentHistory);
-    }
-
-    pub(crate) fn history<T>(&mut self, row: T, kind: HistoryType, now: SystemTime) -> HistoryRow<T> {
-        HistoryRow {
-            history_id: self.next_history_id(),
-            row,
-            history_date: now,
-            history_type: kind,
-            history_user_id: self.history_user,
-            history_change_reason: None,
-        }
-    }
-
-    pub(crate) fn check_program_enrollment_unique(&self, row: &ProgramEnrollmentRow) -> StoreResult<()> {
-        for other in self.tables.program_enrollments.values().filter(|o| o.id != row.id) {
-            let same_place = other.program_uuid == row.program_uuid && other.curriculum_uuid == row.curriculum_uuid;
-            if same_place && row.user_id.is_some() && other.user_id == row.user_id {
-                return Err(StoreError::UniqueViolation(UniqueViolation::program_enrollment_user()));
-            }
-            if same_place && row.external_user_key.is_some() && other.external_user_key == row.external_user_key {
-                return Err(StoreError::UniqueViolation(UniqueViolation::new(
-                    "program_enrollments_programenrollment",
-                    ["external_user_key", "program_uuid", "curriculum_uuid"],
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    pub(crate) fn check_course_enrollment_unique(&self, row: &CourseEnrollmentRow) -> StoreResult<()> {
-        let clash = self
-            .tables
-            .course_enrollments
-            .values()
-            .any(|o| o.id != row.id && o.user_id == row.user_id && o.course_id == row.course_id);
-        if clash {
-            return Err(StoreError::UniqueViolation(UniqueViolation::new(
-                "student_courseenrollment",
-                ["user_id", "course_id"],
-            )));
-        }
-        Ok(())
-    }
-}
-
-fn restore<K: Ord, V>(table: &mut std::collections::BTreeMap<K, V>, id: K, row: Option<V>) {
-    match row {
-        Some(row) => {
-            table.insert(id, row);
-        }
-        None => {
-            table.remove(&id);
-        }
-    }
-}
 
 /// An in-memory Open edX database for the linking ports.
 ///
@@ -232,7 +47,7 @@ impl MemoryDatabase {
             role_assignments: Some(Default::default()),
             ..Tables::default()
         };
-        let state = State { tables, ..State::default() };
+        let state = State::new(tables);
         Self { state: Arc::new(Mutex::new(state)), writer: Arc::new(tokio::sync::Mutex::new(())) }
     }
 
@@ -275,13 +90,8 @@ impl MemoryDatabase {
         let mut state = self.lock();
         let id = state.next_id(Sequence::CourseAccessRole);
         let row = CourseAccessRoleRow { id, user_id, org: org.into(), course_id: course_id.into(), role: role.into() };
-        let Some(roles) = state.tables.course_access_roles.as_mut() else {
-            return Err(StoreError::Misuse("the course access role table does not exist"));
-        };
-        if roles.values().any(|r| same_role(r, &row)) {
-            return Err(StoreError::UniqueViolation(role_violation()));
-        }
-        roles.insert(id, row);
+        let roles = state.tables.course_access_roles.as_mut();
+        insert_unique(roles, "the course access role table does not exist", id, row, same_role, role_violation)?;
         Ok(id)
     }
 
@@ -297,16 +107,13 @@ impl MemoryDatabase {
         let mut state = self.lock();
         let id = RoleAssignmentId(state.next_id(Sequence::RoleAssignment));
         let now = SystemTime::now();
-        let Some(assignments) = state.tables.role_assignments.as_mut() else {
-            return Err(StoreError::Misuse("the role assignment table does not exist"));
-        };
-        if assignments.values().any(|a| a.role == role && a.enrollment_id == enrollment_id) {
-            return Err(StoreError::UniqueViolation(UniqueViolation::new(
-                "program_enrollments_courseaccessroleassignment",
-                ["role", "enrollment_id"],
-            )));
-        }
-        assignments.insert(id, RoleAssignmentRow { id, created: now, modified: now, role: role.into(), enrollment_id });
+        let row = RoleAssignmentRow { id, created: now, modified: now, role: role.into(), enrollment_id };
+        let assignments = state.tables.role_assignments.as_mut();
+        let clashes =
+            |a: &RoleAssignmentRow, b: &RoleAssignmentRow| a.role == b.role && a.enrollment_id == b.enrollment_id;
+        let violation =
+            || UniqueViolation::new("program_enrollments_courseaccessroleassignment", ["role", "enrollment_id"]);
+        insert_unique(assignments, "the role assignment table does not exist", id, row, clashes, violation)?;
         Ok(id)
     }
 
@@ -322,23 +129,6 @@ impl MemoryDatabase {
         let id = UserId(state.next_id(Sequence::User));
         state.tables.users.insert(id, UserRow { id, username: username.into(), email: email.into(), is_active: true });
         Ok(id)
-    }
-
-    /// Sets a user's `is_staff` (a fixture).
-    ///
-    /// # Errors
-    /// Misuse if the user does not exist.
-    pub fn set_user_staff(&self, user: UserId, is_staff: bool) -> StoreResult<()> {
-        let mut state = self.lock();
-        if !state.tables.users.contains_key(&user) {
-            return Err(StoreError::Misuse("no such user"));
-        }
-        if is_staff {
-            state.staff.insert(user);
-        } else {
-            state.staff.remove(&user);
-        }
-        Ok(())
     }
 
     /// Sets a PE's user outside any transaction, as another writer's committed transaction
@@ -378,6 +168,23 @@ impl MemoryDatabase {
         Ok(())
     }
 
+    /// Sets a user's `is_staff` (a fixture).
+    ///
+    /// # Errors
+    /// Misuse if the user does not exist.
+    pub fn set_user_staff(&self, user: UserId, is_staff: bool) -> StoreResult<()> {
+        let mut state = self.lock();
+        if !state.tables.users.contains_key(&user) {
+            return Err(StoreError::Misuse("no such user"));
+        }
+        if is_staff {
+            state.staff.insert(user);
+        } else {
+            state.staff.remove(&user);
+        }
+        Ok(())
+    }
+
     /// Inserts a course overview row: the course exists.
     pub fn add_course_overview(&self, course_key: &str, display_name: &str) {
         self.lock().tables.course_overviews.insert(course_key.into(), display_name.into());
@@ -408,7 +215,7 @@ impl MemoryDatabase {
             curriculum_uuid,
             status: status.into(),
         };
-        state.check_program_enrollment_unique(&row)?;
+        ProgramEnrollmentRow::check_unique(&state, &row)?;
         state.tables.program_enrollments.insert(id, row);
         Ok(id)
     }
@@ -475,7 +282,7 @@ impl MemoryDatabase {
             is_active,
             mode: mode.into(),
         };
-        state.check_course_enrollment_unique(&row)?;
+        CourseEnrollmentRow::check_unique(&state, &row)?;
         state.tables.course_enrollments.insert(id, row);
         Ok(id)
     }
@@ -487,44 +294,20 @@ impl MemoryDatabase {
     pub fn add_invitation(&self, email: &str, course_id: &str, user_id: Option<UserId>) -> StoreResult<InvitationId> {
         let mut state = self.lock();
         let id = InvitationId(state.next_id(Sequence::Invitation));
-        let Some(invitations) = state.tables.invitations.as_mut() else {
-            return Err(StoreError::Misuse("the invitation table does not exist"));
-        };
-        if invitations.values().any(|i| i.email == email && i.course_id == course_id) {
-            return Err(StoreError::UniqueViolation(UniqueViolation::new(
-                "student_courseenrollmentallowed",
-                ["email", "course_id"],
-            )));
-        }
-        invitations.insert(
+        let row = InvitationRow {
             id,
-            InvitationRow {
-                id,
-                email: email.into(),
-                course_id: course_id.into(),
-                auto_enroll: false,
-                user_id,
-                created: Some(SystemTime::now()),
-            },
-        );
+            email: email.into(),
+            course_id: course_id.into(),
+            auto_enroll: false,
+            user_id,
+            created: Some(SystemTime::now()),
+        };
+        let invitations = state.tables.invitations.as_mut();
+        let clashes = |a: &InvitationRow, b: &InvitationRow| a.email == b.email && a.course_id == b.course_id;
+        let violation = || UniqueViolation::new("student_courseenrollmentallowed", ["email", "course_id"]);
+        insert_unique(invitations, "the invitation table does not exist", id, row, clashes, violation)?;
         Ok(id)
     }
-}
-
-/// Whether two course access roles have the same `(user_id, org, course_id, role)`.
-pub(crate) fn same_role(a: &CourseAccessRoleRow, b: &CourseAccessRoleRow) -> bool {
-    a.user_id == b.user_id && a.org == b.org && a.course_id == b.course_id && a.role == b.role
-}
-
-/// The `(user_id, org, course_id, role)` constraint of `student_courseaccessrole`.
-pub(crate) fn role_violation() -> UniqueViolation {
-    UniqueViolation::new("student_courseaccessrole", ["user_id", "org", "course_id", "role"])
-}
-
-pub(crate) fn lock_state(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    // A panic while holding the lock cannot leave a half-applied row: every change is one
-    // map insert. Keep going with the data as it is.
-    state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[async_trait]

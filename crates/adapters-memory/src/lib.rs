@@ -6,6 +6,18 @@
 //! suite as the database adapters, so the application can be tested, and embedded, without a
 //! database.
 //!
+//! Modules (imports go one way: `database` → `transaction` → `engine` → `rows`):
+//! - `rows.rs`: the row types and [`Tables`];
+//! - `engine.rs`: the state under everything: the tables, the id sequences, the undo journal
+//!   (`State`, `Sequence`, `Undo`); the one write of a row of a table with history, with its
+//!   history row, its undo entry and its unique checks (`State::save`, and `State::update` /
+//!   `update_each` for conditional updates, over the `Historied` tables); `insert_unique` for
+//!   the fixture inserts into tables without history;
+//! - `transaction.rs`: a transaction or savepoint (a mark in the journal) and the ports'
+//!   reads and writes over the engine;
+//! - `database.rs`: [`MemoryDatabase`], its fixture API (fixture inserts, another writer's
+//!   changes) and its `UnitOfWork`.
+//!
 //! # Example
 //! ```
 //! use adapters_memory::MemoryDatabase;
@@ -21,6 +33,7 @@
 #![deny(missing_docs)]
 
 mod database;
+mod engine;
 mod rows;
 mod transaction;
 

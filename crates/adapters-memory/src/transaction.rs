@@ -1,4 +1,5 @@
-//! Transactions and savepoints over the undo journal, and the ports' reads and writes.
+//! Transactions and savepoints over the engine's undo journal, and the ports' reads and
+//! writes. Imports the engine only, never the fixture API.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -18,8 +19,8 @@ use ports::{
 };
 use tokio::sync::OwnedMutexGuard;
 
-use crate::database::{Sequence, State, Undo, lock_state, role_violation, same_role};
-use crate::rows::{CourseAccessRoleRow, CourseEnrollmentRow};
+use crate::engine::{Sequence, State, Undo, lock_state, role_violation, same_role};
+use crate::rows::{CourseAccessRoleRow, CourseEnrollmentRow, ProgramCourseEnrollmentRow, ProgramEnrollmentRow};
 
 /// A transaction (holding the writer lock) or a savepoint (a mark in the undo journal).
 pub(crate) struct MemoryTransaction {
@@ -293,6 +294,32 @@ impl LinkingReads for MemoryTransaction {
     }
 }
 
+/// A PE, the user it must still have, and the user to give it.
+type UserMove = (ProgramEnrollmentId, Option<UserId>, Option<UserId>);
+
+impl MemoryTransaction {
+    /// Gives each PE of `moves` its new user (and `modified` now), with its history row, if it
+    /// still has the user the move expects; returns the PEs that did not, untouched. Linking
+    /// (from no user) and unlinking (to none) are both this.
+    fn move_program_enrollments(&self, moves: &[UserMove]) -> StoreResult<Vec<ProgramEnrollmentId>> {
+        let now = SystemTime::now();
+        let untouched = self.lock().update_each(
+            moves,
+            now,
+            |&(id, _, _)| id,
+            |&(_, from, to), pe: &mut ProgramEnrollmentRow| {
+                let still = pe.user_id == from;
+                if still {
+                    pe.user_id = to;
+                    pe.modified = now;
+                }
+                still
+            },
+        )?;
+        Ok(untouched.into_iter().map(|&(id, _, _)| id).collect())
+    }
+}
+
 /// Finds the row a reference names.
 fn resolve(state: &State, enrollment: &CourseEnrollmentRef) -> StoreResult<CourseEnrollmentId> {
     let found = match enrollment {
@@ -310,24 +337,8 @@ fn resolve(state: &State, enrollment: &CourseEnrollmentRef) -> StoreResult<Cours
 #[async_trait]
 impl LinkingWrites for MemoryTransaction {
     async fn link_program_enrollments(&self, links: &[ProgramEnrollmentLink]) -> StoreResult<Vec<ProgramEnrollmentId>> {
-        let mut state = self.lock();
-        let now = SystemTime::now();
-        let mut taken = Vec::new();
-        for link in links {
-            let Some(before) = state.tables.program_enrollments.get(&link.program_enrollment).cloned() else {
-                return Err(StoreError::Misuse("a write names a program enrollment that does not exist"));
-            };
-            if before.user_id.is_some() {
-                taken.push(link.program_enrollment);
-                continue;
-            }
-            let mut after = before.clone();
-            after.user_id = Some(link.user_id);
-            after.modified = now;
-            state.check_program_enrollment_unique(&after)?;
-            state.save_program_enrollment(before, after, now);
-        }
-        Ok(taken)
+        let moves: Vec<UserMove> = links.iter().map(|l| (l.program_enrollment, None, Some(l.user_id))).collect();
+        self.move_program_enrollments(&moves)
     }
 
     async fn create_course_enrollments(&self, enrollments: &[NewCourseEnrollment]) -> StoreResult<()> {
@@ -343,8 +354,7 @@ impl LinkingWrites for MemoryTransaction {
                 is_active: new.is_active,
                 mode: new.mode.as_str().into(),
             };
-            state.check_course_enrollment_unique(&row)?;
-            state.save_course_enrollment(None, row, now);
+            state.save(None, row, now)?;
         }
         Ok(())
     }
@@ -355,38 +365,34 @@ impl LinkingWrites for MemoryTransaction {
     ) -> StoreResult<Vec<CourseEnrollmentRef>> {
         let mut state = self.lock();
         let now = SystemTime::now();
-        let mut changed_meanwhile = Vec::new();
-        for change in changes {
-            let id = resolve(&state, &change.enrollment)?;
-            let Some(before) = state.tables.course_enrollments.get(&id).cloned() else {
-                return Err(StoreError::Misuse("a write names a course enrollment that does not exist"));
-            };
-            if before.mode != change.read_mode.as_str() || before.is_active != change.read_active {
-                changed_meanwhile.push(change.enrollment.clone());
-                continue;
-            }
-            let mut after = before.clone();
-            after.mode = change.mode.as_str().into();
-            after.is_active = change.is_active;
-            state.save_course_enrollment(Some(before), after, now);
-        }
-        Ok(changed_meanwhile)
+        let rows = changes.iter().map(|c| Ok((c, resolve(&state, &c.enrollment)?))).collect::<StoreResult<Vec<_>>>()?;
+        let changed_meanwhile = state.update_each(
+            &rows,
+            now,
+            |&(_, id)| id,
+            |(change, _), ce: &mut CourseEnrollmentRow| {
+                let as_read = ce.mode == change.read_mode.as_str() && ce.is_active == change.read_active;
+                if as_read {
+                    ce.mode = change.mode.as_str().into();
+                    ce.is_active = change.is_active;
+                }
+                as_read
+            },
+        )?;
+        Ok(changed_meanwhile.into_iter().map(|(change, _)| change.enrollment.clone()).collect())
     }
 
     async fn attach_course_enrollments(&self, attachments: &[CourseEnrollmentAttachment]) -> StoreResult<()> {
         let mut state = self.lock();
         let now = SystemTime::now();
-        for attachment in attachments {
-            let ce = resolve(&state, &attachment.enrollment)?;
-            let id = attachment.program_course_enrollment;
-            let Some(before) = state.tables.program_course_enrollments.get(&id).cloned() else {
-                return Err(StoreError::Misuse("a write names a program course enrollment that does not exist"));
-            };
-            let mut after = before.clone();
-            after.course_enrollment_id = Some(ce);
-            after.modified = now;
-            state.save_program_course_enrollment(before, after, now);
-        }
+        let rows =
+            attachments.iter().map(|a| Ok((a, resolve(&state, &a.enrollment)?))).collect::<StoreResult<Vec<_>>>()?;
+        let id_of = |&(attachment, _): &(&CourseEnrollmentAttachment, _)| attachment.program_course_enrollment;
+        state.update_each(&rows, now, id_of, |&(_, ce), pce: &mut ProgramCourseEnrollmentRow| {
+            pce.course_enrollment_id = Some(ce);
+            pce.modified = now;
+            true
+        })?;
         Ok(())
     }
 
@@ -410,40 +416,24 @@ impl LinkingWrites for MemoryTransaction {
         &self,
         unlinks: &[ProgramEnrollmentUnlink],
     ) -> StoreResult<Vec<ProgramEnrollmentId>> {
-        let mut state = self.lock();
-        let now = SystemTime::now();
-        let mut not_linked = Vec::new();
-        for unlink in unlinks {
-            let Some(before) = state.tables.program_enrollments.get(&unlink.program_enrollment).cloned() else {
-                return Err(StoreError::Misuse("a write names a program enrollment that does not exist"));
-            };
-            if before.user_id != Some(unlink.user_id) {
-                not_linked.push(unlink.program_enrollment);
-                continue;
-            }
-            let mut after = before.clone();
-            after.user_id = None;
-            after.modified = now;
-            state.save_program_enrollment(before, after, now);
-        }
-        Ok(not_linked)
+        let moves: Vec<UserMove> = unlinks.iter().map(|u| (u.program_enrollment, Some(u.user_id), None)).collect();
+        self.move_program_enrollments(&moves)
     }
 
     async fn deactivate_course_enrollments(&self, deactivations: &[CourseEnrollmentDeactivation]) -> StoreResult<()> {
-        let mut state = self.lock();
-        let now = SystemTime::now();
-        for deactivation in deactivations {
-            let id = deactivation.enrollment;
-            let Some(before) = state.tables.course_enrollments.get(&id).cloned() else {
-                return Err(StoreError::Misuse("a write names a course enrollment that does not exist"));
-            };
-            let mut after = before.clone();
-            after.is_active = false;
-            if let Some(mode) = &deactivation.mode {
-                after.mode = mode.as_str().into();
-            }
-            state.save_course_enrollment(Some(before), after, now);
-        }
+        let id_of = |deactivation: &CourseEnrollmentDeactivation| deactivation.enrollment;
+        self.lock().update_each(
+            deactivations,
+            SystemTime::now(),
+            id_of,
+            |deactivation, ce: &mut CourseEnrollmentRow| {
+                ce.is_active = false;
+                if let Some(mode) = &deactivation.mode {
+                    ce.mode = mode.as_str().into();
+                }
+                true
+            },
+        )?;
         Ok(())
     }
 
@@ -451,17 +441,17 @@ impl LinkingWrites for MemoryTransaction {
         &self,
         program_course_enrollments: &[ProgramCourseEnrollmentId],
     ) -> StoreResult<()> {
-        let mut state = self.lock();
         let now = SystemTime::now();
-        for &id in program_course_enrollments {
-            let Some(before) = state.tables.program_course_enrollments.get(&id).cloned() else {
-                return Err(StoreError::Misuse("a write names a program course enrollment that does not exist"));
-            };
-            let mut after = before.clone();
-            after.course_enrollment_id = None;
-            after.modified = now;
-            state.save_program_course_enrollment(before, after, now);
-        }
+        self.lock().update_each(
+            program_course_enrollments,
+            now,
+            |&id| id,
+            |_, pce: &mut ProgramCourseEnrollmentRow| {
+                pce.course_enrollment_id = None;
+                pce.modified = now;
+                true
+            },
+        )?;
         Ok(())
     }
 

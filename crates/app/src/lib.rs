@@ -2,8 +2,14 @@
 //!
 //! Thin by design: it reads a [`domain::Snapshot`] through [`ports::LinkingReads`], asks the
 //! [`domain::Planner`] what to do for each key, emits the planned log lines through
-//! `tracing`, and writes each linked key through [`ports::LinkingWrites`] inside its own
-//! savepoint of one [`ports::UnitOfWork`] transaction.
+//! `tracing`, and writes the linked keys through [`ports::LinkingWrites`] in savepoints of one
+//! [`ports::UnitOfWork`] transaction: by default in chunks of keys, each chunk in one savepoint
+//! with one statement per kind of write ([`WritePath::Batched`]); a chunk that meets another
+//! writer is redone key by key, each key in its own savepoint ([`WritePath::PerKey`]).
+//!
+//! Files: `types.rs` (the public types), `link.rs` (the call and its transactions), `paths.rs`
+//! (the two write paths), `next.rs` (what happens after writes and failures), `writes.rs`,
+//! `roles.rs` (the writes), `snapshot.rs` (the reads), `log.rs` (the log lines).
 //!
 //! # Example
 //! ```
@@ -34,18 +40,18 @@
 //! ```
 #![deny(missing_docs)]
 
-mod apply;
 mod link;
 mod log;
+mod next;
 mod paths;
 mod roles;
 mod snapshot;
+mod types;
+mod writes;
 
 pub use domain::RuleOptions;
-pub use link::{
-    LinkAborted, LinkCallError, LinkErrors, LinkOptions, LinkReport, MAX_ATTEMPTS, Progress, WritePath,
-    is_already_linked_to_target, link_program_enrollments, link_program_enrollments_report,
-    link_program_enrollments_with,
-};
+pub use link::{link_program_enrollments, link_program_enrollments_report, link_program_enrollments_with};
 pub use log::{LOG_TARGET, emit};
-pub use snapshot::{read_snapshot, read_snapshot_with};
+pub use next::MAX_ATTEMPTS;
+pub use snapshot::read_snapshot;
+pub use types::{LinkAborted, LinkCallError, LinkErrors, LinkOptions, LinkReport, Progress, WritePath};

@@ -1,25 +1,20 @@
-//! The two write paths of one transaction: key by key ([`link_per_key`]) and in chunks
-//! ([`link_batched`]). Both give the same errors, rows, history rows and log lines.
+//! The two write paths of one transaction: in chunks ([`link_batched`], the default) and key by
+//! key ([`link_per_key`], upstream's shape and the chunks' fall back). Both give the same
+//! errors, rows, history rows and log lines. Each key's (or chunk's) writes are in a savepoint
+//! of the transaction; what happens after them is decided in `next.rs`.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use domain::{
-    CourseEnrollmentRef, KeyOutcome, KeyPlan, LinkBatch, LinkWrites, Planner, ProgramUuid, RoleAssignmentId,
-    UniqueViolation,
-};
+use domain::{CourseEnrollmentRef, KeyOutcome, KeyPlan, LinkBatch, LinkWrites, Planner, ProgramUuid, RoleAssignmentId};
 use ports::{StoreError, Transaction};
 
-use crate::apply::{Applied, apply_links};
-use crate::link::{LinkCallError, LinkErrors, LinkOptions};
 use crate::log::emit_all;
+use crate::next::{Next, WriteOutcome, after_chunk, after_key};
 use crate::roles;
-use crate::snapshot::read_snapshot_with;
-
-/// How many times one key is planned again from fresh reads after its writes met another
-/// writer's (a PE linked, a course enrollment created or changed meanwhile) before the
-/// transaction gives up with [`LinkCallError::KeyContended`].
-const MAX_REPLANS_PER_KEY: usize = 3;
+use crate::snapshot::read_snapshot;
+use crate::types::{LinkCallError, LinkErrors, LinkOptions};
+use crate::writes::{Written, write_links};
 
 /// How many chunks of keys one snapshot read covers in the batched path.
 const READ_WINDOW_CHUNKS: usize = 2;
@@ -28,18 +23,6 @@ fn advance(options: &LinkOptions, keys: usize) {
     if let Some(progress) = &options.progress {
         progress.advance(keys);
     }
-}
-
-/// What became of one key's writes.
-enum KeyWrite {
-    /// Written; the savepoint is released. The role assignments whose fulfilment failed (and
-    /// was rolled back alone).
-    Written(HashSet<RoleAssignmentId>),
-    /// A write violated a unique constraint; the savepoint is rolled back.
-    Violation(UniqueViolation),
-    /// Another writer linked the PE or changed a course enrollment since the read; the
-    /// savepoint is rolled back.
-    Contended,
 }
 
 /// Upstream's shape: each key planned, then written in its own savepoint.
@@ -60,8 +43,8 @@ pub(crate) async fn link_per_key(
     let mut replans = 0;
     'fresh: while start < batch.len() {
         let rest = if start == 0 { Cow::Borrowed(batch) } else { Cow::Owned(batch.slice(start..batch.len())) };
-        let snapshot = read_snapshot_with(tx.reads(), program_uuid, &rest, options.rules).await?;
-        let mut planner = Planner::with_options(program_uuid, snapshot, options.rules);
+        let snapshot = read_snapshot(tx.reads(), program_uuid, &rest, options.rules).await?;
+        let mut planner = Planner::from_snapshot(program_uuid, snapshot, options.rules);
         for (key, username) in rest.iter() {
             let plan = planner.plan(key, username)?;
             match &plan.outcome {
@@ -69,27 +52,29 @@ pub(crate) async fn link_per_key(
                     emit_all(&plan.log);
                     errors.push(key.clone(), error.clone());
                 }
-                KeyOutcome::Link(writes) => match link_one(tx, writes).await? {
-                    KeyWrite::Written(failed_roles) => {
-                        roles::emit_plan(&plan.log, &failed_roles);
-                        planner.record(&plan);
-                    }
-                    // The same violation after fresh reads: a constraint the rules do not
-                    // foresee. The key fails as upstream's does.
-                    KeyWrite::Violation(violation) if replans >= MAX_REPLANS_PER_KEY => {
-                        emit_all(&plan.log);
-                        emit_all(&writes.failure_log(&plan.username));
-                        errors.push(key.clone(), LinkWrites::failure(violation));
-                    }
-                    KeyWrite::Violation(_) | KeyWrite::Contended => {
-                        if replans >= MAX_REPLANS_PER_KEY {
-                            return Err(LinkCallError::KeyContended { key: key.clone() });
+                KeyOutcome::Link(writes) => {
+                    let (outcome, failed_roles) = write_in_savepoint(tx, &[writes], false).await?;
+                    match after_key(outcome, replans, key) {
+                        Next::GoOn => {
+                            emit_all(&plan.log_with_failed_roles(&failed_roles));
+                            planner.record(&plan);
                         }
-                        replans += 1;
-                        tracing::debug!(%key, replans, "a key's writes met another writer's; planning again");
-                        continue 'fresh;
+                        Next::FailKey(violation) => {
+                            let failed = plan.into_integrity_failure(violation);
+                            emit_all(&failed.log);
+                            if let Some(error) = failed.outcome.error() {
+                                errors.push(key.clone(), error.clone());
+                            }
+                        }
+                        // Key by key, falling back is planning again.
+                        Next::Replan | Next::FallBack => {
+                            replans += 1;
+                            tracing::debug!(%key, replans, "a key's writes met another writer's; planning again");
+                            continue 'fresh;
+                        }
+                        Next::RunAgain(error) => return Err(error),
                     }
-                },
+                }
             }
             start += 1;
             replans = 0;
@@ -99,12 +84,18 @@ pub(crate) async fn link_per_key(
     Ok(())
 }
 
-/// Writes one key in its own savepoint.
-async fn link_one(tx: &dyn Transaction, writes: &LinkWrites) -> Result<KeyWrite, LinkCallError> {
+/// Writes the keys of `links` in one savepoint of `tx`, then their role fulfilments (`grouped`:
+/// first all in one savepoint, see [`roles::fulfil`]): what became of the writes, and the role
+/// assignments whose fulfilment failed (and was rolled back alone).
+async fn write_in_savepoint(
+    tx: &dyn Transaction,
+    links: &[&LinkWrites],
+    grouped: bool,
+) -> Result<(WriteOutcome, HashSet<RoleAssignmentId>), LinkCallError> {
     let savepoint = tx.savepoint().await?;
-    match apply_links(savepoint.writes(), &[writes]).await {
-        Ok(Applied::Linked) => {
-            let failed_roles = match roles::fulfil(&*savepoint, &[writes], false).await {
+    match write_links(savepoint.writes(), links).await {
+        Ok(Written::All) => {
+            let failed_roles = match roles::fulfil(&*savepoint, links, grouped).await {
                 Ok(failed) => failed,
                 Err(error) => {
                     let _ = savepoint.rollback().await;
@@ -112,15 +103,15 @@ async fn link_one(tx: &dyn Transaction, writes: &LinkWrites) -> Result<KeyWrite,
                 }
             };
             savepoint.commit().await?;
-            Ok(KeyWrite::Written(failed_roles))
+            Ok((WriteOutcome::Written, failed_roles))
         }
-        Ok(Applied::Contended) => {
+        Ok(Written::Contended) => {
             savepoint.rollback().await?;
-            Ok(KeyWrite::Contended)
+            Ok((WriteOutcome::Contended, HashSet::new()))
         }
         Err(StoreError::UniqueViolation(violation)) => {
             savepoint.rollback().await?;
-            Ok(KeyWrite::Violation(violation))
+            Ok((WriteOutcome::Violation(violation), HashSet::new()))
         }
         Err(other) => {
             let _ = savepoint.rollback().await;
@@ -138,7 +129,7 @@ fn written_enrollments(plan: &KeyPlan) -> Vec<CourseEnrollmentRef> {
 }
 
 /// The batched shape: plans in input order, written a chunk at a time (see
-/// [`crate::WritePath::Batched`]).
+/// [`crate::types::WritePath::Batched`]).
 pub(crate) async fn link_batched(
     tx: &dyn Transaction,
     program_uuid: ProgramUuid,
@@ -157,8 +148,8 @@ pub(crate) async fn link_batched(
         let end = batch.len().min(start + per_chunk.saturating_mul(READ_WINDOW_CHUNKS));
         let rest =
             if start == 0 && end == batch.len() { Cow::Borrowed(batch) } else { Cow::Owned(batch.slice(start..end)) };
-        let snapshot = read_snapshot_with(tx.reads(), program_uuid, &rest, options.rules).await?;
-        let mut planner = Planner::with_options(program_uuid, snapshot, options.rules);
+        let snapshot = read_snapshot(tx.reads(), program_uuid, &rest, options.rules).await?;
+        let mut planner = Planner::from_snapshot(program_uuid, snapshot, options.rules);
         let mut chunk: Vec<KeyPlan> = Vec::with_capacity(per_chunk.min(rest.len()));
         let mut touched: HashSet<CourseEnrollmentRef> = HashSet::new();
         for (key, username) in rest.iter() {
@@ -167,7 +158,8 @@ pub(crate) async fn link_batched(
             // A chunk never writes one course enrollment twice: one multi-row statement holds
             // one value per row.
             if chunk.len() >= per_chunk || written.iter().any(|r| touched.contains(r)) {
-                if !write_chunk(tx, &chunk, errors, options).await? {
+                let next = write_chunk(tx, &chunk, errors, options).await?;
+                if !matches!(next, Next::GoOn) {
                     link_per_key(tx, program_uuid, &batch.slice(start..start + chunk.len()), options, errors).await?;
                     start += chunk.len();
                     continue 'fresh;
@@ -180,7 +172,7 @@ pub(crate) async fn link_batched(
             touched.extend(written);
             chunk.push(plan);
         }
-        if !write_chunk(tx, &chunk, errors, options).await? {
+        if !matches!(write_chunk(tx, &chunk, errors, options).await?, Next::GoOn) {
             link_per_key(tx, program_uuid, &batch.slice(start..start + chunk.len()), options, errors).await?;
         }
         start += chunk.len();
@@ -188,15 +180,15 @@ pub(crate) async fn link_batched(
     Ok(())
 }
 
-/// Writes a chunk's linked keys in one savepoint, then emits the chunk's log lines and records
-/// its errors. Returns `false`, having rolled the savepoint back and emitted nothing, when the
-/// chunk must be redone key by key.
+/// Writes a chunk's linked keys in one savepoint and decides what happens next
+/// ([`after_chunk`]): on [`Next::GoOn`], having emitted the chunk's log lines and recorded its
+/// errors; on [`Next::FallBack`], having rolled the savepoint back and emitted nothing.
 async fn write_chunk(
     tx: &dyn Transaction,
     chunk: &[KeyPlan],
     errors: &mut LinkErrors,
     options: &LinkOptions,
-) -> Result<bool, LinkCallError> {
+) -> Result<Next, LinkCallError> {
     let links: Vec<&LinkWrites> = chunk
         .iter()
         .filter_map(|plan| match &plan.outcome {
@@ -204,37 +196,23 @@ async fn write_chunk(
             _ => None,
         })
         .collect();
-    let mut failed_roles = HashSet::new();
-    if !links.is_empty() {
-        let savepoint = tx.savepoint().await?;
-        match apply_links(savepoint.writes(), &links).await {
-            Ok(Applied::Linked) => {
-                failed_roles = match roles::fulfil(&*savepoint, &links, true).await {
-                    Ok(failed) => failed,
-                    Err(error) => {
-                        let _ = savepoint.rollback().await;
-                        return Err(error.into());
-                    }
-                };
-                savepoint.commit().await?;
+    let (outcome, failed_roles) = if links.is_empty() {
+        (WriteOutcome::Written, HashSet::new())
+    } else {
+        write_in_savepoint(tx, &links, true).await?
+    };
+    let next = after_chunk(&outcome);
+    match next {
+        Next::GoOn => {
+            for plan in chunk {
+                emit_all(&plan.log_with_failed_roles(&failed_roles));
+                if let Some(error) = plan.outcome.error() {
+                    errors.push(plan.key.clone(), error.clone());
+                }
             }
-            Ok(Applied::Contended) | Err(StoreError::UniqueViolation(_)) => {
-                savepoint.rollback().await?;
-                tracing::debug!(keys = chunk.len(), "a chunk's writes failed; redoing it key by key");
-                return Ok(false);
-            }
-            Err(other) => {
-                let _ = savepoint.rollback().await;
-                return Err(other.into());
-            }
+            advance(options, chunk.len());
         }
+        _ => tracing::debug!(keys = chunk.len(), "a chunk's writes failed; redoing it key by key"),
     }
-    for plan in chunk {
-        roles::emit_plan(&plan.log, &failed_roles);
-        if let Some(error) = plan.outcome.error() {
-            errors.push(plan.key.clone(), error.clone());
-        }
-    }
-    advance(options, chunk.len());
-    Ok(true)
+    Ok(next)
 }

@@ -17,19 +17,6 @@ pub(crate) async fn announce(reads: &dyn LinkingReads) -> StoreResult<()> {
     Ok(())
 }
 
-/// Emits a linked key's planned lines, with the ERROR line of each fulfilment that failed at
-/// write time right after its INFO line, as upstream logs them.
-pub(crate) fn emit_plan(lines: &[LogLine], failed: &HashSet<RoleAssignmentId>) {
-    for line in lines {
-        emit(line);
-        if let LogLine::CreatingAccessRole(attempt) = line
-            && failed.contains(&attempt.assignment)
-        {
-            emit(&LogLine::UnableToCreateAccessRole(attempt.clone()));
-        }
-    }
-}
-
 /// The grant and delete of some fulfilments, one statement each.
 async fn write(writes: &dyn LinkingWrites, fulfilments: &[&RoleFulfilment]) -> StoreResult<()> {
     let mut seen = HashSet::new();

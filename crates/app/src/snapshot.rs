@@ -1,30 +1,20 @@
 //! The bulk reads of one call, assembled into a [`Snapshot`].
 
-use domain::{LinkBatch, ProgramUuid, RuleOptions, Snapshot, follow_up_reads_with, stored_keys_matching};
+use domain::{LinkBatch, ProgramUuid, RuleOptions, Snapshot, follow_up_reads, stored_keys_matching};
 use ports::{LinkingReads, StoreResult};
 
-/// Reads everything the rules look at for `batch`: two reads by the input (program
-/// enrollments by key, users by username), then, for the keys that can still link, their
-/// users' other enrollments in the program, course enrollments, courses and invitations.
+/// Reads everything the rules look at for `batch` under `options`: two reads by the input
+/// (program enrollments by key, users by username), then, for the keys that can still link
+/// ([`follow_up_reads`]), their users' other enrollments in the program, course enrollments,
+/// courses, invitations and the PCEs' pending role assignments.
+///
+/// With case-insensitive keys, the program's stored keys are read first and those equal to an
+/// input key up to case are read (exactly); with relinking, the current users of PEs to relink
+/// are read too, and their courses' modes.
 ///
 /// # Errors
 /// Any [`ports::StoreError`] of the reads.
 pub async fn read_snapshot(
-    reads: &dyn LinkingReads,
-    program_uuid: ProgramUuid,
-    batch: &LinkBatch,
-) -> StoreResult<Snapshot> {
-    read_snapshot_with(reads, program_uuid, batch, RuleOptions::default()).await
-}
-
-/// [`read_snapshot`] for the later rules `options` turns on: with case-insensitive keys, the
-/// program's stored keys are read first and those equal to an input key up to case are read
-/// (exactly); with relinking, the current users of PEs to relink and their courses' modes; and
-/// in any case the PCEs' pending role assignments.
-///
-/// # Errors
-/// Any [`ports::StoreError`] of the reads.
-pub async fn read_snapshot_with(
     reads: &dyn LinkingReads,
     program_uuid: ProgramUuid,
     batch: &LinkBatch,
@@ -37,7 +27,7 @@ pub async fn read_snapshot_with(
     };
     let program_enrollments = reads.program_enrollments_by_keys(program_uuid, &keys).await?;
     let users = reads.users_by_usernames(&batch.usernames()).await?;
-    let next = follow_up_reads_with(batch, &program_enrollments, &users, options);
+    let next = follow_up_reads(batch, &program_enrollments, &users, options);
     let mut snapshot = Snapshot { program_enrollments, users, ..Snapshot::default() };
     if next.is_empty() {
         return Ok(snapshot);

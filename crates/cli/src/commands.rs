@@ -1,4 +1,4 @@
-//! The commands: `migrate`, `link` and (in [`crate::demo`]) `demo`.
+//! The commands `migrate` and `link`, and what `link` and `demo` share.
 
 use std::io::Write;
 
@@ -11,42 +11,33 @@ use crate::error::{CliError, EXIT_KEY_ERRORS, EXIT_OK};
 use crate::input;
 use crate::progress::Stderr;
 use crate::report::{Report, RunKind};
+use crate::sqlite::{OpenMode, SqliteFile};
 
 /// Log target of the command line's own lines.
 pub const LOG_TARGET: &str = "program_enrollments::cli";
 
-/// `url` with `mode=rwc` added when it names a SQLite file and says no mode, so that `migrate`
-/// creates the file.
-pub fn create_if_missing(url: &str) -> String {
-    let is_sqlite = url.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("sqlite:"));
-    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-    if !is_sqlite || in_memory || url.contains("mode=") {
-        return url.to_owned();
-    }
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}mode=rwc")
+/// Creates the SQLite file a read-write `url` names (no mode, or `mode=rw`) when it is
+/// missing, so that `migrate` makes a new database: an empty file is an empty SQLite database.
+/// `mode=ro` is left to fail and `mode=rwc` creates the file itself.
+fn create_if_missing(url: &str) {
+    let Some(file) = SqliteFile::of_url(url).filter(|file| file.mode == OpenMode::ReadWrite) else { return };
+    // A file that exists is kept; any other failure (a missing directory, no permission) is
+    // left to the connection, whose error names the database.
+    let _ = std::fs::OpenOptions::new().write(true).create_new(true).open(&file.path);
 }
 
-/// `migrate`: creates or upgrades our tables (idempotent).
+/// `migrate`: creates or upgrades our tables (idempotent); on SQLite, creates the file first.
 ///
 /// # Errors
 /// [`CliError::Connect`] or [`CliError::Migrate`].
 pub async fn migrate(url: &str) -> Result<u8, CliError> {
-    let conn = adapters_seaorm::open(&create_if_missing(url)).await?;
+    create_if_missing(url);
+    let conn = adapters_seaorm::open(url).await?;
     let result = migrations::Migrator::up(&conn, None).await;
     let _ = conn.close().await;
     result.map_err(|source| CliError::Migrate { url: redact_url(url), source })?;
     write_stdout(&format!("the database at {} is up to date\n", redact_url(url)), "the migration was applied")?;
     Ok(EXIT_OK)
-}
-
-/// The file a `sqlite://PATH` URL names, when it is a plain file path (no mode, no
-/// percent-encoding, not in memory).
-pub fn sqlite_file(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let plain = !path.is_empty() && !path.contains('%') && !path.contains(":memory:") && !query.contains("mode=");
-    plain.then_some(path)
 }
 
 /// `link`: checks the whole input, then links it and prints the report.
@@ -57,8 +48,8 @@ pub fn sqlite_file(url: &str) -> Option<&str> {
 /// printing the report of what committed before it.
 pub async fn link(url: &str, args: &LinkArgs, stderr: &Stderr) -> Result<u8, CliError> {
     let (program, batch) = input::link_input_with(&args.program_uuid, &args.pairs, args.file.as_deref(), args.rules())?;
-    if let Some(path) = sqlite_file(url).filter(|path| !std::path::Path::new(path).exists()) {
-        return Err(CliError::NoSqliteFile { path: path.to_owned() });
+    if let Some(file) = SqliteFile::of_url(url).filter(|file| file.must_exist() && !file.path.exists()) {
+        return Err(CliError::NoSqliteFile { path: file.path.display().to_string() });
     }
     let db = SeaOrmDatabase::connect(url).await?;
     let acting_user = match &args.acting_user {
@@ -124,8 +115,8 @@ pub async fn acting_user(db: &SeaOrmDatabase, username: &str) -> Result<domain::
 pub async fn serve(url: &str, args: &ServeArgs) -> Result<u8, CliError> {
     let files = web::KeyFiles { jwks: args.jwt_jwks.clone(), secret: args.jwt_secret_file.clone() };
     let verifier = web::load_verifier(&files, args.jwt_issuer.clone(), args.jwt_audience.clone())?;
-    if let Some(path) = sqlite_file(url).filter(|path| !std::path::Path::new(path).exists()) {
-        return Err(CliError::NoSqliteFile { path: path.to_owned() });
+    if let Some(file) = SqliteFile::of_url(url).filter(|file| file.must_exist() && !file.path.exists()) {
+        return Err(CliError::NoSqliteFile { path: file.path.display().to_string() });
     }
     let db = SeaOrmDatabase::connect(url).await?;
     let config = web::Config {
@@ -247,28 +238,4 @@ pub fn write_stdout(text: &str, written: &str) -> Result<(), CliError> {
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
         .map_err(|source| CliError::Io { what: format!("cannot write to standard output ({written})"), source })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn migrate_creates_a_missing_sqlite_file_only() {
-        assert_eq!(create_if_missing("sqlite://a.db"), "sqlite://a.db?mode=rwc");
-        assert_eq!(create_if_missing("sqlite://a.db?x=1"), "sqlite://a.db?x=1&mode=rwc");
-        assert_eq!(create_if_missing("sqlite://a.db?mode=ro"), "sqlite://a.db?mode=ro");
-        assert_eq!(create_if_missing("sqlite::memory:"), "sqlite::memory:");
-        assert_eq!(create_if_missing("postgres://h/db"), "postgres://h/db");
-    }
-
-    #[test]
-    fn sqlite_files_of_urls() {
-        assert_eq!(sqlite_file("sqlite://a/b.db"), Some("a/b.db"));
-        assert_eq!(sqlite_file("sqlite:///tmp/b.db?x=1"), Some("/tmp/b.db"));
-        assert_eq!(sqlite_file("sqlite://b.db?mode=rwc"), None);
-        assert_eq!(sqlite_file("sqlite::memory:"), None);
-        assert_eq!(sqlite_file("sqlite://a%20b.db"), None);
-        assert_eq!(sqlite_file("postgres://h/db"), None);
-    }
 }

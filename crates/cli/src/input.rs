@@ -11,7 +11,7 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use domain::{ExternalUserKey, InvalidValue, LinkBatch, ProgramUuid, Username};
+use domain::{DuplicateKey, DuplicateKeyIgnoringCase, ExternalUserKey, InvalidValue, LinkBatch, ProgramUuid, Username};
 use thiserror::Error;
 
 /// The header line a CSV file may start with.
@@ -75,20 +75,20 @@ pub enum InputError {
         error: InvalidValue,
     },
     /// The same key was given twice (arguments and file together).
-    #[error("{position}: external user key {key} provided multiple times")]
+    #[error("{position}: {error}")]
     Duplicate {
         /// The second occurrence.
         position: Position,
         /// The key.
-        key: String,
+        error: DuplicateKey,
     },
     /// With `--case-insensitive-keys`, two keys are equal up to case.
-    #[error("{position}: external user key {key} provided multiple times (case-insensitively)")]
+    #[error("{position}: {error}")]
     DuplicateIgnoringCase {
         /// The second occurrence.
         position: Position,
         /// The key there.
-        key: String,
+        error: DuplicateKeyIgnoringCase,
     },
     /// The file could not be opened or read.
     #[error("cannot read {source_name}: {error}")]
@@ -418,14 +418,15 @@ pub fn batch(pairs: Vec<RawPair>) -> Result<LinkBatch, InputError> {
     }
     // The second occurrence: the one that makes the key a duplicate.
     let mut seen = HashSet::with_capacity(parsed.len());
-    if let Some((i, key)) = parsed.iter().map(|(key, _)| key.as_str()).enumerate().find(|(_, key)| !seen.insert(*key)) {
-        let position = positions.swap_remove(i);
-        return Err(InputError::Duplicate { position, key: key.to_owned() });
+    let duplicate = parsed.iter().map(|(key, _)| key).enumerate().find(|(_, key)| !seen.insert(*key));
+    if let Some((i, key)) = duplicate {
+        let error = DuplicateKey { key: key.clone() };
+        return Err(InputError::Duplicate { position: positions.swap_remove(i), error });
     }
     drop((seen, positions));
-    LinkBatch::from_pairs(parsed).map_err(|duplicate| {
-        let key = duplicate.key.to_string();
-        InputError::Duplicate { position: Position::Argument(key.clone()), key }
+    LinkBatch::from_pairs(parsed).map_err(|error| {
+        let position = Position::Argument(error.key.to_string());
+        InputError::Duplicate { position, error }
     })
 }
 
@@ -471,14 +472,15 @@ pub fn link_input_with(
     }
     let program = program_uuid(program)?;
     let pairs = raw_pairs(arguments, file)?;
-    // Folded before `batch` consumes the pairs; checked after it, so that an invalid pair
-    // before the duplicate is the one reported.
-    let folded: Vec<(String, String, Position)> =
-        pairs.iter().map(|pair| (domain::fold_case(&pair.key), pair.key.clone(), pair.position.clone())).collect();
+    // Kept before `batch` consumes the pairs; checked after it, so that an invalid pair before
+    // the duplicate is the one reported.
+    let positions: Vec<Position> = pairs.iter().map(|pair| pair.position.clone()).collect();
     let batch = batch(pairs)?;
-    let mut seen = HashSet::with_capacity(folded.len());
-    if let Some((_, key, position)) = folded.iter().find(|(folded, _, _)| !seen.insert(folded.as_str())) {
-        return Err(InputError::DuplicateIgnoringCase { position: position.clone(), key: key.clone() });
+    if let Err(error) = domain::check_distinct_ignoring_case(&batch) {
+        // The batch's keys are distinct: the duplicate's key is at one position.
+        let at = batch.keys().position(|key| *key == error.key).and_then(|i| positions.get(i).cloned());
+        let position = at.unwrap_or_else(|| Position::Argument(error.key.to_string()));
+        return Err(InputError::DuplicateIgnoringCase { position, error });
     }
     Ok((program, batch))
 }

@@ -25,6 +25,7 @@ pub mod error;
 pub mod input;
 pub mod progress;
 pub mod report;
+pub mod sqlite;
 
 use std::process::ExitCode;
 

@@ -110,7 +110,7 @@ impl Report {
         let mut already_linked = Vec::new();
         let mut already_linked_errors = 0;
         for (key, error) in result.errors.iter() {
-            let done_before = app::is_already_linked_to_target(error);
+            let done_before = error.is_already_linked_to_target();
             if done_before && kind.resume {
                 already_linked.push(key.to_string());
             } else {

@@ -1,9 +1,7 @@
 //! The real `program-enrollments` binary on real SQLite files: every line of `cli.md`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::{ANIMAL, Db, FRUIT, OTHER_PROGRAM, PROGRAM, bin, files_in, stderr, stdout};
+use crate::common::{ANIMAL, Db, FRUIT, OTHER_PROGRAM, PROGRAM, bin, files_in, stderr, stdout};
 
 const NOT_WRITTEN: &str = "nothing was written";
 
@@ -105,14 +103,40 @@ fn link_on_a_missing_sqlite_file_exits_3_and_creates_nothing() {
          migrate`, or choose the database with --database-url or DATABASE_URL; nothing was written\n"
     );
     assert!(files_in(dir.path()).is_empty());
-    // A URL that sqlx reads otherwise (percent-encoded) gets the driver's own error.
+    // A percent-encoded URL names the file as sqlx decodes it.
     let assert = bin()
         .current_dir(dir.path())
         .args(["--database-url", "sqlite://no%20such.db", "link", PROGRAM])
         .assert()
         .code(3);
-    assert!(stderr(&assert).contains("cannot connect to the sqlite database"), "{}", stderr(&assert));
+    assert!(stderr(&assert).starts_with("error: there is no SQLite database at no such.db: "), "{}", stderr(&assert));
     assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn percent_encoded_sqlite_paths_name_the_file_sqlx_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |url: &str| {
+        let mut cmd = bin();
+        cmd.current_dir(dir.path()).args(["--database-url", url]);
+        cmd
+    };
+    // `migrate` creates the file `%20` names, with its space; `link` finds it under either spelling.
+    at("sqlite://my%20data.sqlite3").arg("migrate").assert().success();
+    assert_eq!(files_in(dir.path()), ["my data.sqlite3"]);
+    at("sqlite://my%20data.sqlite3").args(["link", PROGRAM]).assert().success().stdout("linked 0 of 0\n");
+    at("sqlite:my data.sqlite3").args(["link", PROGRAM]).assert().success().stdout("linked 0 of 0\n");
+    // `%25` is a `%`, `%3F` a `?` (not the start of the query).
+    at("sqlite://50%25%3F.sqlite3?mode=rw").arg("migrate").assert().success();
+    assert_eq!(files_in(dir.path()), ["50%?.sqlite3", "my data.sqlite3"]);
+    // `mode=ro` does not create the file: the missing file is named as sqlx reads it.
+    let assert = at("sqlite://read%20only.sqlite3?mode=ro").args(["link", PROGRAM]).assert().code(3);
+    assert!(
+        stderr(&assert).starts_with("error: there is no SQLite database at read only.sqlite3: "),
+        "{}",
+        stderr(&assert)
+    );
+    assert_eq!(files_in(dir.path()).len(), 2);
 }
 
 #[test]
@@ -723,7 +747,7 @@ fn thousand_db() -> (Db, std::path::PathBuf) {
          INSERT INTO program_enrollments_programenrollment (created, modified, external_user_key, program_uuid, \
          curriculum_uuid, status, user_id) SELECT '2024-01-01 00:00:00.000000', '2024-01-01 00:00:00.000000', \
          'key-' || i, ?, ?, 'enrolled', NULL FROM n",
-        vec![PROGRAM.replace('-', "").into(), common::CURRICULUM.into()],
+        vec![PROGRAM.replace('-', "").into(), crate::common::CURRICULUM.into()],
     );
     let csv: String = (1..=1000).map(|i| format!("key-{i},user_{i}\n")).collect();
     let file = db.file("thousand.csv", csv);
@@ -739,8 +763,7 @@ fn no_progress_bar_when_standard_error_is_not_a_terminal() {
 }
 
 /// `script` (util-linux) runs the binary on a pseudo-terminal.
-fn on_a_terminal(db: &Db, args: &str) -> Option<String> {
-    let script = ["/usr/bin/script", "/bin/script"].into_iter().find(|p| std::path::Path::new(p).exists())?;
+fn on_a_terminal(script: &std::path::Path, db: &Db, args: &str) -> String {
     let bin = assert_cmd::cargo::cargo_bin!("program-enrollments");
     let command = format!("RUST_LOG=off {} --database-url {} link {PROGRAM} {args}", bin.display(), db.url());
     let output = std::process::Command::new(script)
@@ -748,24 +771,23 @@ fn on_a_terminal(db: &Db, args: &str) -> Option<String> {
         .env("COLUMNS", "120")
         .output()
         .unwrap();
-    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 #[test]
 fn a_progress_bar_for_1000_keys_on_a_terminal_and_none_with_quiet() {
+    let what = "the progress bar on a terminal (`script` makes one)";
+    let Some(script) = acceptance::skip::program_or_skip("script", what) else { return };
     let (db, file) = thousand_db();
-    let Some(quiet) = on_a_terminal(&db, &format!("--file {} --dry-run --quiet", file.display())) else {
-        eprintln!("skipped: no `script` to make a terminal");
-        return;
-    };
+    let quiet = on_a_terminal(&script, &db, &format!("--file {} --dry-run --quiet", file.display()));
     assert!(quiet.contains("linked 1000 of 1000"), "{quiet}");
     assert!(!quiet.contains("/1000 keys"), "{quiet}");
-    let shown = on_a_terminal(&db, &format!("--file {} --dry-run", file.display())).unwrap();
+    let shown = on_a_terminal(&script, &db, &format!("--file {} --dry-run", file.display()));
     assert!(shown.contains("/1000 keys"), "{shown}");
     // 999 keys get no bar.
     let csv: String = (1..=999).map(|i| format!("key-{i},user_{i}\n")).collect();
     let small = db.file("small.csv", csv);
-    let none = on_a_terminal(&db, &format!("--file {} --dry-run", small.display())).unwrap();
+    let none = on_a_terminal(&script, &db, &format!("--file {} --dry-run", small.display()));
     assert!(none.contains("linked 999 of 999") && !none.contains("keys ("), "{none}");
 }
 

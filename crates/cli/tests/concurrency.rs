@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::{Command, Stdio};
 
-use acceptance::sea::env_or_skip_for;
+use acceptance::skip::env_or_skip_for;
 use adapters_seaorm::Backend;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait, Value};
 

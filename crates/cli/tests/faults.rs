@@ -22,7 +22,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use acceptance::sea::{env_or_skip_for, with_database};
+use acceptance::sea::with_database;
+use acceptance::skip::env_or_skip_for;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use tempfile::TempDir;
 

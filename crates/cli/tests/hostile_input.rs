@@ -3,11 +3,9 @@
 //! LIKE metacharacters link exactly the enrollments they name and no other.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::time::Instant;
 
-use common::{Db, PROGRAM, stderr, stdout};
+use crate::common::{Db, PROGRAM, stderr, stdout};
 
 const FORMAT: &str = "must be in the format 'external_user_key,lms_username'";
 

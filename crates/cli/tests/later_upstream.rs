@@ -2,9 +2,7 @@
 //! (`later-upstream.md`); course access role fulfilment needs no flag.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::{Db, PROGRAM, stderr, stdout};
+use crate::common::{Db, PROGRAM, stderr, stdout};
 
 #[test]
 fn relink_moves_a_key_to_another_user_only_with_the_flag() {

@@ -2,13 +2,10 @@
 
 use std::collections::HashSet;
 
-use thiserror::Error;
-
 use crate::ids::{ExternalUserKey, Username};
 
-/// A key given twice.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("external user key {key} provided multiple times")]
+/// A key given twice (text in `messages.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DuplicateKey {
     /// The key.
     pub key: ExternalUserKey,
@@ -22,17 +19,12 @@ pub struct LinkBatch {
 }
 
 impl LinkBatch {
-    /// An empty batch.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// Builds a batch from pairs in order.
     ///
     /// # Errors
     /// [`DuplicateKey`] for the first key that appears twice.
     pub fn from_pairs(pairs: impl IntoIterator<Item = (ExternalUserKey, Username)>) -> Result<Self, DuplicateKey> {
-        let mut batch = Self::new();
+        let mut batch = Self::default();
         let mut seen = HashSet::new();
         for (key, username) in pairs {
             if !seen.insert(key.clone()) {

@@ -3,20 +3,17 @@
 use std::fmt;
 use std::str::FromStr;
 
-use thiserror::Error;
 use uuid::Uuid;
 
-/// Why a text value was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+/// Why a text value was refused (texts in `messages.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InvalidValue {
     /// The value is empty.
-    #[error("{what} must not be empty")]
     Empty {
         /// Which kind of value.
         what: &'static str,
     },
     /// The value is longer than its column allows.
-    #[error("{what} is longer than {max} characters")]
     TooLong {
         /// Which kind of value.
         what: &'static str,
@@ -24,7 +21,6 @@ pub enum InvalidValue {
         max: usize,
     },
     /// The value is not a UUID in any common written form.
-    #[error("'{value}' is not a valid UUID")]
     NotUuid {
         /// The text that was given.
         value: String,

@@ -3,15 +3,12 @@
 
 use std::collections::HashMap;
 
-use thiserror::Error;
-
-use crate::LinkBatch;
+use crate::batch::LinkBatch;
 use crate::ids::ExternalUserKey;
 
 /// Two input keys equal up to case, with case-insensitive keys: an input error (nothing is
-/// written).
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("external user key {key} provided multiple times (case-insensitively)")]
+/// written). Text in `messages.rs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DuplicateKeyIgnoringCase {
     /// The second of the two keys, as given.
     pub key: ExternalUserKey,

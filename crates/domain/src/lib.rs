@@ -5,14 +5,16 @@
 //! attaches a user to a waiting PE and enrolls that user in the Master's track of every course
 //! the PE waits on.
 //!
-//! This crate decides; it never reads or writes. Given a [`Snapshot`] of what the bulk reads
-//! returned, the [`Planner`] decides for each input pair, in input order, either the key's
-//! [`LinkError`] or the [`LinkWrites`] that link it, together with the exact log lines
-//! ([`LogLine`]) upstream writes. Later keys see what earlier keys did.
+//! This crate decides; it never reads or writes. [`follow_up_reads`] says what to read after
+//! the first two bulk reads; given the [`Snapshot`] the reads returned, the [`Planner`] decides
+//! for each input pair, in input order, either the key's [`LinkError`] or the [`LinkWrites`]
+//! that link it, together with the exact log lines ([`LogLine`]) upstream writes. Later keys
+//! see what earlier keys did.
 //!
-//! **Invariants.** No I/O, no clock, no async runtime, no database types. Every message text
-//! lives in [`messages`](crate::LogLine) and is byte-exact. Values that parse ([`ProgramUuid`],
-//! [`ExternalUserKey`], [`Username`], …) are valid once built.
+//! **Invariants.** No I/O, no clock, no async runtime, no database types. Every message and log
+//! text lives in `messages.rs` ([`LinkError`], [`LogLine`] and the `Display` of every error
+//! type) and is byte-exact. Values that parse ([`ProgramUuid`], [`ExternalUserKey`],
+//! [`Username`], …) are valid once built.
 //!
 //! # Example
 //! ```
@@ -37,7 +39,7 @@
 //!     ExternalUserKey::parse("0002").unwrap(),
 //!     Username::parse("nobody").unwrap(),
 //! )]).unwrap();
-//! let plans = plan_batch(program, snapshot, &batch).unwrap();
+//! let plans = plan_batch(program, snapshot, &batch, RuleOptions::default()).unwrap();
 //! assert!(matches!(plans[0].outcome, KeyOutcome::Link(_)));
 //! assert_eq!(plans[0].log[0].to_string(),
 //!     "Linking user id=7 with external_user_key=0001 for program uuid=9b7d3d1c-3f0e-4a8e-9a55-3c6a5d9b2f10");
@@ -52,10 +54,13 @@ mod linking;
 mod messages;
 mod options;
 mod plan;
+mod reads;
 mod relink;
 mod roles;
 mod snapshot;
 mod status;
+#[cfg(test)]
+mod test_fixtures;
 
 pub use batch::{DuplicateKey, LinkBatch};
 pub use ids::{
@@ -63,15 +68,17 @@ pub use ids::{
     ProgramCourseEnrollmentId, ProgramEnrollmentId, ProgramUuid, RoleAssignmentId, UserId, Username,
 };
 pub use key_match::{DuplicateKeyIgnoringCase, check_distinct_ignoring_case, fold_case, stored_keys_matching};
-pub use linking::{CorruptData, Planner, follow_up_reads, follow_up_reads_with, plan_batch, plan_batch_with};
-pub use messages::{AccountRelation, LinkAttempt, LinkError, LogLevel, LogLine, RoleAttempt, UniqueViolation};
+pub use linking::{Planner, plan_batch};
+pub use messages::{
+    AccountRelation, CorruptData, LinkAttempt, LinkError, LogLevel, LogLine, RoleAttempt, UniqueViolation,
+};
 pub use options::RuleOptions;
 pub use plan::{CourseEnrollmentRef, CourseEnrollmentWrite, CourseLink, KeyOutcome, KeyPlan, LinkWrites};
+pub use reads::{FollowUpReads, follow_up_reads};
 pub use relink::{CourseUnlink, UnlinkWrites};
 pub use roles::{KNOWN_ROLES, RoleAction, RoleFulfilment};
 pub use snapshot::{
-    CourseEnrollmentRecord, CourseModeRecord, FollowUpReads, InvitationRecord, LinkedUser,
-    ProgramCourseEnrollmentRecord, ProgramEnrollmentRecord, RoleAssignmentRecord, Snapshot, UserProgramEnrollment,
-    UserRecord,
+    CourseEnrollmentRecord, CourseModeRecord, InvitationRecord, LinkedUser, ProgramCourseEnrollmentRecord,
+    ProgramEnrollmentRecord, RoleAssignmentRecord, Snapshot, UserProgramEnrollment, UserRecord,
 };
 pub use status::{CourseMode, PceStatus, PeStatus, UnknownStatus};

@@ -1,35 +1,23 @@
-//! The linking rules of `linking.md`, as pure functions over a [`Snapshot`].
+//! The linking rules of `linking.md` and `later-upstream.md`, as pure functions over a
+//! [`Snapshot`]: the [`Planner`] and [`plan_batch`].
 
 use std::collections::{HashMap, HashSet};
 
-use thiserror::Error;
-
-use crate::LinkBatch;
+use crate::batch::LinkBatch;
 use crate::ids::{
-    CourseKey, CurriculumUuid, ExternalUserKey, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId,
-    ProgramUuid, UserId, Username,
+    CourseKey, CurriculumUuid, ExternalUserKey, InvitationId, ProgramCourseEnrollmentId, ProgramUuid, UserId, Username,
 };
 use crate::key_match::{lookup_text, stored_keys_by_lookup};
-use crate::messages::{AccountRelation, LinkAttempt, LinkError, LogLine, UniqueViolation};
+use crate::messages::{AccountRelation, CorruptData, LinkAttempt, LinkError, LogLine, UniqueViolation};
 use crate::options::RuleOptions;
 use crate::plan::{CourseEnrollmentRef, CourseEnrollmentWrite, CourseLink, KeyOutcome, KeyPlan, LinkWrites};
+use crate::reads::reconcile;
 use crate::relink::{UnlinkWrites, plan_unlink};
 use crate::roles::plan_roles;
 use crate::snapshot::{
-    FollowUpReads, LinkedUser, ProgramCourseEnrollmentRecord, ProgramEnrollmentRecord, RoleAssignmentRecord, Snapshot,
-    UserRecord,
+    LinkedUser, ProgramCourseEnrollmentRecord, ProgramEnrollmentRecord, RoleAssignmentRecord, Snapshot, UserRecord,
 };
-use crate::status::{CourseMode, UnknownStatus};
-
-/// Data the rules cannot work with: the whole call must abort (rule 3.4).
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("corrupt data in program course enrollment id={program_course_enrollment}: {source}")]
-pub struct CorruptData {
-    /// The row.
-    pub program_course_enrollment: ProgramCourseEnrollmentId,
-    /// What is wrong with it.
-    pub source: UnknownStatus,
-}
+use crate::status::{CourseMode, PceStatus};
 
 /// A course enrollment as the rules track it through the call.
 #[derive(Debug, Clone)]
@@ -62,16 +50,13 @@ pub struct Planner {
 }
 
 impl Planner {
-    /// Builds the rules' view of a call from its snapshot.
+    /// Builds the rules' view of a call from its snapshot (its reads reconciled first, see
+    /// `reads.rs`), following upstream's later rules that `options` turns on.
     ///
     /// When several PEs of the program share a key (in different curricula), the one with the
     /// highest id is used, as upstream's dictionary keeps the last row of an id-ordered read.
-    pub fn new(program_uuid: ProgramUuid, snapshot: Snapshot) -> Self {
-        Self::with_options(program_uuid, snapshot, RuleOptions::default())
-    }
-
-    /// [`Planner::new`] following upstream's later rules that `options` turns on.
-    pub fn with_options(program_uuid: ProgramUuid, snapshot: Snapshot, options: RuleOptions) -> Self {
+    pub fn from_snapshot(program_uuid: ProgramUuid, mut snapshot: Snapshot, options: RuleOptions) -> Self {
+        reconcile(&mut snapshot);
         let stored_keys = stored_keys_by_lookup(
             snapshot.program_enrollments.iter().map(|pe| &pe.external_user_key),
             options.case_insensitive_keys,
@@ -92,20 +77,6 @@ impl Planner {
                 _ => {
                     enrollments_by_key.insert(pe.external_user_key.clone(), pe);
                 }
-            }
-        }
-        // The reads are separate statements, each seeing what other writers had committed when
-        // it ran (READ COMMITTED): a PE read as waiting can show up linked in the later read of
-        // its users' enrollments, linked by another writer in between. The later read wins, so
-        // rule 3 sees the link (rather than the unique constraint, which it would meet).
-        let linked_since: HashMap<ProgramEnrollmentId, UserId> =
-            snapshot.user_program_enrollments.iter().map(|pe| (pe.id, pe.user_id)).collect();
-        for pe in enrollments_by_key.values_mut() {
-            if pe.user.is_none()
-                && let Some(&user_id) = linked_since.get(&pe.id)
-                && let Some(user) = snapshot.users.iter().find(|u| u.id == user_id)
-            {
-                pe.user = Some(LinkedUser { id: user_id, username: user.username.clone() });
             }
         }
         let users_by_name = snapshot.users.into_iter().map(|u| (u.username.clone(), u)).collect();
@@ -143,21 +114,6 @@ impl Planner {
             existing_courses: snapshot.existing_courses.into_iter().collect(),
             pending_invitations,
         }
-    }
-
-    /// The user with `username`, if the snapshot has one.
-    pub fn user(&self, username: &Username) -> Option<&UserRecord> {
-        self.users_by_name.get(username)
-    }
-
-    /// The program of the call.
-    pub fn program_uuid(&self) -> ProgramUuid {
-        self.program_uuid
-    }
-
-    /// The later rules this planner follows.
-    pub fn options(&self) -> RuleOptions {
-        self.options
     }
 
     /// Decides one input pair, seeing the effects of the keys recorded so far.
@@ -209,7 +165,12 @@ impl Planner {
                 key: enrollment.external_user_key.clone(),
                 new_username: username.clone(),
             });
-            unlink = Some(plan_unlink(enrollment, linked.id, &self.course_modes));
+            unlink = Some(plan_unlink(enrollment, linked.id, &self.course_modes, |course_key, id| {
+                self.course_enrollments
+                    .get(&(linked.id, course_key.clone()))
+                    .filter(|state| state.reference == CourseEnrollmentRef::Stored(id))
+                    .map(|state| (&state.mode, state.is_active))
+            }));
         }
         self.plan_link(key, username, user, enrollment, log, unlink)
     }
@@ -229,20 +190,12 @@ impl Planner {
             program_uuid: self.program_uuid,
         };
         log.push(LogLine::Linking(attempt.clone()));
-        let fail = |mut log: Vec<LogLine>, error: LinkError| KeyPlan {
-            key: key.clone(),
-            username: username.clone(),
-            log: {
-                log.push(LogLine::RollingBack { key: key.clone(), username: username.clone() });
-                log
-            },
-            outcome: KeyOutcome::Failed(error),
-        };
         // Saving the PE's user is where a second PE of the user in the same program and
         // curriculum violates the unique constraint.
         if self.user_curricula.contains(&(user.id, enrollment.curriculum_uuid)) {
             log.push(LogLine::IntegrityErrorWhileLinking(attempt));
-            return Ok(fail(log, LinkError::Integrity(UniqueViolation::program_enrollment_user())));
+            let error = LinkError::Integrity(UniqueViolation::program_enrollment_user());
+            return Ok(KeyPlan::failed(key.clone(), username.clone(), log, error));
         }
         // Effects of this key's earlier PCEs on later ones: none can share a course (the
         // `(program_enrollment_id, course_key)` constraint), so each PCE reads the call's state.
@@ -267,7 +220,7 @@ impl Planner {
                 }
                 None => {
                     log.push(LogLine::CourseEnrollmentErrorWhileLinking { attempt, text: String::new() });
-                    return Ok(fail(log, LinkError::NonExistentCourse));
+                    return Ok(KeyPlan::failed(key.clone(), username.clone(), log, LinkError::NonExistentCourse));
                 }
             }
         }
@@ -301,59 +254,59 @@ impl Planner {
         let status = pce.status.clone().map_err(|source| CorruptData { program_course_enrollment: pce.id, source })?;
         let current = self.course_enrollments.get(&(user.id, pce.course_key.clone()));
         let mut invitations = Vec::new();
-        let (reference, mode, mut is_active, before) = match current {
+        let mode = match current {
+            // An active enrollment keeps its mode, unless that mode converts to Master's.
             Some(ce) if ce.is_active => {
-                let mut mode = ce.mode.clone();
-                if mode.converts_to_masters() {
+                if ce.mode.converts_to_masters() {
                     log.push(LogLine::Converted {
                         user_id: user.id,
                         course_key: pce.course_key.clone(),
                         old_mode: ce.mode.clone(),
                     });
-                    mode = CourseMode::masters();
-                } else if !mode.is_masters() {
-                    log.push(LogLine::CannotConvert {
-                        user_id: user.id,
-                        course_key: pce.course_key.clone(),
-                        mode: ce.mode.clone(),
-                    });
+                    CourseMode::masters()
+                } else {
+                    if !ce.mode.is_masters() {
+                        log.push(LogLine::CannotConvert {
+                            user_id: user.id,
+                            course_key: pce.course_key.clone(),
+                            mode: ce.mode.clone(),
+                        });
+                    }
+                    ce.mode.clone()
                 }
-                (ce.reference.clone(), mode, true, Some((ce.mode.clone(), ce.is_active)))
             }
             // No enrollment, or an inactive one in any mode: enroll in the Master's track,
             // which also consumes the learner's pending invitations to the course.
-            other => {
+            _ => {
                 if let Some(ids) = self.pending_invitations.get(&(user.email.clone(), pce.course_key.clone())) {
                     invitations.clone_from(ids);
                 }
-                match other {
-                    Some(ce) => {
-                        (ce.reference.clone(), CourseMode::masters(), true, Some((ce.mode.clone(), ce.is_active)))
-                    }
-                    None => (
-                        CourseEnrollmentRef::New { user_id: user.id, course_key: pce.course_key.clone() },
-                        CourseMode::masters(),
-                        true,
-                        None,
-                    ),
-                }
+                CourseMode::masters()
             }
         };
-        if mode.is_masters() && status == crate::PceStatus::Inactive {
-            is_active = false;
-        }
-        let write = match before {
-            None => Some(CourseEnrollmentWrite::Create { mode, is_active }),
-            Some((read_mode, read_active)) if read_mode != mode || read_active != is_active => {
-                Some(CourseEnrollmentWrite::Update { mode, is_active, read_mode, read_active })
-            }
-            Some(_) => None,
+        // Enrolled, except in the Master's track of an inactive PCE.
+        let is_active = !(mode.is_masters() && status == PceStatus::Inactive);
+        let (enrollment, write) = match current {
+            None => (
+                CourseEnrollmentRef::New { user_id: user.id, course_key: pce.course_key.clone() },
+                Some(CourseEnrollmentWrite::Create { mode, is_active }),
+            ),
+            Some(ce) if ce.mode != mode || ce.is_active != is_active => (
+                ce.reference.clone(),
+                Some(CourseEnrollmentWrite::Update {
+                    mode,
+                    is_active,
+                    read_mode: ce.mode.clone(),
+                    read_active: ce.is_active,
+                }),
+            ),
+            Some(ce) => (ce.reference.clone(), None),
         };
         Ok(Some(CourseLink {
             program_course_enrollment: pce.id,
             course_key: pce.course_key.clone(),
             status,
-            enrollment: reference,
+            enrollment,
             write,
             invitations,
         }))
@@ -404,8 +357,8 @@ impl Planner {
     }
 }
 
-/// Decides every pair of a batch in input order, each key seeing the effects of the earlier
-/// ones as if all their writes succeeded.
+/// Decides every pair of a batch in input order under `options`, each key seeing the effects
+/// of the earlier ones as if all their writes succeeded.
 ///
 /// # Errors
 /// [`CorruptData`] as [`Planner::plan`].
@@ -413,21 +366,9 @@ pub fn plan_batch(
     program_uuid: ProgramUuid,
     snapshot: Snapshot,
     batch: &LinkBatch,
-) -> Result<Vec<KeyPlan>, CorruptData> {
-    plan_batch_with(program_uuid, snapshot, batch, RuleOptions::default())
-}
-
-/// [`plan_batch`] following the later rules `options` turns on.
-///
-/// # Errors
-/// [`CorruptData`] as [`Planner::plan`].
-pub fn plan_batch_with(
-    program_uuid: ProgramUuid,
-    snapshot: Snapshot,
-    batch: &LinkBatch,
     options: RuleOptions,
 ) -> Result<Vec<KeyPlan>, CorruptData> {
-    let mut planner = Planner::with_options(program_uuid, snapshot, options);
+    let mut planner = Planner::from_snapshot(program_uuid, snapshot, options);
     let mut plans = Vec::with_capacity(batch.len());
     for (key, username) in batch.iter() {
         let plan = planner.plan(key, username)?;
@@ -437,128 +378,12 @@ pub fn plan_batch_with(
     Ok(plans)
 }
 
-/// From the first two bulk reads, what else must be read: the users that may be linked
-/// (found, with a waiting PE), their emails, and the courses of those PEs.
-pub fn follow_up_reads(
-    batch: &LinkBatch,
-    program_enrollments: &[ProgramEnrollmentRecord],
-    users: &[UserRecord],
-) -> FollowUpReads {
-    follow_up_reads_with(batch, program_enrollments, users, RuleOptions::default())
-}
-
-/// [`follow_up_reads`] under `options`: keys match up to case with case-insensitive keys, and
-/// with relinking a PE linked to a different user may link too; its current user's course
-/// enrollments are read as well (unlinking changes them), and the modes of its courses.
-pub fn follow_up_reads_with(
-    batch: &LinkBatch,
-    program_enrollments: &[ProgramEnrollmentRecord],
-    users: &[UserRecord],
-    options: RuleOptions,
-) -> FollowUpReads {
-    let users: HashMap<&Username, &UserRecord> = users.iter().map(|u| (&u.username, u)).collect();
-    let mut by_key: HashMap<String, Vec<&ProgramEnrollmentRecord>> = HashMap::new();
-    for pe in program_enrollments {
-        by_key.entry(lookup_text(&pe.external_user_key, options.case_insensitive_keys)).or_default().push(pe);
-    }
-    let mut reads = FollowUpReads::default();
-    let mut seen_users = HashSet::new();
-    let mut seen_targets = HashSet::new();
-    let mut seen_courses = HashSet::new();
-    let mut seen_mode_courses = HashSet::new();
-    for (key, username) in batch.iter() {
-        let Some(user) = users.get(username) else { continue };
-        let sharing = by_key.get(&lookup_text(key, options.case_insensitive_keys)).map_or(&[][..], Vec::as_slice);
-        let can_link = |pe: &&&ProgramEnrollmentRecord| match &pe.user {
-            None => true,
-            Some(linked) => options.relink && linked.id != user.id,
-        };
-        if !sharing.iter().any(|pe| can_link(&pe)) {
-            continue;
-        }
-        if seen_users.insert(user.id) {
-            reads.user_ids.push(user.id);
-        }
-        if seen_targets.insert(user.id) {
-            reads.emails.push(user.email.clone());
-        }
-        // Every PE that shares the key, not only the one the planner keeps: cheap and safe.
-        for pe in sharing {
-            for pce in &pe.course_enrollments {
-                if seen_courses.insert(&pce.course_key) {
-                    reads.course_keys.push(pce.course_key.clone());
-                }
-                reads.program_course_enrollments.push(pce.id);
-            }
-            let Some(linked) = pe.user.as_ref().filter(|linked| options.relink && linked.id != user.id) else {
-                continue;
-            };
-            // The current user's enrollments change when the PE is unlinked: later keys must
-            // see that.
-            if seen_users.insert(linked.id) {
-                reads.user_ids.push(linked.id);
-            }
-            for pce in pe.course_enrollments.iter().filter(|pce| pce.course_enrollment_id.is_some()) {
-                if seen_mode_courses.insert(&pce.course_key) {
-                    reads.mode_courses.push(pce.course_key.clone());
-                }
-            }
-        }
-    }
-    reads
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ids::{CourseEnrollmentId, ProgramEnrollmentId};
     use crate::snapshot::{CourseEnrollmentRecord, InvitationRecord, UserProgramEnrollment};
-    use crate::status::PceStatus;
-
-    const PROGRAM: &str = "9b7d3d1c-3f0e-4a8e-9a55-3c6a5d9b2f10";
-    const FRUIT: &str = "course-v1:edX+Oranges+Apples";
-
-    fn program() -> ProgramUuid {
-        ProgramUuid::parse(PROGRAM).unwrap()
-    }
-    fn curriculum(n: u8) -> CurriculumUuid {
-        CurriculumUuid::parse(&format!("00000000-0000-0000-0000-0000000000{n:02x}")).unwrap()
-    }
-    fn key(k: &str) -> ExternalUserKey {
-        ExternalUserKey::parse(k).unwrap()
-    }
-    fn name(u: &str) -> Username {
-        Username::parse(u).unwrap()
-    }
-    fn course(c: &str) -> CourseKey {
-        CourseKey::parse(c).unwrap()
-    }
-    fn user(id: i64, u: &str) -> UserRecord {
-        UserRecord { id: UserId(id), username: name(u), email: format!("{u}@example.com"), is_active: true }
-    }
-    fn waiting(id: i64, k: &str, c: u8, courses: &[(i64, &str, &str)]) -> ProgramEnrollmentRecord {
-        ProgramEnrollmentRecord {
-            id: ProgramEnrollmentId(id),
-            external_user_key: key(k),
-            curriculum_uuid: curriculum(c),
-            user: None,
-            course_enrollments: courses
-                .iter()
-                .map(|(id, ck, status)| ProgramCourseEnrollmentRecord {
-                    id: ProgramCourseEnrollmentId(*id),
-                    course_key: course(ck),
-                    status: PceStatus::parse(status),
-                    course_enrollment_id: None,
-                })
-                .collect(),
-        }
-    }
-    fn batch(pairs: &[(&str, &str)]) -> LinkBatch {
-        LinkBatch::from_pairs(pairs.iter().map(|(k, u)| (key(k), name(u)))).unwrap()
-    }
-    fn errors(plans: &[KeyPlan]) -> Vec<(String, String)> {
-        plans.iter().filter_map(|p| p.outcome.error().map(|e| (p.key.to_string(), e.to_string()))).collect()
-    }
+    use crate::test_fixtures::*;
 
     #[test]
     fn a_later_key_sees_the_curriculum_an_earlier_key_took() {
@@ -567,7 +392,9 @@ mod tests {
             users: vec![user(7, "u")],
             ..Snapshot::default()
         };
-        let plans = plan_batch(program(), snapshot, &batch(&[("a", "u"), ("b", "u"), ("c", "u")])).unwrap();
+        let plans =
+            plan_batch(program(), snapshot, &batch(&[("a", "u"), ("b", "u"), ("c", "u")]), RuleOptions::default())
+                .unwrap();
         assert_eq!(
             errors(&plans),
             vec![("b".into(), LinkError::Integrity(UniqueViolation::program_enrollment_user()).to_string())]
@@ -586,7 +413,7 @@ mod tests {
             users: vec![user(7, "u")],
             ..Snapshot::default()
         };
-        let plans = plan_batch(program(), snapshot, &batch(&[("a", "u"), ("b", "u")])).unwrap();
+        let plans = plan_batch(program(), snapshot, &batch(&[("a", "u"), ("b", "u")]), RuleOptions::default()).unwrap();
         assert_eq!(errors(&plans), vec![("a".into(), "NonExistentCourseError".into())]);
     }
 
@@ -606,7 +433,7 @@ mod tests {
             }],
             ..Snapshot::default()
         };
-        let plans = plan_batch(program(), snapshot, &batch(&[("a", "u"), ("b", "u")])).unwrap();
+        let plans = plan_batch(program(), snapshot, &batch(&[("a", "u"), ("b", "u")]), RuleOptions::default()).unwrap();
         let links: Vec<&CourseLink> = plans
             .iter()
             .map(|p| match &p.outcome {
@@ -642,7 +469,7 @@ mod tests {
             users: vec![user(7, "u")],
             ..Snapshot::default()
         };
-        let plans = plan_batch(program(), snapshot, &batch(&[("a", "u")])).unwrap();
+        let plans = plan_batch(program(), snapshot, &batch(&[("a", "u")]), RuleOptions::default()).unwrap();
         let KeyOutcome::Link(writes) = &plans[0].outcome else { panic!("{:?}", plans[0]) };
         assert_eq!(writes.program_enrollment, ProgramEnrollmentId(2));
     }
@@ -666,7 +493,7 @@ mod tests {
             }],
             ..Snapshot::default()
         };
-        let plans = plan_batch(program(), snapshot, &batch(&[("a", "u")])).unwrap();
+        let plans = plan_batch(program(), snapshot, &batch(&[("a", "u")]), RuleOptions::default()).unwrap();
         let lines: Vec<String> = plans[0].log.iter().map(ToString::to_string).collect();
         assert_eq!(
             lines,
@@ -693,12 +520,12 @@ mod tests {
             existing_courses: vec![course(FRUIT)],
             ..Snapshot::default()
         };
-        let plans = plan_batch(program(), snapshot.clone(), &batch(&[("a", "u")])).unwrap();
+        let plans = plan_batch(program(), snapshot.clone(), &batch(&[("a", "u")]), RuleOptions::default()).unwrap();
         assert_eq!(
             plans[0].outcome.error().map(ToString::to_string).as_deref(),
             Some("Program enrollment with external_student_key=a is already linked to target account username=u")
         );
-        let plans = plan_batch(program(), snapshot, &batch(&[("a", "v")])).unwrap();
+        let plans = plan_batch(program(), snapshot, &batch(&[("a", "v")]), RuleOptions::default()).unwrap();
         assert_eq!(
             plans[0].outcome.error().map(ToString::to_string).as_deref(),
             Some("Program enrollment with external_student_key=a is already linked to a different account username=u")
@@ -713,11 +540,11 @@ mod tests {
             existing_courses: vec![course(FRUIT)],
             ..Snapshot::default()
         };
-        let err = plan_batch(program(), snapshot.clone(), &batch(&[("a", "u")])).unwrap_err();
+        let err = plan_batch(program(), snapshot.clone(), &batch(&[("a", "u")]), RuleOptions::default()).unwrap_err();
         assert_eq!(err.program_course_enrollment, ProgramCourseEnrollmentId(10));
         // A missing course is reached first and fails the key without aborting.
         let no_course = Snapshot { existing_courses: vec![], ..snapshot };
-        let plans = plan_batch(program(), no_course, &batch(&[("a", "u")])).unwrap();
+        let plans = plan_batch(program(), no_course, &batch(&[("a", "u")]), RuleOptions::default()).unwrap();
         assert_eq!(errors(&plans), vec![("a".into(), "NonExistentCourseError".into())]);
     }
 
@@ -745,12 +572,12 @@ mod tests {
             ..Snapshot::default()
         };
         let pairs = batch(&[("a", "new"), ("b", "old")]);
-        let plain = plan_batch(program(), snapshot.clone(), &pairs).unwrap();
+        let plain = plan_batch(program(), snapshot.clone(), &pairs, RuleOptions::default()).unwrap();
         assert!(matches!(plain[0].outcome, KeyOutcome::Refused(LinkError::AlreadyLinked { .. })));
         assert!(matches!(plain[1].outcome, KeyOutcome::Failed(LinkError::Integrity(_))), "old keeps curriculum 1");
 
         let options = RuleOptions { relink: true, ..RuleOptions::default() };
-        let plans = plan_batch_with(program(), snapshot, &pairs, options).unwrap();
+        let plans = plan_batch(program(), snapshot, &pairs, options).unwrap();
         let KeyOutcome::Link(first) = &plans[0].outcome else { panic!("{:?}", plans[0]) };
         let unlink = first.unlink.as_ref().unwrap();
         assert_eq!((unlink.program_enrollment, unlink.user_id), (ProgramEnrollmentId(1), UserId(7)));
@@ -774,6 +601,59 @@ mod tests {
     }
 
     #[test]
+    fn a_persisting_violation_fails_the_key_naming_it_as_given() {
+        let snapshot = Snapshot {
+            program_enrollments: vec![waiting(1, "Ab", 1, &[])],
+            users: vec![user(7, "u")],
+            ..Snapshot::default()
+        };
+        let options = RuleOptions { case_insensitive_keys: true, ..RuleOptions::default() };
+        let plan = plan_batch(program(), snapshot, &batch(&[("aB", "u")]), options).unwrap().remove(0);
+        let violation = UniqueViolation::new("student_courseenrollment", ["user_id", "course_id"]);
+        let failed = plan.into_integrity_failure(violation.clone());
+        assert_eq!(failed.outcome, KeyOutcome::Failed(LinkError::Integrity(violation)));
+        let lines: Vec<String> = failed.log.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            vec![
+                format!("Linking user id=7 with external_user_key=Ab for program uuid={PROGRAM}"),
+                format!("Integrity error while linking user id=7 with external_user_key=Ab for program uuid={PROGRAM}"),
+                "Rolling back all operations for aB:u".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failed_role_grant_is_logged_right_after_its_info_line() {
+        let snapshot = Snapshot {
+            program_enrollments: vec![waiting(
+                1,
+                "a",
+                1,
+                &[(10, FRUIT, "active"), (11, "course-v1:edX+B+1", "active")],
+            )],
+            users: vec![user(7, "u")],
+            existing_courses: vec![course(FRUIT), course("course-v1:edX+B+1")],
+            role_assignments: [(3, 10), (4, 11)]
+                .map(|(id, pce)| crate::snapshot::RoleAssignmentRecord {
+                    id: crate::ids::RoleAssignmentId(id),
+                    program_course_enrollment: ProgramCourseEnrollmentId(pce),
+                    role: "staff".into(),
+                })
+                .to_vec(),
+            ..Snapshot::default()
+        };
+        let plan = plan_batch(program(), snapshot, &batch(&[("a", "u")]), RuleOptions::default()).unwrap().remove(0);
+        assert_eq!(plan.log_with_failed_roles(&HashSet::new()), plan.log);
+        let failed = HashSet::from([crate::ids::RoleAssignmentId(3)]);
+        let lines: Vec<String> = plan.log_with_failed_roles(&failed).iter().map(ToString::to_string).collect();
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        assert!(lines[1].starts_with("Creating access role staff") && lines[1].contains(FRUIT), "{lines:?}");
+        assert!(lines[2].starts_with("Unable to create access role staff") && lines[2].contains(FRUIT), "{lines:?}");
+        assert!(lines[3].starts_with("Creating access role staff") && lines[3].contains("+B+1"), "{lines:?}");
+    }
+
+    #[test]
     fn case_insensitive_keys_find_one_stored_key_or_report_several() {
         let snapshot = Snapshot {
             program_enrollments: vec![waiting(1, "Ab", 1, &[]), waiting(2, "x-Y", 1, &[]), waiting(3, "X-y", 2, &[])],
@@ -782,9 +662,9 @@ mod tests {
         };
         let options = RuleOptions { case_insensitive_keys: true, ..RuleOptions::default() };
         let pairs = batch(&[("aB", "u"), ("X-Y", "v")]);
-        let reads = follow_up_reads_with(&pairs, &snapshot.program_enrollments, &snapshot.users, options);
+        let reads = crate::reads::follow_up_reads(&pairs, &snapshot.program_enrollments, &snapshot.users, options);
         assert_eq!(reads.user_ids, vec![UserId(7), UserId(8)]);
-        let plans = plan_batch_with(program(), snapshot, &pairs, options).unwrap();
+        let plans = plan_batch(program(), snapshot, &pairs, options).unwrap();
         let KeyOutcome::Link(writes) = &plans[0].outcome else { panic!("{:?}", plans[0]) };
         assert_eq!(writes.attempt.key.as_str(), "Ab", "the log names the stored key");
         assert_eq!(
@@ -794,17 +674,5 @@ mod tests {
                 "Multiple program enrollments match external student key=X-Y case-insensitively".into()
             )]
         );
-    }
-
-    #[test]
-    fn follow_up_reads_cover_only_keys_that_can_link() {
-        let mut linked = waiting(2, "b", 1, &[(11, "course-v1:x+B+1", "active")]);
-        linked.user = Some(LinkedUser { id: UserId(8), username: name("v") });
-        let pes = vec![waiting(1, "a", 1, &[(10, FRUIT, "active")]), linked];
-        let users = vec![user(7, "u"), user(8, "v")];
-        let reads = follow_up_reads(&batch(&[("a", "u"), ("b", "v"), ("c", "u")]), &pes, &users);
-        assert_eq!(reads.user_ids, vec![UserId(7)]);
-        assert_eq!(reads.emails, vec!["u@example.com".to_string()]);
-        assert_eq!(reads.course_keys, vec![course(FRUIT)]);
     }
 }

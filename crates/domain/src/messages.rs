@@ -1,14 +1,77 @@
-//! Every text the linking produces: the per-key error messages and the log lines.
+//! Every text the domain produces: the input and data errors, the per-key error messages and
+//! the log lines.
 //!
-//! This module is the single source of these texts. They are byte-exact copies of upstream's
-//! templates (see `linking.md`), and tests compare them byte for byte.
+//! This module is the single source of these texts: the error types of the other modules get
+//! their `Display` here. The linking's texts are byte-exact copies of upstream's templates (see
+//! `linking.md` and `later-upstream.md`), and tests compare them byte for byte.
 
+use std::error::Error;
 use std::fmt;
 
+use crate::batch::DuplicateKey;
 use crate::ids::{
-    CourseKey, ExternalUserKey, ProgramCourseEnrollmentId, ProgramUuid, RoleAssignmentId, UserId, Username,
+    CourseKey, ExternalUserKey, InvalidValue, ProgramCourseEnrollmentId, ProgramUuid, RoleAssignmentId, UserId,
+    Username,
 };
-use crate::status::CourseMode;
+use crate::key_match::DuplicateKeyIgnoringCase;
+use crate::status::{CourseMode, UnknownStatus};
+
+impl fmt::Display for InvalidValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty { what } => write!(f, "{what} must not be empty"),
+            Self::TooLong { what, max } => write!(f, "{what} is longer than {max} characters"),
+            Self::NotUuid { value } => write!(f, "'{value}' is not a valid UUID"),
+        }
+    }
+}
+
+impl Error for InvalidValue {}
+
+impl fmt::Display for UnknownStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown {} '{}'", self.what, self.value)
+    }
+}
+
+impl Error for UnknownStatus {}
+
+impl fmt::Display for DuplicateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "external user key {} provided multiple times", self.key)
+    }
+}
+
+impl Error for DuplicateKey {}
+
+impl fmt::Display for DuplicateKeyIgnoringCase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "external user key {} provided multiple times (case-insensitively)", self.key)
+    }
+}
+
+impl Error for DuplicateKeyIgnoringCase {}
+
+/// Data the rules cannot work with: the whole call must abort (rule 3.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorruptData {
+    /// The row.
+    pub program_course_enrollment: ProgramCourseEnrollmentId,
+    /// What is wrong with it.
+    pub source: UnknownStatus,
+}
+
+impl fmt::Display for CorruptData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "corrupt data in program course enrollment id={}: {}", self.program_course_enrollment, self.source)
+    }
+}
+
+impl Error for CorruptData {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&self.source)
+    }
+}
 
 /// The table and columns of a violated unique constraint, columns in their declared order.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -110,16 +173,10 @@ pub enum LinkError {
 }
 
 impl LinkError {
-    /// Whether the key was refused before any write was tried (rules 1 to 3, logged at WARNING),
-    /// as opposed to a failure while linking (rolled back, logged at ERROR).
-    pub fn is_precondition(&self) -> bool {
-        matches!(
-            self,
-            Self::NoUser { .. }
-                | Self::NoProgramEnrollment { .. }
-                | Self::AlreadyLinked { .. }
-                | Self::MultipleCaseInsensitiveMatches { .. }
-        )
+    /// Whether the PE is already linked to the very user asked for (rule 3, `target`): done by
+    /// an earlier run (or by the learner's own sign-in), not a real error.
+    pub fn is_already_linked_to_target(&self) -> bool {
+        matches!(self, Self::AlreadyLinked { relation: AccountRelation::Target, .. })
     }
 }
 
@@ -146,7 +203,7 @@ impl fmt::Display for LinkError {
     }
 }
 
-impl std::error::Error for LinkError {}
+impl Error for LinkError {}
 
 /// A log level the linking uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -282,13 +339,25 @@ pub enum LogLine {
     UnableToCreateAccessRole(RoleAttempt),
     /// INFO, once per call on a database without the course access role tables.
     RoleFulfilmentSkipped,
+    /// WARNING: a transaction that met a conflict with another writer was rolled back and runs
+    /// again, so the log lines of its keys are emitted again.
+    TransactionRunsAgain {
+        /// The conflict, as text.
+        reason: String,
+        /// How many keys the transaction holds.
+        keys: usize,
+        /// The attempt about to run, from 2.
+        attempt: usize,
+        /// How many attempts there are in all.
+        max_attempts: usize,
+    },
 }
 
 impl LogLine {
     /// The level the line is logged at.
     pub fn level(&self) -> LogLevel {
         match self {
-            Self::Refused(_) => LogLevel::Warn,
+            Self::Refused(_) | Self::TransactionRunsAgain { .. } => LogLevel::Warn,
             Self::Linking(_)
             | Self::Converted { .. }
             | Self::LinkedToDifferent { .. }
@@ -350,6 +419,11 @@ impl fmt::Display for LogLine {
                 "Course access role fulfilment skipped: this database has no \
                  program_enrollments_courseaccessroleassignment or student_courseaccessrole table",
             ),
+            Self::TransactionRunsAgain { reason, keys, attempt, max_attempts } => write!(
+                f,
+                "{reason}; the transaction of {keys} keys was rolled back and runs again (attempt {attempt} of \
+                 {max_attempts}): the log lines of its keys are repeated"
+            ),
         }
     }
 }
@@ -384,6 +458,30 @@ mod tests {
             program_uuid: program(),
             program_course_enrollment: ProgramCourseEnrollmentId(12),
         }
+    }
+
+    #[test]
+    fn input_and_data_errors() {
+        assert_eq!(DuplicateKey { key: key("a") }.to_string(), "external user key a provided multiple times");
+        assert_eq!(
+            DuplicateKeyIgnoringCase { key: key("ABC") }.to_string(),
+            "external user key ABC provided multiple times (case-insensitively)"
+        );
+        assert_eq!(InvalidValue::Empty { what: "username" }.to_string(), "username must not be empty");
+        assert_eq!(
+            InvalidValue::TooLong { what: "username", max: 150 }.to_string(),
+            "username is longer than 150 characters"
+        );
+        assert_eq!(InvalidValue::NotUuid { value: "x".into() }.to_string(), "'x' is not a valid UUID");
+        let corrupt = CorruptData {
+            program_course_enrollment: ProgramCourseEnrollmentId(10),
+            source: UnknownStatus { what: "program course enrollment status", value: "bogus".into() },
+        };
+        assert_eq!(
+            corrupt.to_string(),
+            "corrupt data in program course enrollment id=10: unknown program course enrollment status 'bogus'"
+        );
+        assert!(corrupt.source().is_some());
     }
 
     #[test]
@@ -422,6 +520,9 @@ mod tests {
             .to_string(),
             "Program enrollment with external_student_key=0003 is already linked to a different account username=user_3"
         );
+        let linked = |relation| LinkError::AlreadyLinked { key: key("1"), relation, existing_username: user("u") };
+        assert!(linked(AccountRelation::Target).is_already_linked_to_target());
+        assert!(!linked(AccountRelation::Different).is_already_linked_to_target());
         assert_eq!(LinkError::NonExistentCourse.to_string(), "NonExistentCourseError");
         assert_eq!(
             LinkError::Integrity(UniqueViolation::program_enrollment_user()).to_string(),
@@ -467,6 +568,17 @@ mod tests {
                 LogLine::RollingBack { key: key("0001"), username: user("user_1") },
                 LogLevel::Error,
                 "Rolling back all operations for 0001:user_1",
+            ),
+            (
+                LogLine::TransactionRunsAgain {
+                    reason: "the database reported a deadlock".into(),
+                    keys: 3,
+                    attempt: 2,
+                    max_attempts: 5,
+                },
+                LogLevel::Warn,
+                "the database reported a deadlock; the transaction of 3 keys was rolled back and runs again (attempt 2 \
+                 of 5): the log lines of its keys are repeated",
             ),
             (
                 LogLine::Refused(LinkError::NoUser { username: user("x") }),

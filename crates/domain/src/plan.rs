@@ -1,9 +1,10 @@
 //! What the rules decide for one key: its error, or the writes that link it.
 
-use crate::ids::CourseEnrollmentId;
+use std::collections::HashSet;
+
 use crate::ids::{
-    CourseKey, CurriculumUuid, ExternalUserKey, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId, UserId,
-    Username,
+    CourseEnrollmentId, CourseKey, CurriculumUuid, ExternalUserKey, InvitationId, ProgramCourseEnrollmentId,
+    ProgramEnrollmentId, RoleAssignmentId, UserId, Username,
 };
 use crate::messages::{LinkAttempt, LinkError, LogLine, UniqueViolation};
 use crate::relink::UnlinkWrites;
@@ -19,10 +20,56 @@ pub struct KeyPlan {
     /// The username as given.
     pub username: Username,
     /// The log lines of the decision, in order. For [`KeyOutcome::Link`], the lines of a
-    /// successful link; [`LinkWrites::failure_log`] gives the lines to add if writing fails.
+    /// successful link ([`KeyPlan::log_with_failed_roles`] adds those of role grants that fail
+    /// when written; [`KeyPlan::into_integrity_failure`] gives the plan of writes that fail).
     pub log: Vec<LogLine>,
     /// The decision.
     pub outcome: KeyOutcome,
+}
+
+impl KeyPlan {
+    /// A key whose linking fails with `error`: nothing is written, and `log` ends with the
+    /// ERROR `Rolling back all operations for {key}:{username}` line, naming the key and the
+    /// username as the input gave them. The one builder of that line, on every path.
+    pub(crate) fn failed(key: ExternalUserKey, username: Username, mut log: Vec<LogLine>, error: LinkError) -> Self {
+        log.push(LogLine::RollingBack { key: key.clone(), username: username.clone() });
+        Self { key, username, log, outcome: KeyOutcome::Failed(error) }
+    }
+
+    /// The plan of a key whose writes violated a unique constraint that fresh reads did not
+    /// foresee (the violation persisted through the re-plans): an `IntegrityError`, as upstream
+    /// reports it. Its log is the planned lines, then the ERROR `Integrity error while
+    /// linking …` and `Rolling back …` lines. A plan that links nothing is returned as it is.
+    pub fn into_integrity_failure(self, violation: UniqueViolation) -> Self {
+        let KeyOutcome::Link(writes) = &self.outcome else {
+            return self;
+        };
+        let attempt = writes.attempt.clone();
+        let mut log = self.log;
+        log.push(LogLine::IntegrityErrorWhileLinking(attempt));
+        Self::failed(self.key, self.username, log, LinkError::Integrity(violation))
+    }
+
+    /// The log lines of a written plan whose role fulfilments `failed` failed when written:
+    /// each one's ERROR line ([`RoleFulfilment::failure_log`]) right after its INFO line, as
+    /// upstream logs them.
+    pub fn log_with_failed_roles(&self, failed: &HashSet<RoleAssignmentId>) -> Vec<LogLine> {
+        let roles = match &self.outcome {
+            KeyOutcome::Link(writes) if !failed.is_empty() => writes.roles.as_slice(),
+            _ => return self.log.clone(),
+        };
+        let mut log = Vec::with_capacity(self.log.len() + failed.len());
+        for line in &self.log {
+            log.push(line.clone());
+            if let LogLine::CreatingAccessRole(attempt) = line
+                && failed.contains(&attempt.assignment)
+                && let Some(fulfilment) = roles.iter().find(|f| f.attempt.assignment == attempt.assignment)
+            {
+                log.push(fulfilment.failure_log());
+            }
+        }
+        log
+    }
 }
 
 /// The decision for one key.
@@ -128,23 +175,11 @@ pub struct LinkWrites {
 impl LinkWrites {
     /// Every course enrollment these writes change or create (a chunk never writes one twice).
     pub fn written_enrollments(&self) -> Vec<CourseEnrollmentRef> {
-        let unlinked =
-            self.unlink.iter().flat_map(|u| u.courses.iter().map(|c| CourseEnrollmentRef::Stored(c.enrollment)));
+        let unlinked = self
+            .unlink
+            .iter()
+            .flat_map(|u| u.courses.iter().filter(|c| c.changes).map(|c| CourseEnrollmentRef::Stored(c.enrollment)));
         let linked = self.courses.iter().filter(|c| c.write.is_some()).map(|c| c.enrollment.clone());
         unlinked.chain(linked).collect()
-    }
-
-    /// The log lines upstream writes when the key's writes fail with a unique violation: the
-    /// ERROR `Integrity error while linking …` and the ERROR `Rolling back …` lines.
-    pub fn failure_log(&self, username: &Username) -> Vec<LogLine> {
-        vec![
-            LogLine::IntegrityErrorWhileLinking(self.attempt.clone()),
-            LogLine::RollingBack { key: self.attempt.key.clone(), username: username.clone() },
-        ]
-    }
-
-    /// The error recorded for the key when its writes fail with `violation`.
-    pub fn failure(violation: UniqueViolation) -> LinkError {
-        LinkError::Integrity(violation)
     }
 }

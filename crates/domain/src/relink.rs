@@ -14,11 +14,15 @@ pub struct CourseUnlink {
     pub program_course_enrollment: ProgramCourseEnrollmentId,
     /// The PCE's course (its own `course_key`, not the enrollment's).
     pub course_key: CourseKey,
-    /// The old user's course enrollment: deactivated (history `~`).
+    /// The old user's course enrollment.
     pub enrollment: CourseEnrollmentId,
     /// The mode it moves to: `audit` where the course offers it, otherwise `None` (the mode is
     /// left as it is).
     pub mode: Option<CourseMode>,
+    /// Whether the enrollment changes, so is written (deactivated and moved to
+    /// [`CourseUnlink::mode`], history `~`): not when it is already inactive in the mode it
+    /// would get, as upstream's `update_enrollment` saves only on change.
+    pub changes: bool,
 }
 
 /// Unlinking a PE from its current user, in this order: each [`CourseUnlink`] (course
@@ -41,22 +45,31 @@ pub(crate) fn offers_audit(modes: Option<&Vec<CourseMode>>) -> bool {
     offered.peek().is_none() || offered.any(|m| m.as_str() == "audit")
 }
 
-/// The unlink of `enrollment` from `user_id`, given the unexpired modes by course.
-pub(crate) fn plan_unlink(
+/// The unlink of `enrollment` from `user_id`, given the unexpired modes by course and, through
+/// `current`, the mode and activity of an enrollment of the user in a course as the call sees
+/// them (`None` when it was not read: it is written).
+pub(crate) fn plan_unlink<'a>(
     enrollment: &ProgramEnrollmentRecord,
     user_id: UserId,
     modes: &HashMap<CourseKey, Vec<CourseMode>>,
+    current: impl Fn(&CourseKey, CourseEnrollmentId) -> Option<(&'a CourseMode, bool)>,
 ) -> UnlinkWrites {
     let courses = enrollment
         .course_enrollments
         .iter()
         .filter_map(|pce| {
             let ce = pce.course_enrollment_id?;
+            let mode = offers_audit(modes.get(&pce.course_key)).then(|| CourseMode::new("audit"));
+            let changes = match current(&pce.course_key, ce) {
+                Some((current_mode, is_active)) => is_active || mode.as_ref().is_some_and(|m| m != current_mode),
+                None => true,
+            };
             Some(CourseUnlink {
                 program_course_enrollment: pce.id,
                 course_key: pce.course_key.clone(),
                 enrollment: ce,
-                mode: offers_audit(modes.get(&pce.course_key)).then(|| CourseMode::new("audit")),
+                mode,
+                changes,
             })
         })
         .collect();
@@ -66,6 +79,24 @@ pub(crate) fn plan_unlink(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_enrollment_is_written_only_if_unlinking_changes_it() {
+        use crate::test_fixtures::{FRUIT, course, waiting};
+        let mut pe = waiting(1, "a", 1, &[(10, FRUIT, "active")]);
+        pe.course_enrollments[0].course_enrollment_id = Some(CourseEnrollmentId(3));
+        let audit = CourseMode::new("audit");
+        let masters = CourseMode::masters();
+        let changes = |modes: &[&str], current: Option<(&CourseMode, bool)>| {
+            let modes = HashMap::from([(course(FRUIT), modes.iter().map(|m| CourseMode::new(*m)).collect())]);
+            plan_unlink(&pe, UserId(7), &modes, |_, _| current).courses[0].changes
+        };
+        assert!(!changes(&[], Some((&audit, false))), "inactive, already audit");
+        assert!(!changes(&["masters"], Some((&masters, false))), "inactive, no audit: the mode stays");
+        assert!(changes(&[], Some((&audit, true))), "active");
+        assert!(changes(&[], Some((&masters, false))), "moves to audit");
+        assert!(changes(&[], None), "not read: written");
+    }
 
     #[test]
     fn audit_is_offered_when_listed_or_when_nothing_but_credit_is() {

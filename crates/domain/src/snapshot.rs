@@ -137,27 +137,3 @@ pub struct Snapshot {
     /// The pending role assignments of the PCEs of PEs that may be linked.
     pub role_assignments: Vec<RoleAssignmentRecord>,
 }
-
-/// What to read after the first two bulk reads (program enrollments and users): only what the
-/// keys that can still link need. Built by [`crate::follow_up_reads`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FollowUpReads {
-    /// Users that may be linked (found, with a waiting enrollment).
-    pub user_ids: Vec<UserId>,
-    /// Their emails, for the invitations.
-    pub emails: Vec<String>,
-    /// The courses of those waiting enrollments.
-    pub course_keys: Vec<CourseKey>,
-    /// The courses whose unexpired modes decide where an unlinked user's enrollments go
-    /// (relinking only): those of the PCEs of a PE to relink that have a course enrollment.
-    pub mode_courses: Vec<CourseKey>,
-    /// The PCEs whose pending role assignments may be fulfilled.
-    pub program_course_enrollments: Vec<ProgramCourseEnrollmentId>,
-}
-
-impl FollowUpReads {
-    /// Whether nothing more needs reading.
-    pub fn is_empty(&self) -> bool {
-        self.user_ids.is_empty()
-    }
-}

@@ -2,11 +2,8 @@
 
 use std::fmt;
 
-use thiserror::Error;
-
-/// A status value that the column's rules do not allow.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("unknown {what} '{value}'")]
+/// A status value that the column's rules do not allow (text in `messages.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownStatus {
     /// Which kind of status.
     pub what: &'static str,

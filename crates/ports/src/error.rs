@@ -8,9 +8,20 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Why a port call failed.
 ///
-/// [`StoreError::UniqueViolation`] is recoverable for one key (its savepoint is rolled back);
-/// [`StoreError::Conflict`] by running the transaction again; every other variant aborts the
-/// transaction.
+/// The application recovers from two variants: [`StoreError::UniqueViolation`] (it rolls the
+/// key's or chunk's savepoint back and plans again) and [`StoreError::Conflict`] (it runs the
+/// transaction again). Every other variant rolls the transaction back and stops the call.
+///
+/// # Any statement
+/// Each trait method's `# Errors` section names the variants particular to it. Besides those,
+/// any method that runs a statement returns, from any statement:
+/// - [`StoreError::Conflict`] when the database gave up on the transaction because of another
+///   writer (deadlock, serialization failure, lock wait timeout, SQLite `BUSY`/`LOCKED`);
+/// - [`StoreError::PermissionDenied`] when the database refused it for lack of a privilege;
+/// - [`StoreError::Backend`] for any other failure of the database or the connection.
+///
+/// After any error of a write, the state of the transaction is unspecified until the
+/// savepoint the write ran in is rolled back.
 #[derive(Debug, Error)]
 pub enum StoreError {
     /// A write violated a unique constraint. Implementations MUST name the violated

@@ -6,8 +6,12 @@
 //! - [`Accounts`]: the LMS accounts a driving adapter acts for (the support tool's user).
 //!
 //! **Invariants.** No type of any database library appears here; adapters convert. Every
-//! method is object-safe and takes slices, so that one call can carry a whole chunk.
-//! [`StoreError::UniqueViolation`] is the only error the application recovers from.
+//! method is object-safe and takes slices, so that one call can carry a whole chunk. Every
+//! method's `# Errors` section names the [`StoreError`] variants it returns; the errors any
+//! statement may meet are listed once, on [`StoreError`] (`# Any statement`).
+//!
+//! **History.** A write of a table with history and its history row are one: the contract is
+//! stated once, on [`LinkingWrites`] (`# History`).
 //!
 //! With the `mock` feature, `mockall` mocks of the traits are available
 //! (`MockLinkingReads`, `MockLinkingWrites`, `MockUnitOfWork`).

@@ -17,6 +17,12 @@ use crate::error::StoreResult;
 ///   `abc ` (MySQL's default collations would; implementations MUST filter exactly anyway).
 /// - Results come in any order; callers do not rely on it.
 /// - Reads see the writes made earlier in the same transaction.
+/// - A read of a table that may be missing (invitations, course modes, course access roles)
+///   returns nothing there, never an error.
+///
+/// # Errors
+/// Each method's own section, and the errors of [any statement](crate::StoreError#any-statement).
+/// A read never returns [`crate::StoreError::UniqueViolation`] or [`crate::StoreError::Misuse`].
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait LinkingReads: Send + Sync {
@@ -25,7 +31,8 @@ pub trait LinkingReads: Send + Sync {
     /// linked user's id and username.
     ///
     /// # Errors
-    /// [`crate::StoreError::CorruptData`] for a row that cannot be read.
+    /// [`crate::StoreError::CorruptData`] for a row that cannot be read: a key, UUID or course
+    /// key that does not parse, or a `user_id` without its `auth_user` row.
     async fn program_enrollments_by_keys(
         &self,
         program_uuid: ProgramUuid,
@@ -34,12 +41,21 @@ pub trait LinkingReads: Send + Sync {
 
     /// Every distinct `external_user_key` of the program's enrollments, as stored (for
     /// case-insensitive keys: the rules compare them with the input keys' case folds).
+    ///
+    /// # Errors
+    /// [`crate::StoreError::CorruptData`] for a stored key that does not parse.
     async fn program_enrollment_keys(&self, program_uuid: ProgramUuid) -> StoreResult<Vec<ExternalUserKey>>;
 
     /// The users whose `username` is one of `usernames` (with `is_active`).
+    ///
+    /// # Errors
+    /// [`crate::StoreError::CorruptData`] for a row that cannot be read.
     async fn users_by_usernames(&self, usernames: &[Username]) -> StoreResult<Vec<UserRecord>>;
 
     /// Every program enrollment of `program_uuid` linked to one of `user_ids`.
+    ///
+    /// # Errors
+    /// [`crate::StoreError::CorruptData`] for a row that cannot be read (a malformed UUID).
     async fn program_enrollments_of_users(
         &self,
         program_uuid: ProgramUuid,
@@ -47,6 +63,9 @@ pub trait LinkingReads: Send + Sync {
     ) -> StoreResult<Vec<UserProgramEnrollment>>;
 
     /// The course enrollments of `user_ids` in `course_keys`.
+    ///
+    /// # Errors
+    /// [`crate::StoreError::CorruptData`] for a row that cannot be read.
     async fn course_enrollments(
         &self,
         user_ids: &[UserId],
@@ -54,10 +73,16 @@ pub trait LinkingReads: Send + Sync {
     ) -> StoreResult<Vec<CourseEnrollmentRecord>>;
 
     /// Which of `course_keys` have a course overview row.
+    ///
+    /// # Errors
+    /// [`crate::StoreError::CorruptData`] for a row that cannot be read.
     async fn existing_courses(&self, course_keys: &[CourseKey]) -> StoreResult<Vec<CourseKey>>;
 
     /// The pending invitations (no `user_id`) for one of `emails` to one of `course_keys`.
     /// Empty where the invitation table does not exist.
+    ///
+    /// # Errors
+    /// [`crate::StoreError::CorruptData`] for a row that cannot be read.
     async fn pending_invitations(
         &self,
         emails: &[String],
@@ -67,14 +92,25 @@ pub trait LinkingReads: Send + Sync {
     /// The modes the courses `course_keys` offer at the moment of the read
     /// (`course_modes_coursemode` rows whose `expiration_datetime` is NULL or later than now).
     /// Empty where the table does not exist.
+    ///
+    /// # Errors
+    /// [`crate::StoreError::CorruptData`] for a row that cannot be read (a malformed
+    /// `expiration_datetime`).
     async fn course_modes(&self, course_keys: &[CourseKey]) -> StoreResult<Vec<CourseModeRecord>>;
 
     /// Whether the course access role tables (`program_enrollments_courseaccessroleassignment`
     /// and `student_courseaccessrole`) both exist.
+    ///
+    /// # Errors
+    /// Only those of [any statement](crate::StoreError#any-statement) (an adapter may answer
+    /// from what it read when it connected, and then never fails).
     async fn course_access_roles_supported(&self) -> StoreResult<bool>;
 
     /// The pending role assignments of the PCEs `program_course_enrollments`. Empty where the
     /// course access role tables do not exist.
+    ///
+    /// # Errors
+    /// [`crate::StoreError::CorruptData`] for a row that cannot be read.
     async fn role_assignments(
         &self,
         program_course_enrollments: &[ProgramCourseEnrollmentId],

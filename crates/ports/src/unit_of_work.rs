@@ -11,7 +11,13 @@ use crate::writes::LinkingWrites;
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait UnitOfWork: Send + Sync {
-    /// Begins a transaction (`BEGIN`) whose history rows name no user.
+    /// Begins a transaction (`BEGIN`) whose history rows name no user. An implementation may
+    /// allow one transaction at a time
+    /// (a second `begin` then waits for the first to finish).
+    ///
+    /// # Errors
+    /// Only those of [any statement](crate::StoreError#any-statement): the database cannot be
+    /// reached, refuses the transaction, or is locked by another writer past its timeout.
     async fn begin(&self) -> StoreResult<Box<dyn Transaction>>;
 
     /// Begins a transaction whose history rows (and those of its savepoints) carry
@@ -40,6 +46,11 @@ pub trait UnitOfWork: Send + Sync {
 ///   [`Transaction::rollback`] undoes exactly the savepoint's writes (`ROLLBACK TO`).
 /// - Commit of the outer transaction makes everything durable at once; rollback, or dropping
 ///   it unfinished, leaves nothing.
+/// - Every write keeps the [history contract](crate::LinkingWrites#history), so rolling back
+///   removes the rows and their history rows together.
+///
+/// # Errors
+/// Each method's own section.
 #[async_trait]
 pub trait Transaction: Send + Sync {
     /// The reads, inside this transaction.
@@ -49,11 +60,24 @@ pub trait Transaction: Send + Sync {
     fn writes(&self) -> &dyn LinkingWrites;
 
     /// Opens a savepoint.
+    ///
+    /// # Errors
+    /// Only those of [any statement](crate::StoreError#any-statement); the transaction is then
+    /// unusable and must be rolled back.
     async fn savepoint(&self) -> StoreResult<Box<dyn Transaction>>;
 
     /// Commits the transaction or releases the savepoint.
+    ///
+    /// # Errors
+    /// Only those of [any statement](crate::StoreError#any-statement).
+    /// [`crate::StoreError::Conflict`] from the outer commit (a serialization failure found at
+    /// commit time) means nothing was written and running the transaction again may succeed.
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 
     /// Rolls the transaction or the savepoint back.
+    ///
+    /// # Errors
+    /// Only those of [any statement](crate::StoreError#any-statement) (a lost connection);
+    /// the database then rolls the transaction back itself.
     async fn rollback(self: Box<Self>) -> StoreResult<()>;
 }

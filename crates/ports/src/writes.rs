@@ -96,28 +96,48 @@ pub struct CourseAccessRoleGrant {
 
 /// Writes the linking makes.
 ///
+/// # History
+/// This is the one statement of the history contract; the methods refer to it. The PE, PCE
+/// and course enrollment tables have django-simple-history tables. Every row that a method of
+/// this trait inserts or updates in one of them MUST get, in the same call, one history row:
+/// a copy of every column of the live row as it is after the write, `history_type` `+` for an
+/// insert and `~` for an update, `history_date` the write's time, `history_user_id` the acting user the transaction was
+/// begun with ([`crate::UnitOfWork::begin_as`]) or none, no `history_change_reason`. A row the call leaves untouched (a PE no longer waiting, a course
+/// enrollment changed meanwhile) gets none. A write without its history row is therefore not
+/// possible through this port, and rolling a savepoint back removes both. The invitation,
+/// course access role and role assignment tables have no history: their writes add none.
+///
 /// # Contract
-/// - Every insert or update of a PE, PCE or course enrollment MUST also insert its history
-///   row (django-simple-history's `+` for an insert, `~` for an update, a copy of the live row
-///   after the write, `history_date` the write's time, `history_user_id` the acting user the
-///   transaction was begun with ([`crate::UnitOfWork::begin_as`]) or none, no change reason), in the same
-///   transaction: a write without its history is not possible through this port.
 /// - `created` (inserts) and `modified` (every PE and PCE write) are set to the write's time.
 /// - Each method takes any number of items and may use multi-row statements.
-/// - A [`CourseEnrollmentRef::New`] is the row with that `(user_id, course_id)`; it MUST exist
-///   (created earlier in the transaction).
+/// - Items MUST name rows that exist. A [`CourseEnrollmentRef::New`] is the row with that
+///   `(user_id, course_id)`, created earlier in the transaction. An implementation that meets
+///   an item naming no row returns [`crate::StoreError::Misuse`] (or, where a method says so,
+///   reports the item as untouched).
 ///
 /// # Errors
-/// [`crate::StoreError::UniqueViolation`] when a write violates a unique constraint; the
-/// transaction's state is then unspecified until its savepoint is rolled back.
+/// Each method's own section, and the errors of [any statement](crate::StoreError#any-statement).
+/// After an error, the transaction's state is unspecified until the savepoint the write ran in
+/// is rolled back.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait LinkingWrites: Send + Sync {
     /// Sets `user_id` (and `modified`) of each PE that is still waiting (`user_id IS NULL`) at
-    /// the moment of the write. Returns the PEs that were not waiting any more, untouched.
+    /// the moment of the write, each with its `~` row [history](LinkingWrites#history). Returns
+    /// the PEs that were not waiting any more, untouched.
+    ///
+    /// # Errors
+    /// [`crate::StoreError::UniqueViolation`] naming `(user_id, program_uuid, curriculum_uuid)`
+    /// when the user already has a PE in that curriculum; [`crate::StoreError::Misuse`] for a
+    /// PE that does not exist, or it is reported as not waiting.
     async fn link_program_enrollments(&self, links: &[ProgramEnrollmentLink]) -> StoreResult<Vec<ProgramEnrollmentId>>;
 
-    /// Inserts course enrollments (`created` now).
+    /// Inserts course enrollments (`created` now), each with its `+`
+    /// [history](LinkingWrites#history) row.
+    ///
+    /// # Errors
+    /// [`crate::StoreError::UniqueViolation`] naming `(user_id, course_id)` when the user
+    /// already has an enrollment in the course (another writer's, created meanwhile).
     async fn create_course_enrollments(&self, enrollments: &[NewCourseEnrollment]) -> StoreResult<()>;
 
     /// Updates the mode and activity of each course enrollment that still has its
@@ -125,30 +145,56 @@ pub trait LinkingWrites: Send + Sync {
     /// the read is never overwritten). Returns an empty list when every one was written. If any
     /// had changed, returns a non-empty list naming at least those (an adapter that cannot tell
     /// which may name them all); the changed ones are untouched, but the others may have been
-    /// written without their history: the caller MUST roll its savepoint back.
+    /// written without their history: the caller MUST roll its savepoint back. Each one
+    /// written gets its `~` [history](LinkingWrites#history) row.
+    ///
+    /// # Errors
+    /// [`crate::StoreError::Misuse`] for a [`CourseEnrollmentRef::New`] that names no row.
     async fn change_course_enrollments(
         &self,
         changes: &[CourseEnrollmentChange],
     ) -> StoreResult<Vec<CourseEnrollmentRef>>;
 
-    /// Sets `course_enrollment_id` (and `modified`) of PCEs.
+    /// Sets `course_enrollment_id` (and `modified`) of PCEs, each with its `~`
+    /// [history](LinkingWrites#history) row.
+    ///
+    /// # Errors
+    /// [`crate::StoreError::Misuse`] for a course enrollment reference that names no row, or a
+    /// PCE that does not exist.
     async fn attach_course_enrollments(&self, attachments: &[CourseEnrollmentAttachment]) -> StoreResult<()>;
 
     /// Sets `user_id` of pending invitations. No history (the table has none). A no-op where
-    /// the invitation table does not exist.
+    /// the invitation table does not exist. An invitation no longer pending is left as it is.
+    ///
+    /// # Errors
+    /// Only those of [any statement](crate::StoreError#any-statement).
     async fn mark_invitations_used(&self, uses: &[InvitationUse]) -> StoreResult<()>;
 
     /// Sets `user_id` to NULL (and `modified`) of each PE still linked to the given user at the
-    /// moment of the write. Returns the PEs that were not, untouched.
+    /// moment of the write, each with its `~` [history](LinkingWrites#history) row. Returns the
+    /// PEs that were not, untouched.
+    ///
+    /// # Errors
+    /// [`crate::StoreError::Misuse`] for a PE that does not exist, or it is reported as not
+    /// linked.
     async fn unlink_program_enrollments(
         &self,
         unlinks: &[ProgramEnrollmentUnlink],
     ) -> StoreResult<Vec<ProgramEnrollmentId>>;
 
-    /// Sets `is_active` to false, and `mode` where given, of course enrollments.
+    /// Sets `is_active` to false, and `mode` where given, of course enrollments, each with its
+    /// `~` [history](LinkingWrites#history) row.
+    ///
+    /// # Errors
+    /// [`crate::StoreError::Misuse`] for a course enrollment that does not exist, or it is left
+    /// alone.
     async fn deactivate_course_enrollments(&self, deactivations: &[CourseEnrollmentDeactivation]) -> StoreResult<()>;
 
-    /// Sets `course_enrollment_id` to NULL (and `modified`) of PCEs.
+    /// Sets `course_enrollment_id` to NULL (and `modified`) of PCEs, each with its `~`
+    /// [history](LinkingWrites#history) row.
+    ///
+    /// # Errors
+    /// [`crate::StoreError::Misuse`] for a PCE that does not exist, or it is left alone.
     async fn detach_course_enrollments(
         &self,
         program_course_enrollments: &[ProgramCourseEnrollmentId],
@@ -156,8 +202,21 @@ pub trait LinkingWrites: Send + Sync {
 
     /// Inserts each course access role unless a row with the same `(user_id, org, course_id,
     /// role)` exists (then nothing happens, no error). No history (the table has none).
+    ///
+    /// # Errors
+    /// [`crate::StoreError::Misuse`] when `grants` is not empty and the course access role
+    /// tables do not exist ([`crate::LinkingReads::course_access_roles_supported`] is false):
+    /// the caller MUST NOT grant roles there. [`crate::StoreError::UniqueViolation`] naming
+    /// `(user_id, org, course_id, role)` if another writer inserted the same role meanwhile. A
+    /// user that does not exist is [`crate::StoreError::Misuse`] or, where the database
+    /// enforces its foreign key, [`crate::StoreError::Backend`].
     async fn grant_course_access_roles(&self, grants: &[CourseAccessRoleGrant]) -> StoreResult<()>;
 
-    /// Deletes role assignments (the only rows the linking ever deletes).
+    /// Deletes role assignments (the only rows the linking ever deletes). No history (the
+    /// table has none). An id that names no row is ignored.
+    ///
+    /// # Errors
+    /// [`crate::StoreError::Misuse`] when `assignments` is not empty and the course access
+    /// role tables do not exist.
     async fn delete_role_assignments(&self, assignments: &[RoleAssignmentId]) -> StoreResult<()>;
 }

@@ -1,4 +1,4 @@
-//! Writes one key's plan through the ports.
+//! Writes the plans of linked keys through the ports, one port call per kind of write.
 
 use domain::{CourseEnrollmentWrite, LinkWrites};
 use ports::{
@@ -8,9 +8,9 @@ use ports::{
 
 /// What happened when keys' writes were made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Applied {
+pub(crate) enum Written {
     /// Every write was made.
-    Linked,
+    All,
     /// Another writer got there first: a PE was no longer waiting when written, or a course
     /// enrollment no longer had the mode and activity the plan read. The caller must roll the
     /// savepoint back: the other writes may have been made.
@@ -21,16 +21,16 @@ pub(crate) enum Applied {
 /// makes them for one key: the PEs' users first (where the `(user_id, program_uuid,
 /// curriculum_uuid)` constraint bites), then new course enrollments, changed ones, invitations,
 /// and the PCEs. Several keys may share a call only if no course enrollment is written twice.
-pub(crate) async fn apply_links(writes: &dyn LinkingWrites, plans: &[&LinkWrites]) -> StoreResult<Applied> {
-    if apply_unlinks(writes, plans).await? == Applied::Contended {
-        return Ok(Applied::Contended);
+pub(crate) async fn write_links(writes: &dyn LinkingWrites, plans: &[&LinkWrites]) -> StoreResult<Written> {
+    if write_unlinks(writes, plans).await? == Written::Contended {
+        return Ok(Written::Contended);
     }
     let links: Vec<ProgramEnrollmentLink> = plans
         .iter()
         .map(|plan| ProgramEnrollmentLink { program_enrollment: plan.program_enrollment, user_id: plan.user_id })
         .collect();
     if !writes.link_program_enrollments(&links).await?.is_empty() {
-        return Ok(Applied::Contended);
+        return Ok(Written::Contended);
     }
     let mut creates = Vec::new();
     let mut changes = Vec::new();
@@ -66,7 +66,7 @@ pub(crate) async fn apply_links(writes: &dyn LinkingWrites, plans: &[&LinkWrites
         writes.create_course_enrollments(&creates).await?;
     }
     if !changes.is_empty() && !writes.change_course_enrollments(&changes).await?.is_empty() {
-        return Ok(Applied::Contended);
+        return Ok(Written::Contended);
     }
     if !invitations.is_empty() {
         writes.mark_invitations_used(&invitations).await?;
@@ -74,33 +74,38 @@ pub(crate) async fn apply_links(writes: &dyn LinkingWrites, plans: &[&LinkWrites
     if !attachments.is_empty() {
         writes.attach_course_enrollments(&attachments).await?;
     }
-    Ok(Applied::Linked)
+    Ok(Written::All)
 }
 
 /// Relinking: unlinks the PEs from their current users before they are linked again. The PEs
 /// first (only those still linked to the user the plan saw), then the old users' course
-/// enrollments (deactivated, moved to `audit` where planned) and the PCEs (detached).
-async fn apply_unlinks(writes: &dyn LinkingWrites, plans: &[&LinkWrites]) -> StoreResult<Applied> {
+/// enrollments that change (deactivated, moved to `audit` where planned) and the PCEs
+/// (detached).
+async fn write_unlinks(writes: &dyn LinkingWrites, plans: &[&LinkWrites]) -> StoreResult<Written> {
     let unlinks: Vec<_> = plans.iter().filter_map(|plan| plan.unlink.as_ref()).collect();
     if unlinks.is_empty() {
-        return Ok(Applied::Linked);
+        return Ok(Written::All);
     }
     let pes: Vec<ProgramEnrollmentUnlink> = unlinks
         .iter()
         .map(|u| ProgramEnrollmentUnlink { program_enrollment: u.program_enrollment, user_id: u.user_id })
         .collect();
     if !writes.unlink_program_enrollments(&pes).await?.is_empty() {
-        return Ok(Applied::Contended);
+        return Ok(Written::Contended);
     }
     let courses: Vec<_> = unlinks.iter().flat_map(|u| u.courses.iter()).collect();
-    if !courses.is_empty() {
-        let deactivations: Vec<CourseEnrollmentDeactivation> = courses
-            .iter()
-            .map(|c| CourseEnrollmentDeactivation { enrollment: c.enrollment, mode: c.mode.clone() })
-            .collect();
+    // Only the enrollments that change: upstream saves an enrollment only on change.
+    let deactivations: Vec<CourseEnrollmentDeactivation> = courses
+        .iter()
+        .filter(|c| c.changes)
+        .map(|c| CourseEnrollmentDeactivation { enrollment: c.enrollment, mode: c.mode.clone() })
+        .collect();
+    if !deactivations.is_empty() {
         writes.deactivate_course_enrollments(&deactivations).await?;
+    }
+    if !courses.is_empty() {
         let pces: Vec<_> = courses.iter().map(|c| c.program_course_enrollment).collect();
         writes.detach_course_enrollments(&pces).await?;
     }
-    Ok(Applied::Linked)
+    Ok(Written::All)
 }

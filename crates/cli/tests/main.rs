@@ -1,0 +1,11 @@
+//! The one integration-test binary of the package: each file of this folder, and `common/`,
+//! is a module.
+mod cli;
+mod common;
+mod concurrency;
+mod faults;
+mod hostile_input;
+mod input_properties;
+mod later_upstream;
+mod layout;
+mod least_privilege;
