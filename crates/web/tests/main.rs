@@ -5,3 +5,4 @@ mod common;
 mod jwt_matrix;
 mod python;
 mod router;
+mod sqlite_queue;
