@@ -3,13 +3,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, RuntimeErr, Statement};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, RuntimeErr};
 use thiserror::Error;
 use tracing::instrument::WithSubscriber;
 use tracing::subscriber::NoSubscriber;
 
+use crate::backend::{Backend, Encoding, UuidColumn};
 use crate::catalog::{Catalog, tables};
-use crate::dialect::{Backend, Encoding, UuidColumn};
 use crate::error::is_permission_denied;
 
 /// Why a database could not be opened.
@@ -102,7 +103,7 @@ pub fn backend_of(url: &str) -> Result<Backend, ConnectError> {
 }
 
 /// Opens a connection pool for `url` (`sqlite://PATH?mode=rwc`, `postgres://…`, `mysql://…`).
-/// Reads nothing: use it to run migrations, or pass it to [`crate::SeaOrmDatabase::new`].
+/// Reads nothing: use it to run migrations, or pass it to `SeaOrmDatabase::new`.
 ///
 /// # Errors
 /// [`ConnectError::UnsupportedUrl`] or [`ConnectError::Connect`].
@@ -197,8 +198,8 @@ pub(crate) async fn read_context(conn: &DatabaseConnection, url: &str) -> Result
         if backend == Backend::Sqlite {
             continue;
         }
-        let probe = Statement::from_string(conn.get_database_backend(), format!("SELECT 1 FROM {table} WHERE 1 = 0"));
-        if let Err(error) = conn.query_all_raw(probe).await
+        let probe = Query::select().expr(Expr::val(1)).from(table).limit(0).take();
+        if let Err(error) = conn.query_all_raw(backend.db_backend().build(&probe)).await
             && is_permission_denied(backend, &error)
         {
             denied.push(table);

@@ -21,8 +21,8 @@
 //! - Session settings (`SET TRANSACTION ISOLATION LEVEL READ COMMITTED`, PostgreSQL's `SET LOCAL
 //!   random_page_cost`) need none.
 
+use crate::backend::Backend;
 use crate::catalog::tables;
-use crate::dialect::Backend;
 
 /// A privilege on a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

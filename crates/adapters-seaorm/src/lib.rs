@@ -27,26 +27,19 @@
 //! ```
 #![deny(missing_docs)]
 
+mod backend;
 mod catalog;
 mod connect;
-mod dialect;
+pub mod decode;
 mod error;
 mod grants;
-mod later;
 mod reads;
-mod sql;
+mod statements;
 mod transaction;
 mod writes;
 
+pub use backend::{Backend, UuidColumn};
 pub use catalog::{Column, table_columns};
-
-/// Decoding of Django's value encodings from query rows, whatever the backend: an integer that
-/// is `i32` to one driver and `i64` to another, a UUID stored natively or as 32 hex digits, a
-/// datetime stored natively or as SQLite text.
-pub mod decode {
-    pub use crate::dialect::{get_bool, get_i64, get_opt_datetime, get_opt_i64, get_opt_string, get_string, get_uuid};
-}
 pub use connect::{ConnectError, backend_of, open, redact_url};
-pub use dialect::{Backend, UuidColumn};
 pub use grants::{LINK_GRANTS, Privilege, SERIAL_SEQUENCES, TableGrant, grant_statements};
 pub use transaction::SeaOrmDatabase;
