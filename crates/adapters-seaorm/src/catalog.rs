@@ -11,8 +11,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, QueryResult};
 use crate::backend::Backend;
 use crate::decode::{get_bool, get_string};
 
-/// The tables the linking reads or writes.
-pub(crate) const TABLES: [&str; 13] = [
+/// The tables the linking cannot work without.
+pub(crate) const REQUIRED: [&str; 8] = [
     tables::USER,
     tables::PE,
     tables::PCE,
@@ -20,16 +20,20 @@ pub(crate) const TABLES: [&str; 13] = [
     tables::PE_HISTORY,
     tables::PCE_HISTORY,
     tables::CE_HISTORY,
-    tables::INVITATION,
     tables::COURSE_OVERVIEW,
-    tables::COURSE_MODE,
-    tables::ROLE,
-    tables::ROLE_ASSIGNMENT,
-    MIGRATIONS,
 ];
+
+/// The tables whose absence turns a feature off: invitations, relinking's course modes,
+/// course access roles.
+pub(crate) const OPTIONAL: [&str; 4] = [tables::INVITATION, tables::COURSE_MODE, tables::ROLE, tables::ROLE_ASSIGNMENT];
 
 /// The migrations' bookkeeping table (present on a database our migrations created).
 const MIGRATIONS: &str = "seaql_migrations";
+
+/// Every table the catalog describes: the linking's, and [`MIGRATIONS`].
+fn described() -> impl Iterator<Item = &'static str> {
+    REQUIRED.into_iter().chain(OPTIONAL).chain([MIGRATIONS])
+}
 
 /// Table names, as Open edX has them.
 pub(crate) mod tables {
@@ -70,7 +74,7 @@ pub(crate) struct Catalog {
 impl Catalog {
     pub(crate) async fn read(conn: &DatabaseConnection, backend: Backend) -> Result<Self, DbErr> {
         let mut catalog = Self::default();
-        for table in TABLES {
+        for table in described() {
             let columns = table_columns(conn, backend, table).await?;
             if !columns.is_empty() {
                 catalog.columns.insert(table.to_owned(), columns);

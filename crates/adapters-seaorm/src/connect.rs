@@ -10,7 +10,7 @@ use tracing::instrument::WithSubscriber;
 use tracing::subscriber::NoSubscriber;
 
 use crate::backend::{Backend, Encoding, UuidColumn};
-use crate::catalog::{Catalog, tables};
+use crate::catalog::{Catalog, OPTIONAL, REQUIRED, tables};
 use crate::error::is_permission_denied;
 
 /// Why a database could not be opened.
@@ -178,23 +178,12 @@ pub(crate) async fn read_context(conn: &DatabaseConnection, url: &str) -> Result
         url: redact_url(url),
         source,
     })?;
-    let required = [
-        tables::USER,
-        tables::PE,
-        tables::PCE,
-        tables::CE,
-        tables::PE_HISTORY,
-        tables::PCE_HISTORY,
-        tables::CE_HISTORY,
-        tables::COURSE_OVERVIEW,
-    ];
     // A table the user holds no privilege on is absent from the catalog: ask the table itself
     // whether it is missing or only out of reach, so that a missing grant is named as such
     // (and an optional table, whose absence turns a feature off, is not taken for absent when
     // it is only not granted).
-    let optional = [tables::INVITATION, tables::COURSE_MODE, tables::ROLE, tables::ROLE_ASSIGNMENT];
     let mut denied = Vec::new();
-    for table in required.into_iter().chain(optional).filter(|t| !catalog.has_table(t)) {
+    for table in REQUIRED.into_iter().chain(OPTIONAL).filter(|t| !catalog.has_table(t)) {
         if backend == Backend::Sqlite {
             continue;
         }
@@ -212,7 +201,7 @@ pub(crate) async fn read_context(conn: &DatabaseConnection, url: &str) -> Result
             tables: denied.join(", "),
         });
     }
-    let missing: Vec<&str> = required.into_iter().filter(|t| !catalog.has_table(t)).collect();
+    let missing: Vec<&str> = REQUIRED.into_iter().filter(|t| !catalog.has_table(t)).collect();
     if !missing.is_empty() {
         return Err(ConnectError::MissingTables {
             backend: backend.name(),

@@ -171,3 +171,51 @@ impl HistoryRows<'_> {
         Ok(build(backend, &insert))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unlink() -> BulkUpdate<'static> {
+        BulkUpdate {
+            table: "pe",
+            set: &[],
+            compare: &[("old_user", "user_id")],
+            fixed: vec![("user_id", Value::BigInt(None)), ("modified", Value::from("now"))],
+            only_if_null: None,
+        }
+    }
+
+    #[test]
+    fn bulk_updates_quote_identifiers_and_bind_every_value() {
+        let rows: Vec<Row> = vec![(1, vec![Value::from(7_i64)]), (2, vec![Value::from(8_i64)])];
+        let render = |backend| {
+            let statements = unlink().statements(backend, &rows);
+            assert_eq!(statements.len(), 1);
+            let values = statements[0].values.as_ref().map_or(0, |v| v.0.len());
+            (statements[0].sql.clone(), values)
+        };
+        assert_eq!(
+            render(Backend::Postgres),
+            (
+                r#"UPDATE "pe" SET "user_id" = $1, "modified" = $2 FROM (SELECT "column1" AS "id", "column2" AS "old_user" FROM (VALUES ($3, $4), ($5, $6)) AS "t") AS "v" WHERE "pe"."id" = "v"."id" AND "pe"."user_id" = "v"."old_user""#
+                    .to_owned(),
+                6
+            )
+        );
+        assert_eq!(
+            render(Backend::MySql),
+            (
+                "UPDATE `pe` JOIN (SELECT ? AS `id`, ? AS `old_user` UNION ALL (SELECT ?, ?)) AS `v` ON `pe`.`id` = `v`.`id` AND `pe`.`user_id` = `v`.`old_user` SET `pe`.`user_id` = ?, `pe`.`modified` = ?"
+                    .to_owned(),
+                6
+            )
+        );
+    }
+
+    #[test]
+    fn written_rows_are_those_holding_the_fixed_values() {
+        let sql = build(Backend::Sqlite, &unlink().written()).sql;
+        assert_eq!(sql, r#"SELECT "pe"."id" FROM "pe" WHERE "pe"."user_id" IS NULL AND "pe"."modified" = ?"#);
+    }
+}

@@ -74,20 +74,26 @@ impl SeaTransaction {
         Ok(())
     }
 
+    /// Runs `update` for `rows`; returns the number of rows it changed.
+    async fn update(&self, update: &BulkUpdate<'_>, rows: &[Row]) -> StoreResult<u64> {
+        let mut changed = 0;
+        for statement in update.statements(self.backend(), rows) {
+            changed += self.execute(update.table, statement).await?;
+        }
+        Ok(changed)
+    }
+
     /// Runs `update` for `rows` (`fixed` holding this call's `modified`), then writes the
-    /// history rows of the rows it changed; returns the rows it left as they were (their
-    /// condition no longer held: another writer changed them since our read).
+    /// history rows of the rows it changed; returns, in order, the ids of the rows it left as
+    /// they were (their condition no longer held: another writer changed them since our read).
     async fn update_with_history(
         &self,
         update: &BulkUpdate<'_>,
         history: &'static str,
         rows: &[Row],
         now: Value,
-    ) -> StoreResult<HashSet<i64>> {
-        let mut changed = 0;
-        for statement in update.statements(self.backend(), rows) {
-            changed += self.execute(update.table, statement).await?;
-        }
+    ) -> StoreResult<Vec<i64>> {
+        let changed = self.update(update, rows).await?;
         let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
         let written = if usize::try_from(changed).is_ok_and(|changed| changed == ids.len()) {
             ids.clone()
@@ -172,7 +178,7 @@ impl LinkingWrites for SeaTransaction {
         };
         let rows: Vec<Row> = links.iter().map(|l| (l.program_enrollment.0, vec![Value::from(l.user_id.0)])).collect();
         let untouched = self.update_with_history(&update, tables::PE_HISTORY, &rows, now).await?;
-        Ok(links.iter().map(|l| l.program_enrollment).filter(|pe| untouched.contains(&pe.0)).collect())
+        Ok(untouched.into_iter().map(ProgramEnrollmentId).collect())
     }
 
     async fn create_course_enrollments(&self, enrollments: &[NewCourseEnrollment]) -> StoreResult<()> {
@@ -250,10 +256,7 @@ impl LinkingWrites for SeaTransaction {
             fixed: vec![],
             only_if_null: None,
         };
-        let mut changed = 0;
-        for statement in update.statements(self.backend(), &rows) {
-            changed += self.execute(tables::CE, statement).await?;
-        }
+        let changed = self.update(&update, &rows).await?;
         if !usize::try_from(changed).is_ok_and(|changed| changed == ids.len()) {
             // Another writer changed some of them since our read. Which ones does not matter:
             // the caller rolls this savepoint back and plans again from fresh reads.
@@ -281,9 +284,7 @@ impl LinkingWrites for SeaTransaction {
             fixed: vec![("modified", now.clone())],
             only_if_null: None,
         };
-        for statement in update.statements(self.backend(), &rows) {
-            self.execute(tables::PCE, statement).await?;
-        }
+        self.update(&update, &rows).await?;
         let pces: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
         self.record_history(tables::PCE, tables::PCE_HISTORY, &pces, HistoryType::Update, now).await
     }
@@ -300,9 +301,7 @@ impl LinkingWrites for SeaTransaction {
             fixed: vec![],
             only_if_null: Some("user_id"),
         };
-        for statement in update.statements(self.backend(), &rows) {
-            self.execute(tables::INVITATION, statement).await?;
-        }
+        self.update(&update, &rows).await?;
         Ok(())
     }
 
@@ -350,9 +349,7 @@ impl LinkingWrites for SeaTransaction {
                 fixed: vec![("is_active", Value::from(false))],
                 only_if_null: None,
             };
-            for statement in update.statements(self.backend(), &rows) {
-                self.execute(tables::CE, statement).await?;
-            }
+            self.update(&update, &rows).await?;
         }
         let ids: Vec<i64> = deactivations.iter().map(|d| d.enrollment.0).collect();
         self.record_course_enrollment_history(&ids, HistoryType::Update, &now).await
@@ -375,9 +372,7 @@ impl LinkingWrites for SeaTransaction {
             only_if_null: None,
         };
         let rows: Vec<Row> = program_course_enrollments.iter().map(|p| (p.0, vec![])).collect();
-        for statement in update.statements(self.backend(), &rows) {
-            self.execute(tables::PCE, statement).await?;
-        }
+        self.update(&update, &rows).await?;
         let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
         self.record_history(tables::PCE, tables::PCE_HISTORY, &ids, HistoryType::Update, now).await
     }
