@@ -137,6 +137,7 @@ pub const SERIAL_SEQUENCES: &[&str] = &[
 /// `'program_enrollments'@'%'`). `database` and `grantee` are written as given: they are the
 /// operator's identifiers, not input. SQLite has no privileges: empty.
 pub fn grant_statements(backend: Backend, database: &str, grantee: &str) -> Vec<String> {
+    // Hand-written: sea-query has no `GRANT`; these are shown to the operator, never run here.
     let privileges = |grant: &TableGrant| grant.privileges.iter().map(|p| p.as_sql()).collect::<Vec<_>>().join(", ");
     match backend {
         Backend::Sqlite => Vec::new(),

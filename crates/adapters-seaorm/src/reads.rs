@@ -13,20 +13,15 @@ use domain::{
     RoleAssignmentRecord, UserId, UserProgramEnrollment, UserRecord, Username,
 };
 use ports::{LinkingReads, StoreError, StoreResult};
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, SelectStatement};
 
 use crate::catalog::tables;
 use crate::decode::{get_bool, get_i64, get_opt_datetime, get_opt_i64, get_opt_string, get_string, get_uuid};
-use crate::statements::build;
+use crate::statements::{build, select};
 use crate::transaction::SeaTransaction;
 
 fn corrupt(table: &'static str, id: i64, error: impl std::fmt::Display) -> StoreError {
     StoreError::CorruptData { table, detail: format!("id={id}: {error}") }
-}
-
-/// `SELECT table.c1, table.c2, … FROM table`.
-fn select(table: &'static str, columns: &[&'static str]) -> SelectStatement {
-    Query::select().columns(columns.iter().map(|&c| (table, c))).from(table).take()
 }
 
 impl SeaTransaction {

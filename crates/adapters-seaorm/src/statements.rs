@@ -23,6 +23,11 @@ pub(crate) fn build(backend: Backend, statement: &impl StatementBuilder) -> Stat
     statement.build(&backend.db_backend())
 }
 
+/// `SELECT table.c1, table.c2, … FROM table`.
+pub(crate) fn select(table: &'static str, columns: &[&'static str]) -> SelectStatement {
+    Query::select().columns(columns.iter().map(|&c| (table, c))).from(table).take()
+}
+
 /// Rows of values as a derived table `v(id, c1, …)`: on SQLite and PostgreSQL
 /// `(SELECT column1 AS id, … FROM (VALUES …) AS t) AS v`, on MySQL a `UNION ALL` of `SELECT`s
 /// (MariaDB names a `VALUES` table's columns after its first row). `rows` is not empty.

@@ -16,7 +16,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query};
 
 use crate::catalog::tables;
 use crate::decode::{get_i64, get_string};
-use crate::statements::{BulkUpdate, HistoryRows, HistoryType, Row, V, build, values_table};
+use crate::statements::{BulkUpdate, HistoryRows, HistoryType, Row, V, build, select, values_table};
 use crate::transaction::SeaTransaction;
 
 impl SeaTransaction {
@@ -127,10 +127,7 @@ impl SeaTransaction {
         }
         if !wanted.is_empty() {
             let users: Vec<i64> = wanted.keys().copied().collect();
-            let head = Query::select()
-                .columns(["id", "user_id", "course_id"].map(|c| (tables::CE, c)))
-                .from(tables::CE)
-                .take();
+            let head = select(tables::CE, &["id", "user_id", "course_id"]);
             self.each_row(&head, (tables::CE, "user_id"), &users, |row| {
                 let user = get_i64(row, "user_id")?;
                 let course = get_string(row, "course_id")?;
