@@ -5,20 +5,22 @@ use async_trait::async_trait;
 use domain::UserId;
 use ports::{Account, Accounts, StoreResult};
 use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Expr, ExprTrait};
 
 use crate::catalog::tables;
-use crate::dialect::{get_bool, get_i64, get_string};
+use crate::decode::{get_bool, get_i64, get_string};
 use crate::error::backend_error;
-use crate::sql::Sql;
+use crate::statements::{build, select};
 use crate::transaction::SeaOrmDatabase;
 
 #[async_trait]
 impl Accounts for SeaOrmDatabase {
     async fn account(&self, username: &str) -> StoreResult<Option<Account>> {
         let backend = self.backend();
-        let mut sql = Sql::new(backend, "SELECT id, username, is_active, is_staff FROM auth_user WHERE username = ");
-        sql.bind(username);
-        let rows = self.connection().query_all_raw(sql.build()).await.map_err(|e| backend_error(backend, e))?;
+        let mut users = select(tables::USER, &["id", "username", "is_active", "is_staff"]);
+        users.and_where(Expr::col((tables::USER, "username")).eq(username));
+        let rows =
+            self.connection().query_all_raw(build(backend, &users)).await.map_err(|e| backend_error(backend, e))?;
         let mut found = None;
         for row in &rows {
             // MySQL's collations ignore case and trailing spaces: compare in full.
@@ -34,10 +36,12 @@ impl Accounts for SeaOrmDatabase {
         }
         let Some(mut account) = found else { return Ok(None) };
         if self.has_table(tables::ROLE) {
-            let mut sql =
-                Sql::new(backend, "SELECT role, org, course_id FROM student_courseaccessrole WHERE user_id = ");
-            sql.bind(account.id.0).push(" AND role = ").bind("support");
-            let rows = self.connection().query_all_raw(sql.build()).await.map_err(|e| backend_error(backend, e))?;
+            let mut roles = select(tables::ROLE, &["role", "org", "course_id"]);
+            roles
+                .and_where(Expr::col((tables::ROLE, "user_id")).eq(account.id.0))
+                .and_where(Expr::col((tables::ROLE, "role")).eq("support"));
+            let rows =
+                self.connection().query_all_raw(build(backend, &roles)).await.map_err(|e| backend_error(backend, e))?;
             for row in &rows {
                 let exact = get_string(row, "role")? == "support"
                     && get_string(row, "org")?.is_empty()

@@ -1,16 +1,18 @@
-//! What the database says about its own tables, read once at connection: columns, their
-//! types, and the columns of each unique index. Django's constraint names carry hashed
-//! suffixes and differ between Open edX versions, so nothing here assumes a name.
+//! The tables the linking uses ([`tables`]: every statement names its tables from there), and
+//! what the database says about them, read once at connection: columns, their types, and the
+//! columns of each unique index. Django's constraint names carry hashed suffixes and differ
+//! between Open edX versions, so nothing here assumes a name.
 
 use std::collections::HashMap;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, IntoIden, JoinType, Order, Query, SelectStatement, TableRef};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, QueryResult};
 
-use crate::dialect::{Backend, get_string};
-use crate::sql::Sql;
+use crate::backend::Backend;
+use crate::decode::{get_bool, get_string};
 
-/// The tables the linking reads or writes.
-pub(crate) const TABLES: [&str; 13] = [
+/// The tables the linking cannot work without.
+pub(crate) const REQUIRED: [&str; 8] = [
     tables::USER,
     tables::PE,
     tables::PCE,
@@ -18,13 +20,20 @@ pub(crate) const TABLES: [&str; 13] = [
     tables::PE_HISTORY,
     tables::PCE_HISTORY,
     tables::CE_HISTORY,
-    tables::INVITATION,
     tables::COURSE_OVERVIEW,
-    tables::COURSE_MODE,
-    tables::ROLE,
-    tables::ROLE_ASSIGNMENT,
-    "seaql_migrations",
 ];
+
+/// The tables whose absence turns a feature off: invitations, relinking's course modes,
+/// course access roles.
+pub(crate) const OPTIONAL: [&str; 4] = [tables::INVITATION, tables::COURSE_MODE, tables::ROLE, tables::ROLE_ASSIGNMENT];
+
+/// The migrations' bookkeeping table (present on a database our migrations created).
+const MIGRATIONS: &str = "seaql_migrations";
+
+/// Every table the catalog describes: the linking's, and [`MIGRATIONS`].
+fn described() -> impl Iterator<Item = &'static str> {
+    REQUIRED.into_iter().chain(OPTIONAL).chain([MIGRATIONS])
+}
 
 /// Table names, as Open edX has them.
 pub(crate) mod tables {
@@ -65,7 +74,7 @@ pub(crate) struct Catalog {
 impl Catalog {
     pub(crate) async fn read(conn: &DatabaseConnection, backend: Backend) -> Result<Self, DbErr> {
         let mut catalog = Self::default();
-        for table in TABLES {
+        for table in described() {
             let columns = table_columns(conn, backend, table).await?;
             if !columns.is_empty() {
                 catalog.columns.insert(table.to_owned(), columns);
@@ -82,6 +91,11 @@ impl Catalog {
 
     pub(crate) fn has_table(&self, table: &str) -> bool {
         self.columns.contains_key(table)
+    }
+
+    /// Whether both course access role tables exist.
+    pub(crate) fn roles_supported(&self) -> bool {
+        self.has_table(tables::ROLE) && self.has_table(tables::ROLE_ASSIGNMENT)
     }
 
     pub(crate) fn column_type(&self, table: &str, column: &str) -> Option<&str> {
@@ -110,83 +124,137 @@ impl Catalog {
 /// # Errors
 /// A database error.
 pub async fn table_columns(conn: &DatabaseConnection, backend: Backend, table: &str) -> Result<Vec<Column>, DbErr> {
-    let mut sql = match backend {
-        Backend::Sqlite => Sql::new(
-            backend,
-            "SELECT name AS column_name, type AS data_type, CASE WHEN \"notnull\" = 0 AND pk = 0 THEN 'YES' ELSE 'NO' END \
-             AS is_nullable, CASE WHEN dflt_value IS NOT NULL OR pk > 0 THEN 'YES' ELSE 'NO' END AS has_default \
-             FROM pragma_table_info(",
-        ),
-        Backend::Postgres => Sql::new(
-            backend,
-            "SELECT column_name::text AS column_name, data_type::text AS data_type, is_nullable::text AS is_nullable, \
-             CASE WHEN column_default IS NOT NULL OR is_identity = 'YES' THEN 'YES' ELSE 'NO' END AS has_default \
-             FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name = ",
-        ),
-        Backend::MySql => Sql::new(
-            backend,
-            "SELECT COLUMN_NAME AS column_name, DATA_TYPE AS data_type, IS_NULLABLE AS is_nullable, \
-             CASE WHEN COLUMN_DEFAULT IS NOT NULL OR EXTRA LIKE '%auto_increment%' THEN 'YES' ELSE 'NO' END \
-             AS has_default FROM information_schema.COLUMNS \
-             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ",
-        ),
+    let mut select = Query::select();
+    match backend {
+        Backend::Sqlite => select
+            .expr_as(Expr::col("name"), "column_name")
+            .expr_as(Expr::col("type"), "data_type")
+            .expr_as(Expr::col("notnull").eq(0).and(Expr::col("pk").eq(0)), "nullable")
+            .expr_as(Expr::col("dflt_value").is_not_null().or(Expr::col("pk").gt(0)), "has_default")
+            .from(TableRef::FunctionCall(Func::cust("pragma_table_info").arg(table), "p".into_iden()))
+            .order_by("cid", Order::Asc),
+        Backend::Postgres => select
+            .expr_as(Expr::col("column_name").cast_as("text"), "column_name")
+            .expr_as(Expr::col("data_type").cast_as("text"), "data_type")
+            .expr_as(Expr::col("is_nullable").cast_as("text").eq("YES"), "nullable")
+            .expr_as(
+                Expr::col("column_default").is_not_null().or(Expr::col("is_identity").cast_as("text").eq("YES")),
+                "has_default",
+            )
+            .from(("information_schema", "columns"))
+            .and_where(Expr::col("table_schema").eq(Func::cust("current_schema")))
+            .and_where(Expr::col("table_name").eq(table))
+            .order_by("ordinal_position", Order::Asc),
+        Backend::MySql => select
+            .expr_as(Expr::col("COLUMN_NAME"), "column_name")
+            .expr_as(Expr::col("DATA_TYPE"), "data_type")
+            .expr_as(Expr::col("IS_NULLABLE").eq("YES"), "nullable")
+            .expr_as(
+                Expr::col("COLUMN_DEFAULT").is_not_null().or(Expr::col("EXTRA").like("%auto_increment%")),
+                "has_default",
+            )
+            .from(("information_schema", "COLUMNS"))
+            .and_where(Expr::col("TABLE_SCHEMA").eq(Func::cust("DATABASE")))
+            .and_where(Expr::col("TABLE_NAME").eq(table))
+            .order_by("ORDINAL_POSITION", Order::Asc),
     };
-    sql.bind(table);
-    sql.push(match backend {
-        Backend::Sqlite => ") ORDER BY cid",
-        _ => " ORDER BY ordinal_position",
-    });
-    let rows = conn.query_all_raw(sql.build()).await?;
+    let rows = conn.query_all_raw(backend.db_backend().build(&select)).await?;
     rows.iter()
         .map(|row| {
-            let name = get_string(row, "column_name").map_err(|e| DbErr::Custom(e.to_string()))?;
-            let get = |c| get_string(row, c).map_err(|e| DbErr::Custom(e.to_string()));
             Ok(Column {
-                name,
-                data_type: get("data_type")?.to_lowercase(),
-                nullable: get("is_nullable")? == "YES",
-                has_default: get("has_default")? == "YES",
+                name: text(row, "column_name")?,
+                data_type: text(row, "data_type")?.to_lowercase(),
+                nullable: get_bool(row, "nullable").map_err(|e| DbErr::Custom(e.to_string()))?,
+                has_default: get_bool(row, "has_default").map_err(|e| DbErr::Custom(e.to_string()))?,
             })
         })
         .collect()
 }
 
+fn text(row: &QueryResult, column: &str) -> Result<String, DbErr> {
+    get_string(row, column).map_err(|e| DbErr::Custom(e.to_string()))
+}
+
+/// The columns of the unique indexes of the tables the linking writes, in declared order.
 async fn unique_indexes(
     conn: &DatabaseConnection,
     backend: Backend,
 ) -> Result<HashMap<(String, String), Vec<String>>, DbErr> {
     let written = [tables::PE, tables::PCE, tables::CE, tables::INVITATION, tables::ROLE, tables::ROLE_ASSIGNMENT];
-    let mut sql = match backend {
+    let select = match backend {
         // SQLite's own messages name the columns; nothing to read.
         Backend::Sqlite => return Ok(HashMap::new()),
-        Backend::Postgres => Sql::new(
-            backend,
-            "SELECT t.relname::text AS table_name, i.relname::text AS index_name, a.attname::text AS column_name \
-             FROM pg_index x \
-             JOIN pg_class i ON i.oid = x.indexrelid \
-             JOIN pg_class t ON t.oid = x.indrelid \
-             JOIN pg_namespace n ON n.oid = t.relnamespace \
-             CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
-             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
-             WHERE x.indisunique AND n.nspname = current_schema() AND t.relname IN ",
-        ),
-        Backend::MySql => Sql::new(
-            backend,
-            "SELECT TABLE_NAME AS table_name, INDEX_NAME AS index_name, COLUMN_NAME AS column_name \
-             FROM information_schema.STATISTICS \
-             WHERE TABLE_SCHEMA = DATABASE() AND NON_UNIQUE = 0 AND TABLE_NAME IN ",
-        ),
+        Backend::Postgres => postgres_unique_indexes(&written),
+        Backend::MySql => Query::select()
+            .expr_as(Expr::col("TABLE_NAME"), "table_name")
+            .expr_as(Expr::col("INDEX_NAME"), "index_name")
+            .expr_as(Expr::col("COLUMN_NAME"), "column_name")
+            .from(("information_schema", "STATISTICS"))
+            .and_where(Expr::col("TABLE_SCHEMA").eq(Func::cust("DATABASE")))
+            .and_where(Expr::col("NON_UNIQUE").eq(0))
+            .and_where(Expr::col("TABLE_NAME").is_in(written))
+            .order_by("TABLE_NAME", Order::Asc)
+            .order_by("INDEX_NAME", Order::Asc)
+            .order_by("SEQ_IN_INDEX", Order::Asc)
+            .take(),
     };
-    sql.bind_list(written);
-    sql.push(match backend {
-        Backend::Postgres => " ORDER BY 1, 2, k.ord",
-        _ => " ORDER BY 1, 2, SEQ_IN_INDEX",
-    });
     let mut unique: HashMap<(String, String), Vec<String>> = HashMap::new();
-    for row in conn.query_all_raw(sql.build()).await? {
-        let get = |c| get_string(&row, c).map_err(|e| DbErr::Custom(e.to_string()));
-        unique.entry((get("table_name")?, get("index_name")?)).or_default().push(get("column_name")?);
+    for row in conn.query_all_raw(backend.db_backend().build(&select)).await? {
+        unique
+            .entry((text(&row, "table_name")?, text(&row, "index_name")?))
+            .or_default()
+            .push(text(&row, "column_name")?);
     }
     Ok(unique)
+}
+
+/// PostgreSQL's unique indexes of `tables`, from `pg_index`: one row per key column, in the
+/// index's order.
+fn postgres_unique_indexes(tables: &[&'static str]) -> SelectStatement {
+    let name = |table: &'static str, column: &'static str| Expr::col((table, column)).cast_as("text");
+    Query::select()
+        .expr_as(name("t", "relname"), "table_name")
+        .expr_as(name("i", "relname"), "index_name")
+        .expr_as(name("a", "attname"), "column_name")
+        .from_as(("pg_catalog", "pg_index"), "x")
+        .join_as(
+            JoinType::InnerJoin,
+            ("pg_catalog", "pg_class"),
+            "i",
+            Expr::col(("i", "oid")).equals(("x", "indexrelid")),
+        )
+        .join_as(
+            JoinType::InnerJoin,
+            ("pg_catalog", "pg_class"),
+            "t",
+            Expr::col(("t", "oid")).equals(("x", "indrelid")),
+        )
+        .join_as(
+            JoinType::InnerJoin,
+            ("pg_catalog", "pg_namespace"),
+            "n",
+            Expr::col(("n", "oid")).equals(("t", "relnamespace")),
+        )
+        .join_as(
+            JoinType::InnerJoin,
+            ("pg_catalog", "pg_attribute"),
+            "a",
+            // Hand-written: sea-query has no `= ANY(array column)`.
+            Expr::col(("a", "attrelid")).equals(("t", "oid")).and(Expr::cust(r#""a"."attnum" = ANY("x"."indkey")"#)),
+        )
+        .and_where(Expr::col(("x", "indisunique")))
+        .and_where(Expr::col(("n", "nspname")).eq(Func::cust("current_schema")))
+        .and_where(Expr::col(("t", "relname")).is_in(tables.iter().copied()))
+        .order_by("table_name", Order::Asc)
+        .order_by("index_name", Order::Asc)
+        .order_by_expr(position_in_index(), Order::Asc)
+        .take()
+}
+
+/// The position of `a.attnum` in the index's key columns `x.indkey`.
+fn position_in_index() -> Expr {
+    Func::cust("array_position")
+        .arg(Expr::col(("x", "indkey")).cast_as("int2[]"))
+        .arg(Expr::col(("a", "attnum")))
+        .into()
 }

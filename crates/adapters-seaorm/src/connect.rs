@@ -3,13 +3,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, RuntimeErr, Statement};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, RuntimeErr};
 use thiserror::Error;
 use tracing::instrument::WithSubscriber;
 use tracing::subscriber::NoSubscriber;
 
-use crate::catalog::{Catalog, tables};
-use crate::dialect::{Backend, Encoding, UuidColumn};
+use crate::backend::{Backend, Encoding, UuidColumn};
+use crate::catalog::{Catalog, OPTIONAL, REQUIRED, tables};
 use crate::error::is_permission_denied;
 
 /// Why a database could not be opened.
@@ -102,7 +103,7 @@ pub fn backend_of(url: &str) -> Result<Backend, ConnectError> {
 }
 
 /// Opens a connection pool for `url` (`sqlite://PATH?mode=rwc`, `postgres://…`, `mysql://…`).
-/// Reads nothing: use it to run migrations, or pass it to [`crate::SeaOrmDatabase::new`].
+/// Reads nothing: use it to run migrations, or pass it to `SeaOrmDatabase::new`.
 ///
 /// # Errors
 /// [`ConnectError::UnsupportedUrl`] or [`ConnectError::Connect`].
@@ -181,28 +182,17 @@ pub(crate) async fn read_context(conn: &DatabaseConnection, url: &str) -> Result
         url: redact_url(url),
         source,
     })?;
-    let required = [
-        tables::USER,
-        tables::PE,
-        tables::PCE,
-        tables::CE,
-        tables::PE_HISTORY,
-        tables::PCE_HISTORY,
-        tables::CE_HISTORY,
-        tables::COURSE_OVERVIEW,
-    ];
     // A table the user holds no privilege on is absent from the catalog: ask the table itself
     // whether it is missing or only out of reach, so that a missing grant is named as such
     // (and an optional table, whose absence turns a feature off, is not taken for absent when
     // it is only not granted).
-    let optional = [tables::INVITATION, tables::COURSE_MODE, tables::ROLE, tables::ROLE_ASSIGNMENT];
     let mut denied = Vec::new();
-    for table in required.into_iter().chain(optional).filter(|t| !catalog.has_table(t)) {
+    for table in REQUIRED.into_iter().chain(OPTIONAL).filter(|t| !catalog.has_table(t)) {
         if backend == Backend::Sqlite {
             continue;
         }
-        let probe = Statement::from_string(conn.get_database_backend(), format!("SELECT 1 FROM {table} WHERE 1 = 0"));
-        if let Err(error) = conn.query_all_raw(probe).await
+        let probe = Query::select().expr(Expr::val(1)).from(table).limit(0).take();
+        if let Err(error) = conn.query_all_raw(backend.db_backend().build(&probe)).await
             && is_permission_denied(backend, &error)
         {
             denied.push(table);
@@ -215,7 +205,7 @@ pub(crate) async fn read_context(conn: &DatabaseConnection, url: &str) -> Result
             tables: denied.join(", "),
         });
     }
-    let missing: Vec<&str> = required.into_iter().filter(|t| !catalog.has_table(t)).collect();
+    let missing: Vec<&str> = REQUIRED.into_iter().filter(|t| !catalog.has_table(t)).collect();
     if !missing.is_empty() {
         return Err(ConnectError::MissingTables {
             backend: backend.name(),

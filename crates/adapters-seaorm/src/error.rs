@@ -1,4 +1,5 @@
-//! Turns driver errors into port errors; finds a violated constraint's columns.
+//! Turns driver errors into port errors: a conflict with another writer, a missing privilege,
+//! a unique violation naming its columns (found from the catalog by the constraint's name).
 
 use std::ops::Deref;
 
@@ -6,13 +7,8 @@ use domain::UniqueViolation;
 use ports::StoreError;
 use sea_orm::{DbErr, RuntimeErr};
 
+use crate::backend::Backend;
 use crate::catalog::Catalog;
-use crate::dialect::Backend;
-
-/// A value that does not decode into the type the rules need.
-pub(crate) fn decode_error(column: &str, error: impl std::fmt::Display) -> StoreError {
-    StoreError::CorruptData { table: "a row", detail: format!("column {column}: {error}") }
-}
 
 /// Any other driver error, naming the backend: [`StoreError::Conflict`] when the database gave
 /// up on the transaction because of another writer, [`StoreError::Backend`] otherwise.

@@ -9,8 +9,18 @@
 //! after Open edX's UUID conversion), and the columns of every unique index (to name a
 //! violated constraint's columns whatever the constraint is called).
 //!
-//! **Invariants.** Every statement is parameterised; values are never spliced into SQL.
-//! Statements bind at most 10,000 values (chunks). Keys, usernames and course keys are matched
+//! **Modules**, by concern; each imports only those above it in this list (no circle):
+//! `backend` (the three backends, how each encodes Django's values), [`decode`] (values
+//! from rows), `catalog` (the table names, and the columns and unique indexes read at
+//! connection), `error` (driver errors as port errors), `connect` (opening a URL, checking the
+//! schema), `statements` (the shared sea-query statement shapes: values table, bulk update,
+//! history rows), `transaction` ([`SeaOrmDatabase`], transactions, running statements), then
+//! `reads` and `writes` (the port traits) and `grants` (the privileges `link` needs).
+//!
+//! **Invariants.** Every statement is built with sea-query (`sea_orm::sea_query`), which
+//! quotes identifiers and binds every value; the few SQL fragments sea-query cannot express
+//! are written by hand, each with its reason beside it, and hold no values. Table names come
+//! from `catalog::tables` only. Statements bind at most 10,000 values (chunks). Keys, usernames and course keys are matched
 //! exactly in Rust after the SQL filter, whatever the collation. Datetimes are written as
 //! Django writes them (UTC, microseconds; text `YYYY-MM-DD HH:MM:SS.ffffff` on SQLite).
 //!
@@ -28,26 +38,19 @@
 #![deny(missing_docs)]
 
 mod accounts;
+mod backend;
 mod catalog;
 mod connect;
-mod dialect;
+pub mod decode;
 mod error;
 mod grants;
-mod later;
 mod reads;
-mod sql;
+mod statements;
 mod transaction;
 mod writes;
 
+pub use backend::{Backend, UuidColumn};
 pub use catalog::{Column, table_columns};
-
-/// Decoding of Django's value encodings from query rows, whatever the backend: an integer that
-/// is `i32` to one driver and `i64` to another, a UUID stored natively or as 32 hex digits, a
-/// datetime stored natively or as SQLite text.
-pub mod decode {
-    pub use crate::dialect::{get_bool, get_i64, get_opt_datetime, get_opt_i64, get_opt_string, get_string, get_uuid};
-}
 pub use connect::{ConnectError, backend_of, open, redact_url};
-pub use dialect::{Backend, UuidColumn};
 pub use grants::{LINK_GRANTS, Privilege, SERIAL_SEQUENCES, TableGrant, grant_statements};
 pub use transaction::SeaOrmDatabase;

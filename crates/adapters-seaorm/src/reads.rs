@@ -1,23 +1,23 @@
-//! The bulk reads, in chunks that respect each backend's limit on bound values, with exact
-//! matching in Rust after the SQL filter (MySQL's default collations ignore case and trailing
-//! spaces, so `IN` may return more rows than asked for; never fewer).
+//! [`LinkingReads`]: the bulk reads, in chunks that respect each backend's limit on bound
+//! values, with exact matching in Rust after the SQL filter (MySQL's default collations ignore
+//! case and trailing spaces, so `IN` may return more rows than asked for; never fewer).
 
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
+use chrono::Utc;
 use domain::{
     CourseEnrollmentId, CourseEnrollmentRecord, CourseKey, CourseMode, CourseModeRecord, CurriculumUuid,
     ExternalUserKey, InvitationId, InvitationRecord, LinkedUser, PceStatus, ProgramCourseEnrollmentId,
-    ProgramCourseEnrollmentRecord, ProgramEnrollmentId, ProgramEnrollmentRecord, ProgramUuid, RoleAssignmentRecord,
-    UserId, UserProgramEnrollment, UserRecord, Username,
+    ProgramCourseEnrollmentRecord, ProgramEnrollmentId, ProgramEnrollmentRecord, ProgramUuid, RoleAssignmentId,
+    RoleAssignmentRecord, UserId, UserProgramEnrollment, UserRecord, Username,
 };
 use ports::{LinkingReads, StoreError, StoreResult};
-use sea_orm::{ConnectionTrait, QueryResult, Statement, Value};
+use sea_orm::sea_query::{Expr, ExprTrait, SelectStatement};
 
 use crate::catalog::tables;
-use crate::dialect::{get_bool, get_i64, get_opt_i64, get_string, get_uuid};
-use crate::error::backend_error;
-use crate::sql::Sql;
+use crate::decode::{get_bool, get_i64, get_opt_datetime, get_opt_i64, get_opt_string, get_string, get_uuid};
+use crate::statements::{build, select};
 use crate::transaction::SeaTransaction;
 
 fn corrupt(table: &'static str, id: i64, error: impl std::fmt::Display) -> StoreError {
@@ -25,26 +25,13 @@ fn corrupt(table: &'static str, id: i64, error: impl std::fmt::Display) -> Store
 }
 
 impl SeaTransaction {
-    pub(crate) async fn query(&self, statement: Statement) -> StoreResult<Vec<QueryResult>> {
-        self.txn.query_all_raw(statement).await.map_err(|e| backend_error(self.backend(), e))
-    }
-
-    /// Runs `head (chunk) tail` for each chunk of `values` and hands each row to `each`; `head`
-    /// ends in `IN ` and binds at most a few values of its own. Rows are decoded chunk by chunk,
-    /// never all held at once.
-    pub(crate) async fn each_row<V, F>(&self, head: &Sql, values: &[V], tail: &str, mut each: F) -> StoreResult<()>
-    where
-        V: Into<Value> + Clone,
-        F: FnMut(&QueryResult) -> StoreResult<()>,
-    {
-        for chunk in values.chunks(self.backend().max_binds()) {
-            let mut sql = head.clone();
-            sql.bind_list(chunk.iter().cloned()).push(tail);
-            for row in self.query(sql.build()).await? {
-                each(&row)?;
-            }
+    /// `SELECT columns, program_uuid, curriculum_uuid FROM program_enrollment`, the UUIDs as text.
+    fn select_program_enrollments(&self, columns: &[&'static str]) -> SelectStatement {
+        let mut select = select(tables::PE, columns);
+        for column in ["program_uuid", "curriculum_uuid"] {
+            select.expr_as(self.backend().uuid_as_text(Expr::col((tables::PE, column))), column);
         }
-        Ok(())
+        select
     }
 
     /// Sets the user of `found[i]` for each `(i, user id)` of `linked`, reading the usernames by
@@ -60,9 +47,8 @@ impl SeaTransaction {
         let mut ids: Vec<i64> = linked.iter().map(|&(_, user_id)| user_id).collect();
         ids.sort_unstable();
         ids.dedup();
-        let head = Sql::new(self.backend(), "SELECT id, username FROM auth_user WHERE id IN ");
         let mut usernames: HashMap<i64, Username> = HashMap::with_capacity(ids.len());
-        self.each_row(&head, &ids, "", |row| {
+        self.each_row(&select(tables::USER, &["id", "username"]), (tables::USER, "id"), &ids, |row| {
             let id = get_i64(row, "id")?;
             let username = Username::parse(get_string(row, "username")?).map_err(|e| corrupt(tables::USER, id, e))?;
             usernames.insert(id, username);
@@ -88,19 +74,10 @@ impl LinkingReads for SeaTransaction {
         program_uuid: ProgramUuid,
         keys: &[ExternalUserKey],
     ) -> StoreResult<Vec<ProgramEnrollmentRecord>> {
-        let backend = self.backend();
         // Filtered by key only, the program compared here (a key is in few programs): a
         // `program_uuid` condition that most rows meet leads PostgreSQL's planner to test each row
         // of the program against the whole `IN` list instead of using the key's index.
-        let head = Sql::new(
-            backend,
-            &format!(
-                "SELECT pe.id, pe.external_user_key, {}, {}, pe.user_id \
-                 FROM program_enrollments_programenrollment pe WHERE pe.external_user_key IN ",
-                backend.uuid_as_text("pe.program_uuid", "program_uuid"),
-                backend.uuid_as_text("pe.curriculum_uuid", "curriculum_uuid")
-            ),
-        );
+        let head = self.select_program_enrollments(&["id", "external_user_key", "user_id"]);
         let values: Vec<&str> = keys.iter().map(ExternalUserKey::as_str).collect();
         let wanted: HashSet<&str> = values.iter().copied().collect();
         let mut found = Vec::new();
@@ -108,7 +85,7 @@ impl LinkingReads for SeaTransaction {
         // (position in `found`, user id) of the PEs that have a user: their usernames are read
         // by id afterwards (a join lets PostgreSQL hash the whole user table for every chunk).
         let mut linked: Vec<(usize, i64)> = Vec::new();
-        self.each_row(&head, &values, "", |row| {
+        self.each_row(&head, (tables::PE, "external_user_key"), &values, |row| {
             let id = get_i64(row, "id")?;
             let key = get_string(row, "external_user_key")?;
             if !wanted.contains(key.as_str()) || get_uuid(row, "program_uuid")? != *program_uuid.as_uuid() {
@@ -130,12 +107,9 @@ impl LinkingReads for SeaTransaction {
         .await?;
         self.attach_usernames(&mut found, &linked).await?;
         let ids: Vec<i64> = found.iter().map(|pe| pe.id.0).collect();
-        let head = Sql::new(
-            backend,
-            "SELECT id, program_enrollment_id, course_key, status, course_enrollment_id \
-             FROM program_enrollments_programcourseenrollment WHERE program_enrollment_id IN ",
-        );
-        self.each_row(&head, &ids, "", |row| {
+        let head =
+            select(tables::PCE, &["id", "program_enrollment_id", "course_key", "status", "course_enrollment_id"]);
+        self.each_row(&head, (tables::PCE, "program_enrollment_id"), &ids, |row| {
             let id = get_i64(row, "id")?;
             let Some(&i) = index.get(&get_i64(row, "program_enrollment_id")?) else { return Ok(()) };
             let course_key =
@@ -153,11 +127,11 @@ impl LinkingReads for SeaTransaction {
     }
 
     async fn users_by_usernames(&self, usernames: &[Username]) -> StoreResult<Vec<UserRecord>> {
-        let head = Sql::new(self.backend(), "SELECT id, username, email, is_active FROM auth_user WHERE username IN ");
+        let head = select(tables::USER, &["id", "username", "email", "is_active"]);
         let values: Vec<&str> = usernames.iter().map(Username::as_str).collect();
         let wanted: HashSet<&str> = values.iter().copied().collect();
         let mut users = Vec::new();
-        self.each_row(&head, &values, "", |row| {
+        self.each_row(&head, (tables::USER, "username"), &values, |row| {
             let username = get_string(row, "username")?;
             if !wanted.contains(username.as_str()) {
                 return Ok(());
@@ -183,18 +157,10 @@ impl LinkingReads for SeaTransaction {
         // Filtered by user only, the program compared here: a user has few enrollments, and a
         // `program_uuid` condition that every row meets leads PostgreSQL's planner away from the
         // `user_id` index to a scan that tests each row against the whole `IN` list.
-        let backend = self.backend();
-        let head = Sql::new(
-            backend,
-            &format!(
-                "SELECT id, user_id, {}, {} FROM program_enrollments_programenrollment WHERE user_id IN ",
-                backend.uuid_as_text("program_uuid", "program_uuid"),
-                backend.uuid_as_text("curriculum_uuid", "curriculum_uuid")
-            ),
-        );
+        let head = self.select_program_enrollments(&["id", "user_id"]);
         let ids: Vec<i64> = user_ids.iter().map(|u| u.0).collect();
         let mut found = Vec::new();
-        self.each_row(&head, &ids, "", |row| {
+        self.each_row(&head, (tables::PE, "user_id"), &ids, |row| {
             if get_uuid(row, "program_uuid")? != *program_uuid.as_uuid() {
                 return Ok(());
             }
@@ -216,12 +182,9 @@ impl LinkingReads for SeaTransaction {
     ) -> StoreResult<Vec<CourseEnrollmentRecord>> {
         let courses: HashMap<&str, &CourseKey> = course_keys.iter().map(|k| (k.as_str(), k)).collect();
         let ids: Vec<i64> = user_ids.iter().map(|u| u.0).collect();
-        let head = Sql::new(
-            self.backend(),
-            "SELECT id, user_id, course_id, mode, is_active FROM student_courseenrollment WHERE user_id IN ",
-        );
+        let head = select(tables::CE, &["id", "user_id", "course_id", "mode", "is_active"]);
         let mut found = Vec::new();
-        self.each_row(&head, &ids, "", |row| {
+        self.each_row(&head, (tables::CE, "user_id"), &ids, |row| {
             let course_id = get_string(row, "course_id")?;
             let Some(&course_key) = courses.get(course_id.as_str()) else { return Ok(()) };
             found.push(CourseEnrollmentRecord {
@@ -238,10 +201,9 @@ impl LinkingReads for SeaTransaction {
     }
 
     async fn existing_courses(&self, course_keys: &[CourseKey]) -> StoreResult<Vec<CourseKey>> {
-        let head = Sql::new(self.backend(), "SELECT id FROM course_overviews_courseoverview WHERE id IN ");
         let values: Vec<&str> = course_keys.iter().map(CourseKey::as_str).collect();
         let mut present = HashSet::new();
-        self.each_row(&head, &values, "", |row| {
+        self.each_row(&select(tables::COURSE_OVERVIEW, &["id"]), (tables::COURSE_OVERVIEW, "id"), &values, |row| {
             present.insert(get_string(row, "id")?);
             Ok(())
         })
@@ -257,14 +219,12 @@ impl LinkingReads for SeaTransaction {
         if !self.context.catalog.has_table(tables::INVITATION) {
             return Ok(Vec::new());
         }
-        let head = Sql::new(
-            self.backend(),
-            "SELECT id, email, course_id FROM student_courseenrollmentallowed WHERE user_id IS NULL AND email IN ",
-        );
+        let mut head = select(tables::INVITATION, &["id", "email", "course_id"]);
+        head.and_where(Expr::col((tables::INVITATION, "user_id")).is_null());
         let wanted: HashSet<&str> = emails.iter().map(String::as_str).collect();
         let courses: HashMap<&str, &CourseKey> = course_keys.iter().map(|k| (k.as_str(), k)).collect();
         let mut found = Vec::new();
-        self.each_row(&head, emails, "", |row| {
+        self.each_row(&head, (tables::INVITATION, "email"), emails, |row| {
             let email = get_string(row, "email")?;
             let course_id = get_string(row, "course_id")?;
             let (true, Some(&course_key)) = (wanted.contains(email.as_str()), courses.get(course_id.as_str())) else {
@@ -281,22 +241,77 @@ impl LinkingReads for SeaTransaction {
         Ok(found)
     }
 
+    /// Every distinct stored key of the program. No `DISTINCT` in SQL: MySQL's collations would
+    /// merge keys that differ by case.
     async fn program_enrollment_keys(&self, program_uuid: ProgramUuid) -> StoreResult<Vec<ExternalUserKey>> {
-        self.stored_keys(program_uuid).await
+        let encoding = self.context.encoding;
+        let mut keys_of_program = select(tables::PE, &["id", "external_user_key"]);
+        keys_of_program
+            .and_where(
+                Expr::col((tables::PE, "program_uuid"))
+                    .eq(encoding.uuid(program_uuid.as_uuid(), encoding.program_uuid)),
+            )
+            .and_where(Expr::col((tables::PE, "external_user_key")).is_not_null());
+        let mut seen = HashSet::new();
+        let mut keys = Vec::new();
+        for row in self.query(build(self.backend(), &keys_of_program)).await? {
+            let Some(key) = get_opt_string(&row, "external_user_key")? else { continue };
+            if seen.insert(key.clone()) {
+                let id = get_i64(&row, "id")?;
+                keys.push(ExternalUserKey::parse(key).map_err(|e| corrupt(tables::PE, id, e))?);
+            }
+        }
+        Ok(keys)
     }
 
+    /// The modes of `course_keys` unexpired now.
     async fn course_modes(&self, course_keys: &[CourseKey]) -> StoreResult<Vec<CourseModeRecord>> {
-        self.unexpired_modes(course_keys).await
+        if !self.context.catalog.has_table(tables::COURSE_MODE) {
+            return Ok(Vec::new());
+        }
+        let head = select(tables::COURSE_MODE, &["course_id", "mode_slug", "expiration_datetime"]);
+        let courses: HashMap<&str, &CourseKey> = course_keys.iter().map(|k| (k.as_str(), k)).collect();
+        let values: Vec<&str> = course_keys.iter().map(CourseKey::as_str).collect();
+        let now = Utc::now();
+        let mut found = Vec::new();
+        self.each_row(&head, (tables::COURSE_MODE, "course_id"), &values, |row| {
+            let course_id = get_string(row, "course_id")?;
+            let Some(&course_key) = courses.get(course_id.as_str()) else { return Ok(()) };
+            if get_opt_datetime(row, "expiration_datetime")?.is_none_or(|at| at > now) {
+                found.push(CourseModeRecord {
+                    course_key: course_key.clone(),
+                    mode: CourseMode::new(get_string(row, "mode_slug")?),
+                });
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(found)
     }
 
     async fn course_access_roles_supported(&self) -> StoreResult<bool> {
-        Ok(self.roles_supported())
+        Ok(self.context.catalog.roles_supported())
     }
 
     async fn role_assignments(
         &self,
         program_course_enrollments: &[ProgramCourseEnrollmentId],
     ) -> StoreResult<Vec<RoleAssignmentRecord>> {
-        self.assignments(program_course_enrollments).await
+        if !self.context.catalog.roles_supported() {
+            return Ok(Vec::new());
+        }
+        let head = select(tables::ROLE_ASSIGNMENT, &["id", "enrollment_id", "role"]);
+        let ids: Vec<i64> = program_course_enrollments.iter().map(|p| p.0).collect();
+        let mut found = Vec::new();
+        self.each_row(&head, (tables::ROLE_ASSIGNMENT, "enrollment_id"), &ids, |row| {
+            found.push(RoleAssignmentRecord {
+                id: RoleAssignmentId(get_i64(row, "id")?),
+                program_course_enrollment: ProgramCourseEnrollmentId(get_i64(row, "enrollment_id")?),
+                role: get_string(row, "role")?,
+            });
+            Ok(())
+        })
+        .await?;
+        Ok(found)
     }
 }

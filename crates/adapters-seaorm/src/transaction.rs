@@ -1,14 +1,23 @@
-//! Transactions and savepoints: SeaORM's nested `DatabaseTransaction` (`SAVEPOINT`).
+//! The database and its transactions: [`SeaOrmDatabase`] begins them (`READ COMMITTED`),
+//! savepoints are SeaORM's nested `DatabaseTransaction` (`SAVEPOINT`), and [`SeaTransaction`]
+//! runs the statements of the reads and writes, turning driver errors into port errors.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use chrono::Utc;
 use ports::{LinkingReads, LinkingWrites, StoreResult, Transaction, UnitOfWork};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, IsolationLevel, TransactionTrait, Value};
+use sea_orm::sea_query::{ColumnRef, Expr, ExprTrait, SelectStatement};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, IsolationLevel, QueryResult, Statement, TransactionTrait,
+    Value,
+};
 
-use crate::connect::{ConnectError, Context, read_context};
-use crate::dialect::{Backend, UuidColumn};
-use crate::error::backend_error;
+use crate::backend::{Backend, UuidColumn};
+use crate::connect::{ConnectError, Context, open, read_context};
+use crate::error::{backend_error, write_error};
+use crate::statements::build;
 
 /// A database behind the linking ports: SQLite, PostgreSQL or MySQL/MariaDB, on Open edX's
 /// schema as Django created it, or as our migrations did.
@@ -24,7 +33,7 @@ impl SeaOrmDatabase {
     /// # Errors
     /// [`ConnectError`] naming the backend, never the password.
     pub async fn connect(url: &str) -> Result<Self, ConnectError> {
-        let conn = crate::connect::open(url).await?;
+        let conn = open(url).await?;
         Self::new(conn, url).await
     }
 
@@ -106,20 +115,69 @@ pub(crate) struct SeaTransaction {
     pub(crate) context: Arc<Context>,
     /// Ids of the course enrollments this transaction (or savepoint) inserted, by `(user_id,
     /// course_id)`: it dies with the savepoint, so a rolled-back insert is never reused.
-    pub(crate) created: std::sync::Mutex<std::collections::HashMap<(i64, String), i64>>,
+    pub(crate) created: Mutex<HashMap<(i64, String), i64>>,
     /// The `history_user_id` of the history rows it writes (the acting user), if any.
     pub(crate) history_user: Option<i64>,
 }
 
 impl SeaTransaction {
-    pub(crate) fn new(txn: DatabaseTransaction, context: Arc<Context>) -> Self {
-        Self { txn, context, created: std::sync::Mutex::default(), history_user: None }
+    fn new(txn: DatabaseTransaction, context: Arc<Context>) -> Self {
+        Self { txn, context, created: Mutex::default(), history_user: None }
     }
-}
 
-impl SeaTransaction {
     pub(crate) fn backend(&self) -> Backend {
         self.context.encoding.backend
+    }
+
+    /// Now, encoded as Django stores a datetime here.
+    pub(crate) fn now(&self) -> Value {
+        self.context.encoding.datetime(Utc::now())
+    }
+
+    /// Runs a read.
+    pub(crate) async fn query(&self, statement: Statement) -> StoreResult<Vec<QueryResult>> {
+        self.txn.query_all_raw(statement).await.map_err(|e| backend_error(self.backend(), e))
+    }
+
+    /// Runs `select` with `AND column IN (chunk)` for each chunk of `values` and hands each row
+    /// to `each`. Rows are decoded chunk by chunk, never all held at once.
+    pub(crate) async fn each_row<V, F>(
+        &self,
+        select: &SelectStatement,
+        column: impl Into<ColumnRef>,
+        values: &[V],
+        mut each: F,
+    ) -> StoreResult<()>
+    where
+        V: Into<Value> + Clone,
+        F: FnMut(&QueryResult) -> StoreResult<()>,
+    {
+        let column = column.into();
+        for chunk in values.chunks(self.backend().max_binds()) {
+            let mut select = select.clone();
+            select.and_where(Expr::col(column.clone()).is_in(chunk.iter().cloned().map(Into::into)));
+            for row in self.query(build(self.backend(), &select)).await? {
+                each(&row)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a write to `table`; returns the number of rows it changed.
+    pub(crate) async fn execute(&self, table: &str, statement: Statement) -> StoreResult<u64> {
+        self.txn
+            .execute_raw(statement)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(|e| write_error(self.backend(), &self.context.catalog, table, e))
+    }
+
+    /// Runs a write to `table` that returns rows (`RETURNING`).
+    pub(crate) async fn query_write(&self, table: &str, statement: Statement) -> StoreResult<Vec<QueryResult>> {
+        self.txn
+            .query_all_raw(statement)
+            .await
+            .map_err(|e| write_error(self.backend(), &self.context.catalog, table, e))
     }
 }
 

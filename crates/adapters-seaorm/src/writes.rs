@@ -1,280 +1,123 @@
-//! The writes, as multi-row statements (one per table per call, split only at the bound-value
-//! limit), each followed by its django-simple-history rows, copied from the live rows by
-//! `INSERT … SELECT` so that every column of the live row is copied as stored.
+//! [`LinkingWrites`]: multi-row statements (one per table per call, split only at the
+//! bound-value limit), each followed by its django-simple-history rows, copied from the live
+//! rows by `INSERT … SELECT` so that every column of the live row is copied as stored.
 
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
-use chrono::Utc;
-use domain::{CourseEnrollmentRef, ProgramEnrollmentId};
-use domain::{ProgramCourseEnrollmentId, RoleAssignmentId};
+use domain::{CourseEnrollmentRef, ProgramCourseEnrollmentId, ProgramEnrollmentId, RoleAssignmentId};
 use ports::{
     CourseAccessRoleGrant, CourseEnrollmentAttachment, CourseEnrollmentChange, CourseEnrollmentDeactivation,
     InvitationUse, LinkingWrites, NewCourseEnrollment, ProgramEnrollmentLink, ProgramEnrollmentUnlink, StoreError,
     StoreResult,
 };
-use sea_orm::{ConnectionTrait, QueryResult, Statement, Value};
+use sea_orm::Value;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 
 use crate::catalog::tables;
-use crate::dialect::{Backend, get_i64, get_string};
-use crate::error::write_error;
-use crate::sql::Sql;
+use crate::decode::{get_i64, get_string};
+use crate::statements::{BulkUpdate, HistoryRows, HistoryType, Row, V, build, select, values_table};
 use crate::transaction::SeaTransaction;
 
-/// `+` or `~`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum HistoryType {
-    Insert,
-    Update,
-}
-
-impl HistoryType {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Insert => "+",
-            Self::Update => "~",
-        }
-    }
-}
-
-/// Rows of values as a derived table `v(id, c1, …)`, in the backend's SQL: PostgreSQL
-/// `(VALUES …) AS v(id, …)`; SQLite `(SELECT column1 AS id, … FROM (VALUES …)) AS v`; MySQL a
-/// `UNION ALL` of `SELECT`s (MariaDB names a `VALUES` table's columns after its first row).
-pub(crate) fn values_table(sql: &mut Sql, backend: Backend, columns: &[&str], rows: &[(i64, Vec<Value>)]) {
-    let names: Vec<&str> = std::iter::once("id").chain(columns.iter().copied()).collect();
-    let row_values = |(id, values): &(i64, Vec<Value>)| -> Vec<Value> {
-        std::iter::once(Value::from(*id)).chain(values.iter().cloned()).collect()
-    };
-    match backend {
-        Backend::Postgres | Backend::Sqlite => {
-            if backend == Backend::Sqlite {
-                let renamed: Vec<String> =
-                    names.iter().enumerate().map(|(i, n)| format!("column{} AS {n}", i + 1)).collect();
-                sql.push(&format!("(SELECT {} FROM (VALUES ", renamed.join(", ")));
-            } else {
-                sql.push("(VALUES ");
-            }
-            for (i, row) in rows.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind_list(row_values(row));
-            }
-            if backend == Backend::Sqlite {
-                sql.push(")) AS v");
-            } else {
-                sql.push(&format!(") AS v({})", names.join(", ")));
-            }
-        }
-        Backend::MySql => {
-            sql.push("(");
-            for (i, row) in rows.iter().enumerate() {
-                sql.push(if i == 0 { "SELECT " } else { " UNION ALL SELECT " });
-                for (c, value) in row_values(row).into_iter().enumerate() {
-                    if c > 0 {
-                        sql.push(", ");
-                    }
-                    sql.bind(value);
-                    if i == 0 {
-                        sql.push(&format!(" AS {}", names[c]));
-                    }
-                }
-            }
-            sql.push(") AS v");
-        }
-    }
-}
-
-/// `UPDATE table SET c1 = v.c1, …, fixed = ? FROM (rows) v WHERE table.id = v.id condition`:
-/// one statement for many rows, each with its own values (a join, not a `CASE`, so the cost
-/// grows with the rows, not with their square).
-pub(crate) struct BulkUpdate<'a> {
-    pub(crate) table: &'a str,
-    pub(crate) columns: &'a [&'a str],
-    /// Further columns of the values table, after `columns`, that are not set but may be
-    /// compared in `condition` (as `v.name`).
-    pub(crate) guards: &'a [&'a str],
-    pub(crate) fixed: Vec<(&'a str, Value)>,
-    /// Extra condition on the updated table, e.g. ` AND {table}.user_id IS NULL`; it may name
-    /// the columns of `v`.
-    pub(crate) condition: String,
-}
-
-impl BulkUpdate<'_> {
-    /// The statements for `rows` (id and one value per column), split at the bound-value
-    /// limit.
-    pub(crate) fn statements(&self, backend: Backend, rows: &[(i64, Vec<Value>)]) -> Vec<Statement> {
-        self.statements_with(backend, rows, None)
-    }
-
-    /// [`Self::statements`] where each row's last value is not assigned but compared:
-    /// `{table}.{table_column} = v.{value_column}` is added to the condition.
-    pub(crate) fn statements_matching(
-        &self,
-        backend: Backend,
-        rows: &[(i64, Vec<Value>)],
-        value_column: &str,
-        table_column: &str,
-    ) -> Vec<Statement> {
-        self.statements_with(backend, rows, Some((value_column, table_column)))
-    }
-
-    fn statements_with(
-        &self,
-        backend: Backend,
-        rows: &[(i64, Vec<Value>)],
-        matched: Option<(&str, &str)>,
-    ) -> Vec<Statement> {
-        let value_columns: Vec<&str> =
-            self.columns.iter().chain(self.guards).copied().chain(matched.map(|(v, _)| v)).collect();
-        let per_row = 1 + value_columns.len();
-        let rows_per_statement = (backend.max_binds() / per_row).max(1);
-        let table = self.table;
-        let condition = match matched {
-            Some((value_column, table_column)) => {
-                format!(" AND {table}.{table_column} = v.{value_column}{}", self.condition)
-            }
-            None => self.condition.clone(),
-        };
-        rows.chunks(rows_per_statement)
-            .map(|chunk| {
-                let mut sql = Sql::new(backend, &format!("UPDATE {table} "));
-                let assignments: Vec<String> = self.columns.iter().map(|c| format!("{c} = v.{c}")).collect();
-                if backend == Backend::MySql {
-                    sql.push("JOIN ");
-                    values_table(&mut sql, backend, &value_columns, chunk);
-                    let qualified: Vec<String> = self.columns.iter().map(|c| format!("{table}.{c} = v.{c}")).collect();
-                    sql.push(&format!(" ON {table}.id = v.id SET {}", qualified.join(", ")));
-                    for (i, (column, value)) in self.fixed.iter().enumerate() {
-                        let separator = if i == 0 && qualified.is_empty() { "" } else { ", " };
-                        sql.push(&format!("{separator}{table}.{column} = ")).bind(value.clone());
-                    }
-                    sql.push(" WHERE 1 = 1");
-                } else {
-                    sql.push(&format!("SET {}", assignments.join(", ")));
-                    for (i, (column, value)) in self.fixed.iter().enumerate() {
-                        let separator = if i == 0 && assignments.is_empty() { "" } else { ", " };
-                        sql.push(&format!("{separator}{column} = ")).bind(value.clone());
-                    }
-                    sql.push(" FROM ");
-                    values_table(&mut sql, backend, &value_columns, chunk);
-                    sql.push(&format!(" WHERE {table}.id = v.id"));
-                }
-                sql.push(&condition);
-                sql.build()
-            })
-            .collect()
-    }
-}
-
 impl SeaTransaction {
-    /// Executes a write to `table`; returns the number of rows it changed.
-    pub(crate) async fn execute(&self, table: &str, statement: Statement) -> StoreResult<u64> {
-        self.txn
-            .execute_raw(statement)
-            .await
-            .map(|r| r.rows_affected())
-            .map_err(|e| write_error(self.backend(), &self.context.catalog, table, e))
-    }
-
-    /// Runs a write that returns rows (`RETURNING`).
-    async fn query_write(&self, table: &str, statement: Statement) -> StoreResult<Vec<QueryResult>> {
-        self.txn
-            .query_all_raw(statement)
-            .await
-            .map_err(|e| write_error(self.backend(), &self.context.catalog, table, e))
-    }
-
-    pub(crate) fn now(&self) -> Value {
-        self.context.encoding.datetime(Utc::now())
-    }
-
     /// Copies live rows `ids` of `live` into `history` (integer `history_id`).
-    pub(crate) async fn record_history(
+    async fn record_history(
         &self,
-        live: &str,
-        history: &str,
+        live: &'static str,
+        history: &'static str,
         ids: &[i64],
         kind: HistoryType,
         at: Value,
     ) -> StoreResult<()> {
-        let columns = self.context.catalog.history_copy_columns(live, history).join(", ");
-        let mut head = Sql::new(
-            self.backend(),
-            &format!(
-                "INSERT INTO {history} ({columns}, history_date, history_change_reason, history_type, history_user_id) \
-                 SELECT {columns}, "
-            ),
-        );
-        head.bind(at)
-            .push(", NULL, ")
-            .bind(kind.as_str())
-            .push(", ")
-            .bind(self.history_user)
-            .push(&format!(" FROM {live} WHERE id IN "));
+        let columns = self.context.catalog.history_copy_columns(live, history);
+        let rows = HistoryRows { live, history, columns: &columns, at, kind, user: self.history_user };
         for chunk in ids.chunks(self.backend().max_binds()) {
-            let mut sql = head.clone();
-            sql.bind_list(chunk.iter().copied());
-            self.execute(history, sql.build()).await?;
+            let statement = rows.statement(self.backend(), None, |select| {
+                select.from(live).and_where(Expr::col((live, "id")).is_in(chunk.iter().copied()));
+            })?;
+            self.execute(history, statement).await?;
         }
         Ok(())
     }
 
     /// Copies course enrollments into `student_courseenrollment_history`, whose `history_id`
-    /// is a random UUID per row (chosen here, joined to the live rows by id).
-    pub(crate) async fn record_course_enrollment_history(
-        &self,
-        ids: &[i64],
-        kind: HistoryType,
-        at: &Value,
-    ) -> StoreResult<()> {
-        let columns = self.context.catalog.history_copy_columns(tables::CE, tables::CE_HISTORY);
+    /// is a random UUID per row (made by the database where it can, else here and joined to
+    /// the live rows by id).
+    async fn record_course_enrollment_history(&self, ids: &[i64], kind: HistoryType, at: &Value) -> StoreResult<()> {
+        let backend = self.backend();
         let encoding = self.context.encoding;
-        if let Some(random_uuid) = self.backend().random_uuid_sql(encoding.history_id) {
-            let columns = columns.join(", ");
-            let mut head = Sql::new(
-                self.backend(),
-                &format!(
-                    "INSERT INTO {} ({columns}, history_id, history_date, history_change_reason, history_type, \
-                     history_user_id) SELECT {columns}, {random_uuid}, ",
-                    tables::CE_HISTORY
-                ),
-            );
-            head.bind(at.clone())
-                .push(", NULL, ")
-                .bind(kind.as_str())
-                .push(", ")
-                .bind(self.history_user)
-                .push(&format!(" FROM {} WHERE id IN ", tables::CE));
-            for chunk in ids.chunks(self.backend().max_binds()) {
-                let mut sql = head.clone();
-                sql.bind_list(chunk.iter().copied());
-                self.execute(tables::CE_HISTORY, sql.build()).await?;
+        let columns = self.context.catalog.history_copy_columns(tables::CE, tables::CE_HISTORY);
+        let rows = HistoryRows {
+            live: tables::CE,
+            history: tables::CE_HISTORY,
+            columns: &columns,
+            at: at.clone(),
+            kind,
+            user: self.history_user,
+        };
+        if let Some(random_uuid) = backend.random_uuid(encoding.history_id) {
+            for chunk in ids.chunks(backend.max_binds()) {
+                let statement = rows.statement(backend, Some(random_uuid.clone()), |select| {
+                    select.from(tables::CE).and_where(Expr::col((tables::CE, "id")).is_in(chunk.iter().copied()));
+                })?;
+                self.execute(tables::CE_HISTORY, statement).await?;
             }
             return Ok(());
         }
-        let live: Vec<String> = columns.iter().map(|c| format!("ce.{c}")).collect();
-        for chunk in ids.chunks(self.backend().max_binds() / 2) {
-            let mut sql = Sql::new(
-                self.backend(),
-                &format!(
-                    "INSERT INTO {} ({}, history_id, history_date, history_change_reason, history_type, \
-                     history_user_id) SELECT {}, v.history_id, ",
-                    tables::CE_HISTORY,
-                    columns.join(", "),
-                    live.join(", ")
-                ),
-            );
+        for chunk in ids.chunks(backend.max_binds() / 2) {
+            let new_ids: Vec<Row> =
+                chunk.iter().map(|&id| (id, vec![encoding.uuid(&uuid::Uuid::new_v4(), encoding.history_id)])).collect();
             // The few new rows drive the join (`CROSS JOIN` keeps that order on SQLite), each
             // finding its live row by primary key.
-            sql.bind(at.clone()).push(", NULL, ").bind(kind.as_str()).push(", ").bind(self.history_user).push(" FROM ");
-            let rows: Vec<(i64, Vec<Value>)> =
-                chunk.iter().map(|&id| (id, vec![encoding.uuid(&uuid::Uuid::new_v4(), encoding.history_id)])).collect();
-            values_table(&mut sql, self.backend(), &["history_id"], &rows);
-            sql.push(&format!(" CROSS JOIN {} ce WHERE ce.id = v.id", tables::CE));
-            self.execute(tables::CE_HISTORY, sql.build()).await?;
+            let statement = rows.statement(backend, Some(Expr::col((V, "history_id"))), |select| {
+                select
+                    .from(values_table(backend, &["history_id"], &new_ids))
+                    .cross_join(tables::CE)
+                    .and_where(Expr::col((tables::CE, "id")).equals((V, "id")));
+            })?;
+            self.execute(tables::CE_HISTORY, statement).await?;
         }
         Ok(())
+    }
+
+    /// Runs `update` for `rows`; returns the number of rows it changed.
+    async fn update(&self, update: &BulkUpdate<'_>, rows: &[Row]) -> StoreResult<u64> {
+        let mut changed = 0;
+        for statement in update.statements(self.backend(), rows) {
+            changed += self.execute(update.table, statement).await?;
+        }
+        Ok(changed)
+    }
+
+    /// Runs `update` for `rows` (`fixed` holding this call's `modified`), then writes the
+    /// history rows of the rows it changed; returns, in order, the ids of the rows it left as
+    /// they were (their condition no longer held: another writer changed them since our read).
+    async fn update_with_history(
+        &self,
+        update: &BulkUpdate<'_>,
+        history: &'static str,
+        rows: &[Row],
+        now: Value,
+    ) -> StoreResult<Vec<i64>> {
+        let changed = self.update(update, rows).await?;
+        let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+        let written = if usize::try_from(changed).is_ok_and(|changed| changed == ids.len()) {
+            ids.clone()
+        } else {
+            // The rows this call wrote carry its `modified` stamp; the others are left as they were.
+            let mut written = Vec::with_capacity(ids.len());
+            self.each_row(&update.written(), (update.table, "id"), &ids, |row| {
+                written.push(get_i64(row, "id")?);
+                Ok(())
+            })
+            .await?;
+            written
+        };
+        if !written.is_empty() {
+            self.record_history(update.table, history, &written, HistoryType::Update, now).await?;
+        }
+        let written: HashSet<i64> = written.into_iter().collect();
+        Ok(ids.into_iter().filter(|id| !written.contains(id)).collect())
     }
 
     /// The ids of course enrollments named by reference, in order.
@@ -290,11 +133,8 @@ impl SeaTransaction {
         }
         if !wanted.is_empty() {
             let users: Vec<i64> = wanted.keys().copied().collect();
-            let head = Sql::new(
-                self.backend(),
-                "SELECT id, user_id, course_id FROM student_courseenrollment WHERE user_id IN ",
-            );
-            self.each_row(&head, &users, "", |row| {
+            let head = select(tables::CE, &["id", "user_id", "course_id"]);
+            self.each_row(&head, (tables::CE, "user_id"), &users, |row| {
                 let user = get_i64(row, "user_id")?;
                 let course = get_string(row, "course_id")?;
                 if wanted.get(&user).is_some_and(|courses| courses.contains(course.as_str())) {
@@ -315,86 +155,64 @@ impl SeaTransaction {
             .collect()
     }
 
-    /// Sets the user of each PE still waiting; returns the ids written.
-    async fn link_waiting(&self, links: &[ProgramEnrollmentLink], now: &Value) -> StoreResult<Vec<i64>> {
-        let update = BulkUpdate {
-            table: tables::PE,
-            columns: &["user_id"],
-            guards: &[],
-            fixed: vec![("modified", now.clone())],
-            condition: format!(" AND {}.user_id IS NULL", tables::PE),
-        };
-        let backend = self.backend();
-        let rows: Vec<(i64, Vec<Value>)> =
-            links.iter().map(|l| (l.program_enrollment.0, vec![Value::from(l.user_id.0)])).collect();
-        let mut changed = 0;
-        for statement in update.statements(backend, &rows) {
-            changed += self.execute(tables::PE, statement).await?;
-        }
-        let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
-        if usize::try_from(changed).is_ok_and(|changed| changed == ids.len()) {
-            return Ok(ids);
-        }
-        // Some PE was not waiting any more (another writer linked it since our read). The rows
-        // this call wrote carry its `modified` stamp; the others are left as they were.
-        let mut head = Sql::new(backend, "SELECT id FROM program_enrollments_programenrollment WHERE modified = ");
-        head.bind(now.clone()).push(" AND id IN ");
-        let mut written = Vec::with_capacity(ids.len());
-        self.each_row(&head, &ids, "", |row| {
-            written.push(get_i64(row, "id")?);
+    fn require_roles(&self) -> StoreResult<()> {
+        if self.context.catalog.roles_supported() {
             Ok(())
-        })
-        .await?;
-        Ok(written)
+        } else {
+            Err(StoreError::Misuse("the course access role tables do not exist"))
+        }
     }
 }
 
 #[async_trait]
 impl LinkingWrites for SeaTransaction {
+    /// Sets the user of each PE still waiting (`user_id IS NULL`).
     async fn link_program_enrollments(&self, links: &[ProgramEnrollmentLink]) -> StoreResult<Vec<ProgramEnrollmentId>> {
         if links.is_empty() {
             return Ok(Vec::new());
         }
         let now = self.now();
-        let written = self.link_waiting(links, &now).await?;
-        if !written.is_empty() {
-            self.record_history(tables::PE, tables::PE_HISTORY, &written, HistoryType::Update, now).await?;
-        }
-        let written: HashSet<i64> = written.into_iter().collect();
-        Ok(links.iter().map(|l| l.program_enrollment).filter(|pe| !written.contains(&pe.0)).collect())
+        let update = BulkUpdate {
+            table: tables::PE,
+            set: &["user_id"],
+            compare: &[],
+            fixed: vec![("modified", now.clone())],
+            only_if_null: Some("user_id"),
+        };
+        let rows: Vec<Row> = links.iter().map(|l| (l.program_enrollment.0, vec![Value::from(l.user_id.0)])).collect();
+        let untouched = self.update_with_history(&update, tables::PE_HISTORY, &rows, now).await?;
+        Ok(untouched.into_iter().map(ProgramEnrollmentId).collect())
     }
 
     async fn create_course_enrollments(&self, enrollments: &[NewCourseEnrollment]) -> StoreResult<()> {
         if enrollments.is_empty() {
             return Ok(());
         }
+        let backend = self.backend();
         let now = self.now();
-        for chunk in enrollments.chunks(self.backend().max_binds() / 5) {
-            let mut sql = Sql::new(
-                self.backend(),
-                "INSERT INTO student_courseenrollment (user_id, course_id, created, is_active, mode) VALUES ",
-            );
-            for (i, new) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind_list([
-                    Value::from(new.user_id.0),
-                    Value::from(new.course_key.as_str()),
-                    now.clone(),
-                    Value::from(new.is_active),
-                    Value::from(new.mode.as_str()),
-                ]);
+        for chunk in enrollments.chunks(backend.max_binds() / 5) {
+            let mut insert = Query::insert();
+            insert.into_table(tables::CE).columns(["user_id", "course_id", "created", "is_active", "mode"]);
+            for new in chunk {
+                insert
+                    .values([
+                        Expr::val(new.user_id.0),
+                        Expr::val(new.course_key.as_str()),
+                        Expr::val(now.clone()),
+                        Expr::val(new.is_active),
+                        Expr::val(new.mode.as_str()),
+                    ])
+                    .map_err(|_| StoreError::Misuse("a course enrollment insert's columns and values differ"))?;
             }
-            if self.backend().insert_returning() {
-                sql.push(" RETURNING id, user_id, course_id");
-                let rows = self.query_write(tables::CE, sql.build()).await?;
+            if backend.insert_returning() {
+                insert.returning(Query::returning().columns(["id", "user_id", "course_id"]));
+                let rows = self.query_write(tables::CE, build(backend, &insert)).await?;
                 let mut created = self.created.lock().map_err(|_| StoreError::Misuse("a poisoned lock"))?;
                 for row in rows {
                     created.insert((get_i64(&row, "user_id")?, get_string(&row, "course_id")?), get_i64(&row, "id")?);
                 }
             } else {
-                self.execute(tables::CE, sql.build()).await?;
+                self.execute(tables::CE, build(backend, &insert)).await?;
             }
         }
         let refs: Vec<CourseEnrollmentRef> = enrollments
@@ -402,7 +220,7 @@ impl LinkingWrites for SeaTransaction {
             .map(|new| CourseEnrollmentRef::New { user_id: new.user_id, course_key: new.course_key.clone() })
             .collect();
         let ids = self.resolve(&refs.iter().collect::<Vec<_>>()).await?;
-        if !self.backend().insert_returning() {
+        if !backend.insert_returning() {
             // Later writes of this savepoint (the PCEs) name these rows too: remember them.
             let mut created = self.created.lock().map_err(|_| StoreError::Misuse("a poisoned lock"))?;
             for (new, &id) in enrollments.iter().zip(&ids) {
@@ -421,7 +239,7 @@ impl LinkingWrites for SeaTransaction {
         }
         let now = self.now();
         let ids = self.resolve(&changes.iter().map(|c| &c.enrollment).collect::<Vec<_>>()).await?;
-        let rows: Vec<(i64, Vec<Value>)> = changes
+        let rows: Vec<Row> = changes
             .iter()
             .zip(&ids)
             .map(|(c, &id)| {
@@ -436,15 +254,12 @@ impl LinkingWrites for SeaTransaction {
             .collect();
         let update = BulkUpdate {
             table: tables::CE,
-            columns: &["mode", "is_active"],
-            guards: &["read_mode", "read_active"],
+            set: &["mode", "is_active"],
+            compare: &[("read_mode", "mode"), ("read_active", "is_active")],
             fixed: vec![],
-            condition: format!(" AND {0}.mode = v.read_mode AND {0}.is_active = v.read_active", tables::CE),
+            only_if_null: None,
         };
-        let mut changed = 0;
-        for statement in update.statements(self.backend(), &rows) {
-            changed += self.execute(tables::CE, statement).await?;
-        }
+        let changed = self.update(&update, &rows).await?;
         if !usize::try_from(changed).is_ok_and(|changed| changed == ids.len()) {
             // Another writer changed some of them since our read. Which ones does not matter:
             // the caller rolls this savepoint back and plans again from fresh reads.
@@ -460,21 +275,19 @@ impl LinkingWrites for SeaTransaction {
         }
         let now = self.now();
         let ids = self.resolve(&attachments.iter().map(|a| &a.enrollment).collect::<Vec<_>>()).await?;
-        let rows: Vec<(i64, Vec<Value>)> = attachments
+        let rows: Vec<Row> = attachments
             .iter()
             .zip(&ids)
             .map(|(a, &ce)| (a.program_course_enrollment.0, vec![Value::from(ce)]))
             .collect();
         let update = BulkUpdate {
             table: tables::PCE,
-            columns: &["course_enrollment_id"],
-            guards: &[],
+            set: &["course_enrollment_id"],
+            compare: &[],
             fixed: vec![("modified", now.clone())],
-            condition: String::new(),
+            only_if_null: None,
         };
-        for statement in update.statements(self.backend(), &rows) {
-            self.execute(tables::PCE, statement).await?;
-        }
+        self.update(&update, &rows).await?;
         let pces: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
         self.record_history(tables::PCE, tables::PCE_HISTORY, &pces, HistoryType::Update, now).await
     }
@@ -483,44 +296,147 @@ impl LinkingWrites for SeaTransaction {
         if uses.is_empty() || !self.context.catalog.has_table(tables::INVITATION) {
             return Ok(());
         }
-        let rows: Vec<(i64, Vec<Value>)> =
-            uses.iter().map(|u| (u.invitation.0, vec![Value::from(u.user_id.0)])).collect();
+        let rows: Vec<Row> = uses.iter().map(|u| (u.invitation.0, vec![Value::from(u.user_id.0)])).collect();
         let update = BulkUpdate {
             table: tables::INVITATION,
-            columns: &["user_id"],
-            guards: &[],
+            set: &["user_id"],
+            compare: &[],
             fixed: vec![],
-            condition: format!(" AND {}.user_id IS NULL", tables::INVITATION),
+            only_if_null: Some("user_id"),
         };
-        for statement in update.statements(self.backend(), &rows) {
-            self.execute(tables::INVITATION, statement).await?;
-        }
+        self.update(&update, &rows).await?;
         Ok(())
     }
 
+    /// Sets the user of each PE still linked to the given user to NULL.
     async fn unlink_program_enrollments(
         &self,
         unlinks: &[ProgramEnrollmentUnlink],
     ) -> StoreResult<Vec<ProgramEnrollmentId>> {
-        self.unlink_linked(unlinks).await
+        if unlinks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = self.now();
+        let update = BulkUpdate {
+            table: tables::PE,
+            set: &[],
+            compare: &[("old_user", "user_id")],
+            fixed: vec![("user_id", Value::BigInt(None)), ("modified", now.clone())],
+            only_if_null: None,
+        };
+        let rows: Vec<Row> = unlinks.iter().map(|u| (u.program_enrollment.0, vec![Value::from(u.user_id.0)])).collect();
+        let untouched = self.update_with_history(&update, tables::PE_HISTORY, &rows, now).await?;
+        Ok(unlinks.iter().map(|u| u.program_enrollment).filter(|pe| untouched.contains(&pe.0)).collect())
     }
 
+    /// Deactivates course enrollments, moving those with a mode to it.
     async fn deactivate_course_enrollments(&self, deactivations: &[CourseEnrollmentDeactivation]) -> StoreResult<()> {
-        self.deactivate(deactivations).await
+        if deactivations.is_empty() {
+            return Ok(());
+        }
+        let now = self.now();
+        let with_mode: Vec<Row> = deactivations
+            .iter()
+            .filter_map(|d| Some((d.enrollment.0, vec![Value::from(d.mode.as_ref()?.as_str())])))
+            .collect();
+        let without_mode: Vec<Row> =
+            deactivations.iter().filter(|d| d.mode.is_none()).map(|d| (d.enrollment.0, vec![])).collect();
+        for (set, rows) in [(&["mode"][..], with_mode), (&[][..], without_mode)] {
+            if rows.is_empty() {
+                continue;
+            }
+            let update = BulkUpdate {
+                table: tables::CE,
+                set,
+                compare: &[],
+                fixed: vec![("is_active", Value::from(false))],
+                only_if_null: None,
+            };
+            self.update(&update, &rows).await?;
+        }
+        let ids: Vec<i64> = deactivations.iter().map(|d| d.enrollment.0).collect();
+        self.record_course_enrollment_history(&ids, HistoryType::Update, &now).await
     }
 
+    /// Sets the course enrollment of PCEs to NULL.
     async fn detach_course_enrollments(
         &self,
         program_course_enrollments: &[ProgramCourseEnrollmentId],
     ) -> StoreResult<()> {
-        self.detach(program_course_enrollments).await
+        if program_course_enrollments.is_empty() {
+            return Ok(());
+        }
+        let now = self.now();
+        let update = BulkUpdate {
+            table: tables::PCE,
+            set: &[],
+            compare: &[],
+            fixed: vec![("course_enrollment_id", Value::BigInt(None)), ("modified", now.clone())],
+            only_if_null: None,
+        };
+        let rows: Vec<Row> = program_course_enrollments.iter().map(|p| (p.0, vec![])).collect();
+        self.update(&update, &rows).await?;
+        let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+        self.record_history(tables::PCE, tables::PCE_HISTORY, &ids, HistoryType::Update, now).await
     }
 
+    /// Inserts course access roles that do not exist yet (one `INSERT … SELECT … WHERE NOT
+    /// EXISTS` per chunk).
     async fn grant_course_access_roles(&self, grants: &[CourseAccessRoleGrant]) -> StoreResult<()> {
-        self.grant_roles(grants).await
+        if grants.is_empty() {
+            return Ok(());
+        }
+        self.require_roles()?;
+        let backend = self.backend();
+        let rows: Vec<Row> = grants
+            .iter()
+            .map(|g| {
+                (
+                    g.user_id.0,
+                    vec![Value::from(g.org.as_str()), Value::from(g.course_key.as_str()), Value::from(g.role.as_str())],
+                )
+            })
+            .collect();
+        let columns = ["org", "course_id", "role"];
+        for chunk in rows.chunks((backend.max_binds() / 4).max(1)) {
+            let mut existing = Query::select();
+            existing
+                .expr(Expr::val(1))
+                .from_as(tables::ROLE, "r")
+                .and_where(Expr::col(("r", "user_id")).equals((V, "id")));
+            for column in columns {
+                existing.and_where(Expr::col(("r", column)).equals((V, column)));
+            }
+            let mut new_roles = Query::select();
+            new_roles
+                .column((V, "id"))
+                .columns(columns.map(|c| (V, c)))
+                .from(values_table(backend, &columns, chunk))
+                .and_where(Expr::not_exists(existing));
+            let mut insert = Query::insert();
+            insert
+                .into_table(tables::ROLE)
+                .columns(["user_id", "org", "course_id", "role"])
+                .select_from(new_roles)
+                .map_err(|_| StoreError::Misuse("a role insert's columns and values differ"))?;
+            self.execute(tables::ROLE, build(backend, &insert)).await?;
+        }
+        Ok(())
     }
 
     async fn delete_role_assignments(&self, assignments: &[RoleAssignmentId]) -> StoreResult<()> {
-        self.delete_assignments(assignments).await
+        if assignments.is_empty() {
+            return Ok(());
+        }
+        self.require_roles()?;
+        let ids: Vec<i64> = assignments.iter().map(|a| a.0).collect();
+        for chunk in ids.chunks(self.backend().max_binds()) {
+            let delete = Query::delete()
+                .from_table(tables::ROLE_ASSIGNMENT)
+                .and_where(Expr::col((tables::ROLE_ASSIGNMENT, "id")).is_in(chunk.iter().copied()))
+                .take();
+            self.execute(tables::ROLE_ASSIGNMENT, build(self.backend(), &delete)).await?;
+        }
+        Ok(())
     }
 }
