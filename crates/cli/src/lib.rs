@@ -66,7 +66,7 @@ pub fn main() -> ExitCode {
 /// [`CliError`], whose [`CliError::exit_status`] is 2 or 3.
 pub async fn run(cli: &Cli, stderr: &Stderr) -> Result<u8, CliError> {
     match &cli.command {
-        Command::Migrate => commands::migrate(&cli.global.database_url).await,
+        Command::Migrate(args) => commands::migrate(&cli.global.database_url, args.force).await,
         Command::Link(args) => commands::link(&cli.global.database_url, args, stderr).await,
         Command::Demo(args) => demo::demo(args, stderr).await,
     }
