@@ -1016,3 +1016,24 @@ async fn migrate_refuses_a_django_postgres_database() {
 async fn migrate_refuses_a_django_mysql_database() {
     migrate_refuses_a_django_database(acceptance::Target::DjangoMySql).await;
 }
+
+#[test]
+fn with_resume_keys_already_linked_log_at_info_not_warn() {
+    let db = pairs_db();
+    db.link(&["key-1:user_1"]).assert().success();
+    let line = "Program enrollment with external_student_key=key-1 is already linked to target account username=user_1";
+    let err = stderr(&db.link(&["key-1:user_1", "key-2:user_2", "--resume"]).assert().success());
+    let logged: Vec<&str> = err.lines().filter(|l| l.contains(line)).collect();
+    assert_eq!(logged.len(), 1, "{err}");
+    assert!(logged[0].contains(" INFO ") && !logged[0].contains("WARN"), "{err}");
+    assert!(logged[0].ends_with(&format!("program_enrollments::linking: {line}")), "{err}");
+    // At the default level of --quiet the line is gone; without --resume it stays a warning.
+    db.exec(
+        "UPDATE program_enrollments_programenrollment SET user_id = NULL WHERE external_user_key = 'key-2'",
+        vec![],
+    );
+    let err = stderr(&db.link(&["--quiet", "key-1:user_1", "key-2:user_2", "--resume"]).assert().success());
+    assert!(!err.contains(line), "{err}");
+    let err = stderr(&db.link(&["--quiet", "key-1:user_1"]).assert().code(1));
+    assert!(err.contains("WARN") && err.contains(line), "{err}");
+}
