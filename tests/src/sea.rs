@@ -182,6 +182,11 @@ impl SeaTestDatabase {
         &self.url
     }
 
+    /// Whether Django's `migrate` made the schema (a clone of a Django template).
+    pub fn is_django(&self) -> bool {
+        self.target.is_django()
+    }
+
     /// The backend.
     pub fn backend(&self) -> Backend {
         self.backend
