@@ -50,7 +50,23 @@ impl RestrictedUser {
             Backend::MySql => vec![format!("CREATE USER {} IDENTIFIED BY '{}'", user.grantee(), user.password)],
             Backend::Sqlite => panic!("SQLite has no users"),
         };
-        statements.extend(grant_statements(backend, &user.database, &user.grantee()));
+        let grants = readme_grant_statements(backend, &user.database, &user.grantee());
+        // The unit test of `adapters_seaorm::grants` compares the README with `LINK_GRANTS`; here
+        // the README's own statements are what the user gets.
+        assert_eq!(
+            grants.iter().map(|sql| sql.trim_end_matches(';')).collect::<Vec<_>>(),
+            grant_statements(backend, &user.database, &user.grantee())
+                .iter()
+                .map(|sql| sql.trim_end_matches(';'))
+                .collect::<Vec<_>>(),
+            "the README's grants differ from LINK_GRANTS"
+        );
+        statements.extend(grants);
+        if backend == Backend::Postgres && db.is_django() {
+            // The README's grants on the sequences of `serial` ids, on a schema Django made:
+            // they must name sequences that exist there (their names are cut at 63 bytes).
+            statements.extend(readme_statements_after("`serial`", &user.database, &user.grantee()));
+        }
         for sql in statements {
             admin(db, &sql).await;
         }
@@ -212,6 +228,38 @@ pub fn assert_linked(t: &Tables, f: &Fixture) {
 
 fn kinds<T>(rows: &[HistoryRow<T>], kind: HistoryType) -> usize {
     rows.iter().filter(|h| h.history_type == kind).count()
+}
+
+/// The README's `GRANT` statements for `backend` (section "Grants needed on an Open edX
+/// database"), verbatim but for the names: the database `edxapp` becomes `database` and the
+/// grantee (`program_enrollments`, `'program_enrollments'@'%'`) becomes `grantee`.
+pub fn readme_grant_statements(backend: Backend, database: &str, grantee: &str) -> Vec<String> {
+    let marker = match backend {
+        Backend::Postgres => "PostgreSQL, connected",
+        Backend::MySql => "MariaDB / MySQL",
+        Backend::Sqlite => return Vec::new(),
+    };
+    readme_statements_after(marker, database, grantee)
+}
+
+/// The statements of the README's first SQL block after `marker` in its grants section, names
+/// replaced as [`readme_grant_statements`] says.
+fn readme_statements_after(marker: &str, database: &str, grantee: &str) -> Vec<String> {
+    const README: &str = include_str!("../../README.md");
+    let section = README.split_once("## Grants needed on an Open edX database").map(|(_, rest)| rest).unwrap();
+    let after = section.split_once(marker).map(|(_, rest)| rest).unwrap();
+    let block =
+        after.split_once("```sql\n").and_then(|(_, rest)| rest.split_once("```")).map(|(block, _)| block).unwrap();
+    block
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            line.replace("'program_enrollments'@'%'", grantee)
+                .replace(" TO program_enrollments;", &format!(" TO {grantee};"))
+                .replace("DATABASE edxapp ", &format!("DATABASE {database} "))
+                .replace(" edxapp.", &format!(" {database}."))
+        })
+        .collect()
 }
 
 /// Every `(table, privilege)` of [`LINK_GRANTS`].

@@ -182,6 +182,11 @@ impl SeaTestDatabase {
         &self.url
     }
 
+    /// Whether Django's `migrate` made the schema (a clone of a Django template).
+    pub fn is_django(&self) -> bool {
+        self.target.is_django()
+    }
+
     /// The backend.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -305,8 +310,10 @@ async fn create_mysql_database(admin_url: &str, name: &str, template: Option<&st
         // One connection for the session setting: a transaction pins it (DDL commits anyway).
         let target = sea_orm::TransactionTrait::begin(&target).await.unwrap();
         target.execute_unprepared("SET FOREIGN_KEY_CHECKS = 0").await.unwrap();
+        let mut django_migrations = false;
         for row in tables {
             let table = get_string(&row, "t").unwrap();
+            django_migrations |= table == "django_migrations";
             let ddl = conn
                 .query_one_raw(Statement::from_string(
                     conn.get_database_backend(),
@@ -317,6 +324,11 @@ async fn create_mysql_database(admin_url: &str, name: &str, template: Option<&st
                 .unwrap();
             let create: String = ddl.try_get_by_index(1).unwrap();
             target.execute_unprepared(&create).await.unwrap_or_else(|e| panic!("{create}: {e}"));
+        }
+        // The list of Django's applied migrations is part of the schema (`migrate` reads it).
+        if django_migrations {
+            let copy = format!("INSERT INTO django_migrations SELECT * FROM `{template}`.django_migrations");
+            target.execute_unprepared(&copy).await.unwrap_or_else(|e| panic!("{copy}: {e}"));
         }
         target.commit().await.ok();
     }

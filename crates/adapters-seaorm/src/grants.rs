@@ -127,7 +127,7 @@ pub const SERIAL_SEQUENCES: &[&str] = &[
     "student_courseenrollment_id_seq",
     "student_courseaccessrole_id_seq",
     "program_enrollments_historicalprogramenrollment_history_id_seq",
-    "program_enrollments_historicalprogramcourseenrollment_history_id_seq",
+    "program_enrollments_historicalprogramcourseenrol_history_id_seq",
 ];
 
 /// The `GRANT` statements that give `grantee` exactly what `link` needs on `database`, one per
@@ -203,6 +203,20 @@ mod tests {
         let expected: Vec<String> =
             SERIAL_SEQUENCES.iter().map(|s| format!("GRANT USAGE ON SEQUENCE {s} TO program_enrollments;")).collect();
         assert_eq!(sequences, expected);
+    }
+
+    #[test]
+    fn sequence_names_fit_postgres_identifiers() {
+        // PostgreSQL's identifiers are at most 63 bytes: it names a long table's sequence by
+        // shortening the table's part; the DDL of a Django-made schema holds the real names.
+        let ddl = include_str!("../../../tests/django/ddl/postgres.sql");
+        for sequence in SERIAL_SEQUENCES {
+            assert!(sequence.len() <= 63, "{sequence} is longer than 63 bytes");
+            assert!(
+                ddl.contains(&format!("SEQUENCE NAME public.{sequence}\n")),
+                "no sequence {sequence} in Django's DDL"
+            );
+        }
     }
 
     #[test]

@@ -19,7 +19,8 @@ pub const DEFAULT_DEMO_PATH: &str = "demo.sqlite3";
     about = "Links Open edX program enrollments to LMS users, as Open edX's `link_program_enrollments` does.",
     after_help = "Exit status: 0 every key linked; 1 the run completed and some keys have errors; \
                   2 invalid input or usage (nothing written); 3 the database could not be used or the \
-                  run was aborted (nothing written).\n\
+                  run was stopped: the open transaction is rolled back, so nothing is written, except that \
+                  with --chunk-size, the chunks the report names stay committed.\n\
                   Logs go to standard error; RUST_LOG filters them (default: info; warn for demo and --quiet)."
 )]
 pub struct Cli {
@@ -45,8 +46,9 @@ pub struct GlobalArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create or upgrade our tables (idempotent). Never needed on an Open edX database.
-    Migrate,
+    /// Create or upgrade our tables (idempotent). Never needed on an Open edX database: one
+    /// whose `django_migrations` table lists `program_enrollments` is refused (exit 2).
+    Migrate(MigrateArgs),
     /// Link external user keys to LMS usernames in one program.
     Link(LinkArgs),
     /// Create a fresh SQLite database holding an example program, link its example batch
@@ -102,6 +104,15 @@ pub struct ServeArgs {
     pub chunk_size: Option<std::num::NonZeroUsize>,
 }
 
+/// The arguments of `migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Migrate even a database whose schema Django's migrations made (Open edX's own): adds
+    /// our migration table and our indexes beside Django's.
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// The arguments of `link`.
 #[derive(Debug, Args)]
 pub struct LinkArgs {
@@ -114,6 +125,10 @@ pub struct LinkArgs {
     /// A CSV file of `external_user_key,lms_username` lines (`-` for standard input).
     #[arg(long, short, value_name = "PATH")]
     pub file: Option<PathBuf>,
+    /// Accept an input without any pair (no argument and an empty file): report `linked 0 of 0`
+    /// and exit 0 rather than refuse it with exit 2.
+    #[arg(long)]
+    pub allow_empty: bool,
     /// The report's format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -168,7 +183,7 @@ pub struct DemoArgs {
 /// How a report is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// One line per error, `{key}: {message}`, then `linked {n} of {m}`.
+    /// One line per error, `KEY: MESSAGE`, then `linked N of M`.
     Text,
     /// One JSON object.
     Json,

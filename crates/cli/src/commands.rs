@@ -2,8 +2,11 @@
 
 use std::io::Write;
 
-use adapters_seaorm::{SeaOrmDatabase, redact_url};
+use std::str::FromStr;
+
+use adapters_seaorm::{Backend, SeaOrmDatabase, backend_of, redact_url};
 use domain::{LinkBatch, ProgramUuid};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use sea_orm_migration::MigratorTrait;
 
 use crate::args::{Format, LinkArgs, ServeArgs};
@@ -26,13 +29,65 @@ fn create_if_missing(url: &str) {
     let _ = std::fs::OpenOptions::new().write(true).create_new(true).open(&file.path);
 }
 
-/// `migrate`: creates or upgrades our tables (idempotent); on SQLite, creates the file first.
+/// Checks the database URL before anything connects: a scheme we support, and for a server a
+/// URL its driver can read. The URL is never shown (it may hold a password).
 ///
 /// # Errors
-/// [`CliError::Connect`] or [`CliError::Migrate`].
-pub async fn migrate(url: &str) -> Result<u8, CliError> {
+/// [`CliError::UnsupportedUrl`] or [`CliError::BadUrl`] (exit 2).
+pub fn check_url(url: &str) -> Result<Backend, CliError> {
+    let backend = backend_of(url).map_err(|_| {
+        let scheme = url.split_once(':').map(|(scheme, _)| scheme).filter(|scheme| {
+            !scheme.is_empty() && scheme.len() <= 20 && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+')
+        });
+        CliError::UnsupportedUrl { scheme: scheme.map(str::to_owned) }
+    })?;
+    if backend == Backend::Sqlite {
+        return Ok(backend);
+    }
+    let bad = |reason: String| CliError::BadUrl { backend: backend.name(), reason };
+    let (scheme, rest) = url.split_once(':').unwrap_or_default();
+    if !rest.starts_with("//") {
+        return Err(bad(format!("`//` must follow `{scheme}:`")));
+    }
+    let parsed = match backend {
+        Backend::Postgres => sea_orm::sqlx::postgres::PgConnectOptions::from_str(url).map(drop),
+        _ => sea_orm::sqlx::mysql::MySqlConnectOptions::from_str(&format!("mysql:{}", rest)).map(drop),
+    };
+    parsed.map_err(|error| {
+        let reason = error.to_string();
+        bad(reason.strip_prefix("error with configuration: ").unwrap_or(&reason).to_owned())
+    })?;
+    Ok(backend)
+}
+
+/// Whether the database's `django_migrations` table lists migrations of the app
+/// `program_enrollments`: its schema is then Django's (Open edX's). A database without the
+/// table is not Django's.
+async fn is_django_schema(conn: &DatabaseConnection) -> bool {
+    let backend = conn.get_database_backend();
+    let placeholder = if backend == DbBackend::Postgres { "$1" } else { "?" };
+    let sql = format!("SELECT COUNT(*) AS n FROM django_migrations WHERE app = {placeholder}");
+    let statement = Statement::from_sql_and_values(backend, sql, ["program_enrollments".into()]);
+    match conn.query_one_raw(statement).await {
+        Ok(Some(row)) => row.try_get::<i64>("", "n").is_ok_and(|n| n > 0),
+        _ => false,
+    }
+}
+
+/// `migrate`: creates or upgrades our tables (idempotent); on SQLite, creates the file first.
+/// A database whose schema Django made is refused unless `force`.
+///
+/// # Errors
+/// [`CliError::UnsupportedUrl`], [`CliError::BadUrl`], [`CliError::Connect`],
+/// [`CliError::DjangoSchema`] or [`CliError::Migrate`].
+pub async fn migrate(url: &str, force: bool) -> Result<u8, CliError> {
+    check_url(url)?;
     create_if_missing(url);
     let conn = adapters_seaorm::open(url).await?;
+    if !force && is_django_schema(&conn).await {
+        let _ = conn.close().await;
+        return Err(CliError::DjangoSchema { url: redact_url(url) });
+    }
     let result = migrations::Migrator::up(&conn, None).await;
     let _ = conn.close().await;
     result.map_err(|source| CliError::Migrate { url: redact_url(url), source })?;
@@ -48,6 +103,13 @@ pub async fn migrate(url: &str) -> Result<u8, CliError> {
 /// printing the report of what committed before it.
 pub async fn link(url: &str, args: &LinkArgs, stderr: &Stderr) -> Result<u8, CliError> {
     let (program, batch) = input::link_input_with(&args.program_uuid, &args.pairs, args.file.as_deref(), args.rules())?;
+    if batch.is_empty() && !args.allow_empty {
+        return Err(match &args.file {
+            None => input::InputError::NoInput.into(),
+            Some(path) => input::InputError::NoPairs { source_name: input::source_name(path) }.into(),
+        });
+    }
+    check_url(url)?;
     if let Some(file) = SqliteFile::of_url(url).filter(|file| file.must_exist() && !file.path.exists()) {
         return Err(CliError::NoSqliteFile { path: file.path.display().to_string() });
     }
@@ -72,7 +134,8 @@ pub async fn link(url: &str, args: &LinkArgs, stderr: &Stderr) -> Result<u8, Cli
     let _ = db.connection().close_by_ref().await;
     match outcome {
         Ok(report) => print_report(&report, args.format),
-        Err((report, cause)) => {
+        Err((mut report, cause)) => {
+            report.read_only = is_read_only(&cause);
             let written = written_before(&report);
             print_report(&report, args.format)?;
             Err(CliError::Link { cause, written })
@@ -149,8 +212,24 @@ pub async fn serve(url: &str, args: &ServeArgs) -> Result<u8, CliError> {
     Ok(EXIT_OK)
 }
 
+/// What a run stopped by a read-only database tells the operator instead of `--resume`: nothing
+/// can have been written, so the same input runs again once the database is writable.
+pub const READ_ONLY_ADVICE: &str = "the database is read-only, so nothing could be written: \
+    open it read-write (no mode=ro; write permission on the file and its directory) and run the same input again";
+
+/// Whether the run stopped because the database refuses every write (a read-only SQLite file
+/// or `mode=ro`, a read-only PostgreSQL transaction or MariaDB server): rerunning cannot help.
+fn is_read_only(cause: &app::LinkCallError) -> bool {
+    let text = cause.to_string();
+    ["attempt to write a readonly database", "read-only transaction", "--read-only option"]
+        .iter()
+        .any(|sign| text.contains(sign))
+}
+
 /// What a stopped run wrote and did not write, for its error message.
 fn written_before(report: &Report) -> String {
+    let advice =
+        if report.read_only { READ_ONLY_ADVICE } else { "rerun the same input with --resume to complete the work" };
     let rest = report
         .not_written
         .as_ref()
@@ -159,7 +238,7 @@ fn written_before(report: &Report) -> String {
     match (report.chunks.first(), report.chunks.last()) {
         (Some(first), Some(last)) => format!(
             "the transaction was rolled back; chunks 1-{} (keys {}-{}) had committed and stay: {} linked, {} with errors; \
-             {rest}; rerun the same input with --resume to complete the work",
+             {rest}; {advice}",
             report.chunks.len(),
             first.first,
             last.last,

@@ -39,6 +39,31 @@ pub enum CliError {
         /// The file.
         path: String,
     },
+    /// The database URL names no backend we support. The URL is not shown: only its scheme,
+    /// when it has one that cannot hold a password.
+    #[error("unsupported database URL{}: expected sqlite://PATH, postgres://… or mysql://…", scheme_shown(.scheme))]
+    UnsupportedUrl {
+        /// The text before the URL's first `:`, when it is a scheme's letters only.
+        scheme: Option<String>,
+    },
+    /// The database URL names a server backend but cannot be read. The URL is not shown.
+    #[error("the database URL is not a valid {backend} URL ({reason}): expected {backend}://USER:PASSWORD@HOST/DB")]
+    BadUrl {
+        /// `postgres` or `mysql`.
+        backend: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `migrate` on a database whose schema Django's migrations made.
+    #[error(
+        "refusing to migrate the database at {url}: its program_enrollments schema belongs to Django (Open edX's own \
+         migrations): django_migrations lists the app program_enrollments, and `link` needs no migration there; --force migrates anyway; \
+         nothing was written"
+    )]
+    DjangoSchema {
+        /// The URL, password hidden.
+        url: String,
+    },
     /// The database could not be opened or lacks our tables.
     #[error("{0}; nothing was written")]
     Connect(#[from] adapters_seaorm::ConnectError),
@@ -102,7 +127,12 @@ impl CliError {
     /// The process exit status for this failure: 2 for input and usage, 3 for the rest.
     pub fn exit_status(&self) -> u8 {
         match self {
-            Self::Input(_) | Self::DemoPathTaken { .. } | Self::NoActingUser { .. } => EXIT_INPUT,
+            Self::Input(_)
+            | Self::DemoPathTaken { .. }
+            | Self::UnsupportedUrl { .. }
+            | Self::BadUrl { .. }
+            | Self::DjangoSchema { .. }
+            | Self::NoActingUser { .. } => EXIT_INPUT,
             Self::Serve(error) if error.is_usage() => EXIT_INPUT,
             Self::NoSqliteFile { .. }
             | Self::Connect(_)
@@ -114,4 +144,9 @@ impl CliError {
             | Self::Io { .. } => EXIT_DATABASE,
         }
     }
+}
+
+/// ` (scheme 'x')` for a scheme, nothing without one.
+fn scheme_shown(scheme: &Option<String>) -> String {
+    scheme.as_ref().map(|scheme| format!(" (scheme '{scheme}')")).unwrap_or_default()
 }

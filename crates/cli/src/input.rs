@@ -98,6 +98,25 @@ pub enum InputError {
         /// The system's reason.
         error: std::io::Error,
     },
+    /// No pair at all: no `KEY:USERNAME` argument and no `--file`.
+    #[error(
+        "no pairs to link: give KEY:USERNAME arguments or --file PATH (`-` for standard input); \
+         --allow-empty accepts an empty input"
+    )]
+    NoInput,
+    /// The file (or standard input) holds no pair, and no argument gave one.
+    #[error("{source_name}: no pairs")]
+    NoPairs {
+        /// The file's name, or `standard input`.
+        source_name: String,
+    },
+    /// The file is UTF-16 (a byte order mark, or ASCII with every other byte NUL), as
+    /// spreadsheets save "Unicode text".
+    #[error("{source_name}: the text is UTF-16; save as UTF-8 CSV")]
+    Utf16 {
+        /// The file's name, or `standard input`.
+        source_name: String,
+    },
     /// The file is not UTF-8.
     #[error("{source_name}: line {line}: not valid UTF-8")]
     NotUtf8 {
@@ -166,6 +185,24 @@ pub fn argument_pair(argument: &str) -> Result<RawPair, InputError> {
 /// The name standard input goes by in messages.
 pub const STDIN_NAME: &str = "standard input";
 
+/// The name a file goes by in messages: as given, or `standard input` for `-`.
+pub fn source_name(path: &Path) -> String {
+    if path.as_os_str() == "-" { STDIN_NAME.to_owned() } else { path.display().to_string() }
+}
+
+/// Whether `bytes` look like UTF-16 text: a UTF-16 byte order mark, or (in the first 256
+/// bytes, at least 8 of them) ASCII with every other byte NUL.
+pub fn is_utf16(bytes: &[u8]) -> bool {
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return true;
+    }
+    let head = bytes.get(..bytes.len().min(256) & !1).unwrap_or_default();
+    let units = || head.chunks_exact(2);
+    let ascii = |b: u8| b != 0 && b.is_ascii();
+    head.len() >= 8
+        && (units().all(|unit| ascii(unit[0]) && unit[1] == 0) || units().all(|unit| unit[0] == 0 && ascii(unit[1])))
+}
+
 /// Reads the pairs of a CSV file, or of standard input for `-`.
 ///
 /// # Errors
@@ -188,6 +225,12 @@ pub fn file_pairs(path: &Path) -> Result<Vec<RawPair>, InputError> {
     csv_pairs(&source_name, &bytes)
 }
 
+/// Whether a record's first two fields are the header, `external_user_key,lms_username`, in
+/// any case (the fields are trimmed already).
+fn is_header(fields: &[&str]) -> bool {
+    fields.len() >= 2 && fields.iter().zip(CSV_HEADER).all(|(field, name)| field.eq_ignore_ascii_case(name))
+}
+
 /// Reads the pairs of CSV text: one `external_user_key,lms_username` pair per line, an optional
 /// header line, blank lines skipped, fields trimmed, fields beyond the second ignored, CSV
 /// quoting honoured (a key may contain a comma).
@@ -204,15 +247,21 @@ pub fn file_pairs(path: &Path) -> Result<Vec<RawPair>, InputError> {
 ///   quote, before an opening quote, a quote not closed on its line) is
 ///   [`InputError::UnbalancedQuotes`]: no field spans lines, so a stray quote can never swallow
 ///   the lines after it.
-/// - The whole text must be UTF-8 ([`InputError::NotUtf8`] names the line).
+/// - The whole text must be UTF-8 ([`InputError::NotUtf8`] names the line); UTF-16 text (see
+///   [`is_utf16`]) is [`InputError::Utf16`].
+/// - The header is recognised in any case, its fields trimmed; a header line after the first
+///   record (two exports concatenated) is skipped with a warning.
 /// - Fields are trimmed of white space after unquoting; a line of white space only is blank.
 /// - The key and username are checked as [`check_pair`] does: no non-printing character, not
 ///   too long for their columns.
 ///
 /// # Errors
-/// [`InputError::Line`] for a line without key or username, [`InputError::NotUtf8`],
+/// [`InputError::Line`] for a line without key or username, [`InputError::Utf16`], [`InputError::NotUtf8`],
 /// [`InputError::UnbalancedQuotes`], [`InputError::NonPrinting`], [`InputError::Value`].
 pub fn csv_pairs(source_name: &str, bytes: &[u8]) -> Result<Vec<RawPair>, InputError> {
+    if is_utf16(bytes) {
+        return Err(InputError::Utf16 { source_name: source_name.to_owned() });
+    }
     let source: Arc<str> = Arc::from(source_name);
     // A spreadsheet's UTF-8 byte order mark is not part of the first key.
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -232,9 +281,17 @@ pub fn csv_pairs(source_name: &str, bytes: &[u8]) -> Result<Vec<RawPair>, InputE
         {
             continue;
         }
-        if std::mem::replace(&mut first, false) && text.len() >= 2 && text[..2] == CSV_HEADER {
+        if is_header(&text) {
+            if !std::mem::replace(&mut first, false) {
+                // Two exports concatenated: the second one's header is not a learner.
+                tracing::warn!(
+                    target: crate::commands::LOG_TARGET,
+                    "{source_name}: line {line}: a repeated header line is skipped (two exports concatenated?)"
+                );
+            }
             continue;
         }
+        first = false;
         let (key, username) = match text.as_slice() {
             [key, username, ..] if !key.is_empty() && !username.is_empty() => (*key, *username),
             _ => return Err(InputError::Line { source_name: source_name.to_owned(), line }),
@@ -527,9 +584,23 @@ mod tests {
     }
 
     #[test]
-    fn a_header_elsewhere_than_first_is_a_pair() {
-        let pairs = csv_pairs("f", b"a,u\nexternal_user_key,lms_username\n").unwrap();
-        assert_eq!(pairs.len(), 2);
+    fn a_header_elsewhere_than_first_is_skipped_and_any_case_is_a_header() {
+        let pairs = csv_pairs("f", b"a,u\nexternal_user_key,lms_username\nb,v\n").unwrap();
+        assert_eq!(keys(&pairs), [("a", "u"), ("b", "v")]);
+        let pairs = csv_pairs("f", b" External_User_Key , LMS_username \na,u\n").unwrap();
+        assert_eq!(keys(&pairs), [("a", "u")]);
+    }
+
+    #[test]
+    fn utf16_is_told_from_utf8() {
+        assert!(is_utf16(b"\xFF\xFEk\0"));
+        assert!(is_utf16(b"\xFE\xFF\0k"));
+        assert!(is_utf16(b"k\0,\0u\0\n\0"));
+        assert!(is_utf16(b"\0k\0,\0u\0\n"));
+        assert!(!is_utf16(b"'\0\n"));
+        assert!(!is_utf16(b"k,u\n"));
+        assert!(!is_utf16(b"k\0,u\n"));
+        assert!(!is_utf16(b""));
     }
 
     #[test]

@@ -47,7 +47,8 @@ pub fn main() -> ExitCode {
     let stderr = Stderr::new(cli.global.quiet);
     // The demo's hundreds of INFO lines would bury its report: it shows WARNING and ERROR only.
     let quiet_logs = cli.global.quiet || matches!(cli.command, Command::Demo(_));
-    init_logs(&stderr, quiet_logs);
+    let resume = matches!(&cli.command, Command::Link(args) if args.resume);
+    init_logs(&stderr, quiet_logs, resume);
     // The service answers many requests at once: one thread per core.
     let mut builder = if matches!(cli.command, Command::Serve(_)) {
         tokio::runtime::Builder::new_multi_thread()
@@ -74,20 +75,76 @@ pub fn main() -> ExitCode {
 /// [`CliError`], whose [`CliError::exit_status`] is 2 or 3.
 pub async fn run(cli: &Cli, stderr: &Stderr) -> Result<u8, CliError> {
     match &cli.command {
-        Command::Migrate => commands::migrate(&cli.global.database_url).await,
+        Command::Migrate(args) => commands::migrate(&cli.global.database_url, args.force).await,
         Command::Link(args) => commands::link(&cli.global.database_url, args, stderr).await,
         Command::Demo(args) => demo::demo(args, stderr).await,
         Command::Serve(args) => commands::serve(&cli.global.database_url, args).await,
     }
 }
 
-/// Logs to `stderr`, filtered by `RUST_LOG`, else at `warn` when `quiet`, else at `info`.
-fn init_logs(stderr: &Stderr, quiet: bool) {
+/// Logs to `stderr`, filtered by `RUST_LOG`, else at `warn` when `quiet`, else at `info`; with
+/// `resume`, the linking's warnings that a key is already linked to its user are INFO lines
+/// ([`AlreadyLinkedAtInfo`]).
+fn init_logs(stderr: &Stderr, quiet: bool, resume: bool) {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let default = if quiet { "warn" } else { "info" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let subscriber = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(stderr.clone())
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .finish();
+    let _ = subscriber.with(resume.then_some(AlreadyLinkedAtInfo)).try_init();
+}
+
+/// With `--resume`, a key already linked to the requested user is work done by an earlier run,
+/// not a problem: the linking's WARNING line for it (the message of
+/// [`domain::LinkError::AlreadyLinked`] to the target account) is logged at INFO instead, with
+/// the same target and text, so that `--quiet` does not print one line per such key.
+#[derive(Debug, Clone, Copy)]
+pub struct AlreadyLinkedAtInfo;
+
+impl AlreadyLinkedAtInfo {
+    /// Whether `message` is the text of a key already linked to the target account.
+    fn is_already_linked_to_target(message: &str) -> bool {
+        message.starts_with("Program enrollment with external_student_key=")
+            && message.contains(" is already linked to target account username=")
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for AlreadyLinkedAtInfo {
+    fn event_enabled(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) -> bool {
+        let metadata = event.metadata();
+        if *metadata.level() != tracing::Level::WARN || metadata.target() != app::LOG_TARGET {
+            return true;
+        }
+        let mut message = Message(None);
+        event.record(&mut message);
+        match message.0 {
+            Some(text) if Self::is_already_linked_to_target(&text) => {
+                // The same line at INFO; this layer lets INFO events through.
+                tracing::info!(target: app::LOG_TARGET, "{text}");
+                false
+            }
+            _ => true,
+        }
+    }
+}
+
+/// The `message` field of an event.
+struct Message(Option<String>);
+
+impl tracing::field::Visit for Message {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = Some(format!("{value:?}"));
+        }
+    }
+
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            self.0 = Some(value.to_owned());
+        }
+    }
 }

@@ -74,6 +74,9 @@ pub struct Report {
     pub retries: usize,
     /// Whether the run was rolled back on purpose.
     pub dry_run: bool,
+    /// Whether the run stopped because the database is read-only (the report then does not
+    /// suggest `--resume`, which cannot help).
+    pub read_only: bool,
 }
 
 /// How the run was asked for, as the report needs it.
@@ -134,6 +137,7 @@ impl Report {
             }),
             retries: result.retries,
             dry_run: kind.dry_run,
+            read_only: false,
         }
     }
 
@@ -175,7 +179,15 @@ impl Report {
                 self.already_linked_errors
             ));
         }
-        if let Some(rest) = &self.not_written {
+        if let Some(rest) = self.not_written.as_ref().filter(|_| self.read_only) {
+            out.push_str(&format!(
+                "not written: keys {}-{} (from {} on): {}\n",
+                rest.first,
+                rest.last,
+                rest.first_key,
+                crate::commands::READ_ONLY_ADVICE
+            ));
+        } else if let Some(rest) = &self.not_written {
             out.push_str(&format!(
                 "not written: keys {}-{} (from {} on): the run stopped; rerun the same input with --resume\n",
                 rest.first, rest.last, rest.first_key
@@ -261,6 +273,7 @@ mod tests {
             not_written: None,
             retries: 0,
             dry_run,
+            read_only: false,
         }
     }
 

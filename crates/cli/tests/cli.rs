@@ -38,7 +38,7 @@ fn the_default_database_is_program_enrollments_sqlite3_in_the_current_directory(
     let assert = bin().current_dir(dir.path()).arg("migrate").assert().success();
     assert!(stdout(&assert).contains("sqlite://program_enrollments.sqlite3"));
     assert_eq!(files_in(dir.path()), ["program_enrollments.sqlite3"]);
-    bin().current_dir(dir.path()).args(["link", PROGRAM]).assert().success().stdout("linked 0 of 0\n");
+    bin().current_dir(dir.path()).args(["link", PROGRAM, "--allow-empty"]).assert().success().stdout("linked 0 of 0\n");
 }
 
 #[test]
@@ -106,7 +106,7 @@ fn link_on_a_missing_sqlite_file_exits_3_and_creates_nothing() {
     // A percent-encoded URL names the file as sqlx decodes it.
     let assert = bin()
         .current_dir(dir.path())
-        .args(["--database-url", "sqlite://no%20such.db", "link", PROGRAM])
+        .args(["--database-url", "sqlite://no%20such.db", "link", PROGRAM, "k:u"])
         .assert()
         .code(3);
     assert!(stderr(&assert).starts_with("error: there is no SQLite database at no such.db: "), "{}", stderr(&assert));
@@ -124,13 +124,17 @@ fn percent_encoded_sqlite_paths_name_the_file_sqlx_opens() {
     // `migrate` creates the file `%20` names, with its space; `link` finds it under either spelling.
     at("sqlite://my%20data.sqlite3").arg("migrate").assert().success();
     assert_eq!(files_in(dir.path()), ["my data.sqlite3"]);
-    at("sqlite://my%20data.sqlite3").args(["link", PROGRAM]).assert().success().stdout("linked 0 of 0\n");
-    at("sqlite:my data.sqlite3").args(["link", PROGRAM]).assert().success().stdout("linked 0 of 0\n");
+    at("sqlite://my%20data.sqlite3")
+        .args(["link", PROGRAM, "--allow-empty"])
+        .assert()
+        .success()
+        .stdout("linked 0 of 0\n");
+    at("sqlite:my data.sqlite3").args(["link", PROGRAM, "--allow-empty"]).assert().success().stdout("linked 0 of 0\n");
     // `%25` is a `%`, `%3F` a `?` (not the start of the query).
     at("sqlite://50%25%3F.sqlite3?mode=rw").arg("migrate").assert().success();
     assert_eq!(files_in(dir.path()), ["50%?.sqlite3", "my data.sqlite3"]);
     // `mode=ro` does not create the file: the missing file is named as sqlx reads it.
-    let assert = at("sqlite://read%20only.sqlite3?mode=ro").args(["link", PROGRAM]).assert().code(3);
+    let assert = at("sqlite://read%20only.sqlite3?mode=ro").args(["link", PROGRAM, "k:u"]).assert().code(3);
     assert!(
         stderr(&assert).starts_with("error: there is no SQLite database at read only.sqlite3: "),
         "{}",
@@ -284,14 +288,6 @@ fn csv_files_with_crlf_line_ends_and_a_byte_order_mark() {
     let db = pairs_db();
     let file = db.file("pairs.csv", "\u{feff}external_user_key,lms_username\r\nkey-1,user_1\r\n\r\nkey-2,user_2\r\n");
     db.link(&["--file", file.to_str().unwrap()]).assert().success().stdout("linked 2 of 2\n");
-}
-
-#[test]
-fn a_header_is_only_a_header_on_the_first_line() {
-    let db = pairs_db();
-    let file = db.file("pairs.csv", "key-1,user_1\nexternal_user_key,lms_username\n");
-    let assert = db.link(&["--file", file.to_str().unwrap()]).assert().code(1);
-    assert_eq!(stdout(&assert), "external_user_key: No user found with username lms_username\nlinked 1 of 2\n");
 }
 
 #[test]
@@ -505,7 +501,7 @@ fn the_json_report_is_one_object_with_the_library_result_in_input_order() {
 fn exit_0_when_every_key_is_linked() {
     let db = pairs_db();
     db.link(&["key-1:user_1", "key-2:user_2"]).assert().success().stdout("linked 2 of 2\n");
-    let json = stdout(&db.link(&["--format", "json"]).assert().success());
+    let json = stdout(&db.link(&["--format", "json", "--allow-empty"]).assert().success());
     assert_eq!(
         json,
         format!(
@@ -604,7 +600,7 @@ fn an_unreachable_database_exits_3_without_showing_the_password() {
         assert!(!err.contains("s3cr3t-pw"), "{err}");
         assert!(err.contains(NOT_WRITTEN) || command[0] == "migrate", "{err}");
     }
-    let assert = bin().env("DATABASE_URL", "oracle://u:s3cr3t-pw@h/db").args(["link", PROGRAM]).assert().code(3);
+    let assert = bin().env("DATABASE_URL", "oracle://u:s3cr3t-pw@h/db").args(["link", PROGRAM, "k:u"]).assert().code(2);
     assert!(!stderr(&assert).contains("s3cr3t-pw"));
     assert!(files_in(dir.path()).is_empty());
 }
@@ -877,4 +873,187 @@ fn the_demo_report_in_json_is_one_object_and_nothing_else() {
     assert_eq!(json["linked"].as_array().unwrap().len(), 301);
     assert_eq!(json["errors"].as_object().unwrap().len(), 6);
     assert_eq!(json["dry_run"], false);
+}
+
+// ---- Operator mistakes (issue 15) -----------------------------------------------------------
+
+#[test]
+fn no_input_at_all_is_refused_with_exit_2() {
+    let db = pairs_db();
+    refused(&db, &[], None, "no pairs to link: give KEY:USERNAME arguments or --file PATH");
+    db.link(&["--allow-empty"]).assert().success().stdout("linked 0 of 0\n");
+}
+
+#[test]
+fn an_empty_file_or_standard_input_is_refused_unless_allow_empty() {
+    let db = pairs_db();
+    let empty = db.file("empty.csv", "");
+    let header_only = db.file("header.csv", "external_user_key,lms_username\n\n");
+    for file in [&empty, &header_only] {
+        let name = file.to_str().unwrap();
+        refused(&db, &["--file", name], None, &format!("error: {name}: no pairs\n"));
+        db.link(&["--file", name, "--allow-empty"]).assert().success().stdout("linked 0 of 0\n");
+    }
+    refused(&db, &["--file", "-"], Some(""), "error: standard input: no pairs\n");
+    // Standard input closed.
+    let before = db.bytes();
+    let output = std::process::Command::new(assert_cmd::cargo::cargo_bin!("program-enrollments"))
+        .current_dir(db.dir.path())
+        .env_remove("RUST_LOG")
+        .args(["--database-url", &db.url(), "link", PROGRAM, "--file", "-"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "error: standard input: no pairs\n");
+    assert!(db.bytes() == before);
+    // Pairs from the arguments with an empty file are input enough.
+    db.link(&["key-1:user_1", "--file", empty.to_str().unwrap()]).assert().success().stdout("linked 1 of 1\n");
+}
+
+#[test]
+fn the_header_is_recognised_regardless_of_case_and_spaces() {
+    for header in
+        ["External_User_Key,lms_username", " external_user_key , lms_username ", "EXTERNAL_USER_KEY,LMS_USERNAME"]
+    {
+        let db = pairs_db();
+        let file = db.file("pairs.csv", format!("{header}\nkey-1,user_1\n"));
+        db.link(&["--file", file.to_str().unwrap()]).assert().success().stdout("linked 1 of 1\n");
+    }
+}
+
+#[test]
+fn a_repeated_header_mid_file_is_skipped_with_a_warning() {
+    let db = pairs_db();
+    let file = db.file(
+        "pairs.csv",
+        "external_user_key,lms_username\nkey-1,user_1\nExternal_User_Key,LMS_username\nkey-2,user_2\n",
+    );
+    let assert = db.link(&["--quiet", "--file", file.to_str().unwrap()]).assert().success();
+    assert_eq!(stdout(&assert), "linked 2 of 2\n");
+    let err = stderr(&assert);
+    assert!(err.contains("WARN"), "{err}");
+    assert!(err.contains(&format!("{}: line 3: a repeated header line is skipped", file.display())), "{err}");
+}
+
+#[test]
+fn link_help_shows_the_summary_line_on_one_line() {
+    let link = stdout(&bin().args(["link", "--help"]).assert().success());
+    assert!(link.contains("then `linked N of M`"), "{link}");
+    assert!(link.contains("--allow-empty"), "{link}");
+    let top = stdout(&bin().arg("--help").assert().success());
+    assert!(top.contains("with --chunk-size, the chunks the report names stay committed"), "{top}");
+}
+
+#[test]
+fn an_unsupported_or_unparsable_database_url_is_a_usage_error_that_never_echoes_it() {
+    for url in [
+        "postgres//u:s3cr3t@127.0.0.1/db",
+        "u:s3cr3t@127.0.0.1/db",
+        "postgres:/u:s3cr3t@127.0.0.1:56432/x",
+        "mysql:u:s3cr3t@h/db",
+        "postgres://u:s3cr3t@127.0.0.1:notaport/db",
+    ] {
+        for args in [vec!["link", PROGRAM, "key-1:user_1"], vec!["migrate"]] {
+            let dir = tempfile::tempdir().unwrap();
+            let assert = bin().current_dir(dir.path()).args(["--database-url", url]).args(&args).assert().code(2);
+            let err = stderr(&assert);
+            assert!(!err.contains("s3cr3t") && stdout(&assert).is_empty(), "{url}: {err}");
+            assert!(err.starts_with("error: ") && err.contains("database URL"), "{url}: {err}");
+            assert!(files_in(dir.path()).is_empty());
+        }
+    }
+}
+
+#[test]
+fn urn_uuid_with_32_hex_digits_is_a_program_uuid() {
+    let db = pairs_db();
+    let urn = format!("urn:uuid:{}", PROGRAM.replace('-', ""));
+    db.cmd().args(["link", &urn, "key-1:user_1"]).assert().success().stdout("linked 1 of 1\n");
+}
+
+#[test]
+fn a_read_only_sqlite_file_does_not_suggest_resume() {
+    let db = pairs_db();
+    let url = format!("{}?mode=ro", db.url());
+    for extra in [&[][..], &["--chunk-size", "1"][..]] {
+        let mut cmd = bin();
+        cmd.current_dir(db.dir.path()).args(["--database-url", &url, "link", PROGRAM, "key-1:user_1", "key-2:user_2"]);
+        let assert = cmd.args(extra).assert().code(3);
+        let (out, err) = (stdout(&assert), stderr(&assert));
+        assert!(!out.contains("--resume") && !err.contains("--resume"), "{out}{err}");
+        assert!(out.contains("the database is read-only"), "{out}");
+    }
+}
+
+#[test]
+fn a_utf16_file_is_reported_as_utf16() {
+    let db = pairs_db();
+    let text = "external_user_key,lms_username\r\nkey-1,user_1\r\n";
+    let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    for (name, bytes) in [
+        ("le-bom.txt", [&[0xFF, 0xFE][..], &le].concat()),
+        ("be-bom.txt", [&[0xFE, 0xFF][..], &be].concat()),
+        ("le.txt", le.clone()),
+        ("be.txt", be.clone()),
+    ] {
+        let file = db.file(name, bytes);
+        let message = format!("error: {}: the text is UTF-16; save as UTF-8 CSV\n", file.display());
+        refused(&db, &["--file", file.to_str().unwrap()], None, &message);
+    }
+}
+
+/// `migrate` on a database whose schema Django made: refused, nothing changed.
+async fn migrate_refuses_a_django_database(target: acceptance::Target) {
+    use acceptance::TestDatabase as _;
+    let Some(db) = acceptance::SeaTestDatabase::create(target).await else { return };
+    let before = db.tables().await;
+    let url = db.url().to_owned();
+    let output = tokio::task::spawn_blocking(move || bin().args(["--database-url", &url, "migrate"]).output().unwrap())
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("belongs to Django (Open edX's own migrations)"), "{err}");
+    assert!(err.contains("--force"), "{err}");
+    assert!(String::from_utf8_lossy(&output.stdout).is_empty());
+    assert!(db.tables().await == before, "migrate wrote");
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn migrate_refuses_a_django_sqlite_database() {
+    migrate_refuses_a_django_database(acceptance::Target::DjangoSqlite).await;
+}
+
+#[tokio::test]
+async fn migrate_refuses_a_django_postgres_database() {
+    migrate_refuses_a_django_database(acceptance::Target::DjangoPostgres).await;
+}
+
+#[tokio::test]
+async fn migrate_refuses_a_django_mysql_database() {
+    migrate_refuses_a_django_database(acceptance::Target::DjangoMySql).await;
+}
+
+#[test]
+fn with_resume_keys_already_linked_log_at_info_not_warn() {
+    let db = pairs_db();
+    db.link(&["key-1:user_1"]).assert().success();
+    let line = "Program enrollment with external_student_key=key-1 is already linked to target account username=user_1";
+    let err = stderr(&db.link(&["key-1:user_1", "key-2:user_2", "--resume"]).assert().success());
+    let logged: Vec<&str> = err.lines().filter(|l| l.contains(line)).collect();
+    assert_eq!(logged.len(), 1, "{err}");
+    assert!(logged[0].contains(" INFO ") && !logged[0].contains("WARN"), "{err}");
+    assert!(logged[0].ends_with(&format!("program_enrollments::linking: {line}")), "{err}");
+    // At the default level of --quiet the line is gone; without --resume it stays a warning.
+    db.exec(
+        "UPDATE program_enrollments_programenrollment SET user_id = NULL WHERE external_user_key = 'key-2'",
+        vec![],
+    );
+    let err = stderr(&db.link(&["--quiet", "key-1:user_1", "key-2:user_2", "--resume"]).assert().success());
+    assert!(!err.contains(line), "{err}");
+    let err = stderr(&db.link(&["--quiet", "key-1:user_1"]).assert().code(1));
+    assert!(err.contains("WARN") && err.contains(line), "{err}");
 }

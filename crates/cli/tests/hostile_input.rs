@@ -53,12 +53,12 @@ fn hostile_files_are_refused_at_their_line_and_nothing_is_written() {
         (b"key-1,user_1\nkey-2,J\xfcrgen\n", "line 2: not valid UTF-8"),
         (b"key-1,user_1\r\n\xff\xfekey-2,user_2\r\n", "line 2: not valid UTF-8"),
         (b"key-1,user_1\nkey-2,user_2,\xed\xa0\x80\n", "line 2: not valid UTF-8"),
-        // A byte order mark is accepted at the start only; UTF-16's is not UTF-8.
+        // A byte order mark is accepted at the start only; UTF-16 is named as such.
         (
             b"key-1,user_1\n\xef\xbb\xbfkey-2,user_2\n",
             "line 2: external user key contains the non-printing character U+FEFF",
         ),
-        (b"\xff\xfek\x00,\x00u\x00\n", "line 1: not valid UTF-8"),
+        (b"\xff\xfek\x00,\x00u\x00\n", "the text is UTF-16; save as UTF-8 CSV"),
         // NUL and other non-printing characters inside a value.
         (b"key-1,user_1\nkey\x002,user_2\n", "line 2: external user key contains the non-printing character U+0000"),
         (b"key-1,user_1\nkey-2,user\x1b[31m_2\n", "line 2: username contains the non-printing character U+001B"),

@@ -113,9 +113,20 @@ macro_rules! uuid_value {
             /// # Errors
             /// [`InvalidValue::NotUuid`] naming the text.
             pub fn parse(value: &str) -> Result<Self, InvalidValue> {
-                Uuid::try_parse(value)
-                    .map(Self)
-                    .map_err(|_| InvalidValue::NotUuid { value: value.to_owned() })
+                let refused = || InvalidValue::NotUuid { value: value.to_owned() };
+                // `urn:uuid:` then 32 hex digits, which the `uuid` crate refuses (it takes
+                // `urn:uuid:` before the hyphenated form only).
+                let urn = value.get(..9).filter(|prefix| prefix.eq_ignore_ascii_case("urn:uuid:"));
+                match (urn, value.get(9..)) {
+                    (Some(_), Some(rest)) if rest.len() == 32 || rest.len() == 36 => {
+                        if !rest.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+                            return Err(refused());
+                        }
+                        Uuid::try_parse(rest).map(Self).map_err(|_| refused())
+                    }
+                    (Some(_), _) => Err(refused()),
+                    (None, _) => Uuid::try_parse(value).map(Self).map_err(|_| refused()),
+                }
             }
 
             /// Wraps a UUID.
@@ -239,6 +250,8 @@ mod tests {
             "9b7d3d1c3f0e4a8e9a553c6a5d9b2f10",
             "{9b7d3d1c-3f0e-4a8e-9a55-3c6a5d9b2f10}",
             "urn:uuid:9b7d3d1c-3f0e-4a8e-9a55-3c6a5d9b2f10",
+            "urn:uuid:9b7d3d1c3f0e4a8e9a553c6a5d9b2f10",
+            "URN:UUID:9B7D3D1C3F0E4A8E9A553C6A5D9B2F10",
         ] {
             let parsed = ProgramUuid::parse(form).unwrap();
             assert_eq!(parsed.to_string(), expected, "form {form}");
@@ -251,6 +264,14 @@ mod tests {
         let err = ProgramUuid::parse("not-a-uuid").unwrap_err();
         assert_eq!(err.to_string(), "'not-a-uuid' is not a valid UUID");
         assert!(ProgramUuid::parse(" 9b7d3d1c3f0e4a8e9a553c6a5d9b2f10").is_err());
+        for bad in [
+            "urn:uuid:{9b7d3d1c-3f0e-4a8e-9a55-3c6a5d9b2f10}",
+            "urn:uuid:urn:uuid:9b7d3d1c3f0e4a8e9a553c6a5d9b2f10",
+            "urn:uuid:9b7d3d1c3f0e4a8e9a553c6a5d9b2f1",
+            "urn:uuid:",
+        ] {
+            assert!(ProgramUuid::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
