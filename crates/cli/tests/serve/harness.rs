@@ -1085,3 +1085,68 @@ pub fn pe_row<'t>(
     assert!(found.next().is_none(), "several PEs {key} in {program}");
     pe
 }
+
+/// Django's `_unmask_cipher_token`.
+pub fn csrf_unmask(token: &str) -> String {
+    let index = |c: u8| CSRF_CHARS.iter().position(|x| *x == c).unwrap();
+    let (mask, cipher) = token.split_at(32);
+    cipher
+        .bytes()
+        .zip(mask.bytes())
+        .map(|(c, m)| CSRF_CHARS[(index(c) + CSRF_CHARS.len() - index(m)) % CSRF_CHARS.len()] as char)
+        .collect()
+}
+
+/// The harness itself: the tokens verify with `openssl` against the public key, the JWKS
+/// holds that key, masked CSRF tokens unmask to their secret, Python's repr is reached.
+#[test]
+fn harness_self_check() {
+    let keys = keys();
+    for signer in [Signer::lms(), Signer::Rsa { bits: 256, key: keys.private_pem.clone() }] {
+        let token = Jwt::lms("someone").sign(&signer);
+        let (input, signature) = token.rsplit_once('.').unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let signature_file = dir.path().join("sig");
+        std::fs::write(&signature_file, URL_SAFE_NO_PAD.decode(signature).unwrap()).unwrap();
+        let bits = if matches!(signer, Signer::Rsa { bits: 256, .. }) { 256 } else { 512 };
+        let out = openssl(
+            &[
+                "dgst",
+                &format!("-sha{bits}"),
+                "-verify",
+                keys.public_pem.to_str().unwrap(),
+                "-signature",
+                signature_file.to_str().unwrap(),
+            ],
+            Some(input.as_bytes()),
+        );
+        assert_eq!(String::from_utf8_lossy(&out).trim(), "Verified OK");
+        let header: Json =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(input.split('.').next().unwrap()).unwrap()).unwrap();
+        assert_eq!(header["alg"], json!(format!("RS{bits}")));
+        assert_eq!(header["kid"], json!("openedx"));
+    }
+    let jwks: Json = serde_json::from_str(&keys.jwks).unwrap();
+    assert_eq!(URL_SAFE_NO_PAD.decode(jwks["keys"][0]["n"].as_str().unwrap()).unwrap(), keys.modulus);
+    assert_eq!(keys.modulus.len(), 256);
+    assert_ne!(keys.modulus[0], 0);
+    let none = Jwt::lms("x").sign(&Signer::None("none"));
+    assert!(none.ends_with('.'), "{none}");
+    for _ in 0..20 {
+        let secret = csrf_secret();
+        let masked = csrf_mask(&secret);
+        assert_eq!(masked.len(), 64);
+        assert_eq!(csrf_unmask(&masked), secret);
+        assert_ne!(&masked[32..], secret);
+    }
+    assert_eq!(
+        python_tuple_reprs(&[("a'b".into(), "c\"d".into()), ("é\u{1}".into(), "x\\".into())]),
+        ["(\"a'b\", 'c\"d')", "('é\\x01', 'x\\\\')"]
+    );
+    assert_eq!(form_encode("a b&c=d/é"), "a+b%26c%3Dd%2F%C3%A9");
+    let sorted: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+    assert_eq!(
+        (percentile(&sorted, 50.0), percentile(&sorted, 99.0)),
+        (Duration::from_millis(50), Duration::from_millis(99))
+    );
+}

@@ -31,6 +31,8 @@ fn refuses_to_start_without_keys() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("db.sqlite3").display());
     let missing = dir.path().join("no-such-jwks.json").display().to_string();
+    let migrate = command().args(["--database-url", &url, "migrate"]).output().unwrap();
+    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
     for (what, extra) in [
         ("neither --jwt-jwks nor --jwt-secret-file", vec![]),
         ("a JWKS file that does not exist", vec!["--jwt-jwks", &missing]),
@@ -70,6 +72,9 @@ fn refuses_to_start_without_keys() {
         assert!(!stderr.contains("listening on"), "{what}: it listened:\n{stderr}");
         assert!(!stderr.trim().is_empty(), "{what}: it says why");
     }
+    // The control: the same command with a JWKS starts.
+    let server = ServeOptions::new(&url).start();
+    drop(server);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
