@@ -37,6 +37,10 @@ pub(crate) struct State {
     pub(crate) journal: Vec<Undo>,
     next_ids: [i64; 8],
     next_history_id: u64,
+    /// The `history_user_id` of the open transaction's history rows (its acting user).
+    pub(crate) history_user: Option<UserId>,
+    /// The users whose `is_staff` is true.
+    pub(crate) staff: std::collections::BTreeSet<UserId>,
 }
 
 /// The tables with an autoincrement id, each with its own counter as in a database.
@@ -151,7 +155,7 @@ impl State {
             row,
             history_date: now,
             history_type: kind,
-            history_user_id: None,
+            history_user_id: self.history_user,
             history_change_reason: None,
         }
     }
@@ -318,6 +322,23 @@ impl MemoryDatabase {
         let id = UserId(state.next_id(Sequence::User));
         state.tables.users.insert(id, UserRow { id, username: username.into(), email: email.into(), is_active: true });
         Ok(id)
+    }
+
+    /// Sets a user's `is_staff` (a fixture).
+    ///
+    /// # Errors
+    /// Misuse if the user does not exist.
+    pub fn set_user_staff(&self, user: UserId, is_staff: bool) -> StoreResult<()> {
+        let mut state = self.lock();
+        if !state.tables.users.contains_key(&user) {
+            return Err(StoreError::Misuse("no such user"));
+        }
+        if is_staff {
+            state.staff.insert(user);
+        } else {
+            state.staff.remove(&user);
+        }
+        Ok(())
     }
 
     /// Sets a PE's user outside any transaction, as another writer's committed transaction
@@ -509,9 +530,37 @@ pub(crate) fn lock_state(state: &Mutex<State>) -> MutexGuard<'_, State> {
 #[async_trait]
 impl UnitOfWork for MemoryDatabase {
     async fn begin(&self) -> StoreResult<Box<dyn Transaction>> {
+        self.begin_as(None).await
+    }
+
+    async fn begin_as(&self, history_user: Option<UserId>) -> StoreResult<Box<dyn Transaction>> {
         // One transaction at a time, like SQLite's single writer: a second `begin` waits.
         let guard = Arc::clone(&self.writer).lock_owned().await;
-        let mark = self.lock().journal.len();
+        let mark = {
+            let mut state = self.lock();
+            state.history_user = history_user;
+            state.journal.len()
+        };
         Ok(Box::new(MemoryTransaction::new(Arc::clone(&self.state), mark, Some(guard))))
+    }
+}
+
+#[async_trait]
+impl ports::Accounts for MemoryDatabase {
+    async fn account(&self, username: &str) -> StoreResult<Option<ports::Account>> {
+        let state = self.lock();
+        let Some(user) = state.tables.users.values().find(|u| u.username == username) else { return Ok(None) };
+        let global_support_role = state.tables.course_access_roles.as_ref().is_some_and(|roles| {
+            roles
+                .values()
+                .any(|r| r.user_id == user.id && r.role == "support" && r.org.is_empty() && r.course_id.is_empty())
+        });
+        Ok(Some(ports::Account {
+            id: user.id,
+            username: user.username.clone(),
+            is_active: user.is_active,
+            is_staff: state.staff.contains(&user.id),
+            global_support_role,
+        }))
     }
 }

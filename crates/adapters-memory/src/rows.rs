@@ -168,7 +168,7 @@ pub struct HistoryRow<T> {
     pub history_date: SystemTime,
     /// `history_type`.
     pub history_type: HistoryType,
-    /// `history_user_id` (always none: the tool acts as no LMS user).
+    /// `history_user_id`: the acting user of the transaction that wrote the row, if any.
     pub history_user_id: Option<UserId>,
     /// `history_change_reason`.
     pub history_change_reason: Option<String>,

@@ -45,8 +45,14 @@ impl MemoryTransaction {
 
 impl Drop for MemoryTransaction {
     fn drop(&mut self) {
+        let outer = self.is_outer();
+        let mut state = self.lock();
         if !self.finished {
-            self.lock().undo_to(self.mark);
+            state.undo_to(self.mark);
+        }
+        if outer {
+            // The writer lock is released with this transaction: the next one names its own user.
+            state.history_user = None;
         }
     }
 }

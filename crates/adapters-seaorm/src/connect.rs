@@ -129,7 +129,11 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, ConnectError> {
         // This is a setting of our connection only; the database file is not changed.
         // Our statements bind up to 10,000 values and differ by their lengths: caching a hundred
         // prepared ones costs memory and saves little.
-        options.map_sqlx_sqlite_opts(|opts| opts.pragma("temp_store", "memory").statement_cache_capacity(16));
+        // Another process's write transaction (or a second service on the same file) makes
+        // ours wait for the lock, up to a minute, instead of failing with "database is locked".
+        options.map_sqlx_sqlite_opts(|opts| {
+            opts.pragma("temp_store", "memory").statement_cache_capacity(16).busy_timeout(Duration::from_secs(60))
+        });
     }
     // SeaORM's `Database::connect` records its options, the URL and its password included, as a
     // field of a trace span, which a log line inside the span prints (sqlx logs one at DEBUG

@@ -1,7 +1,7 @@
 //! The linking ports on a real database, through SeaORM: SQLite (the embedded default),
 //! PostgreSQL and MySQL/MariaDB, on Open edX's own tables.
 //!
-//! [`SeaOrmDatabase`] implements [`ports::UnitOfWork`]; its transactions implement the reads
+//! [`SeaOrmDatabase`] implements [`ports::UnitOfWork`] and [`ports::Accounts`]; its transactions implement the reads
 //! and writes. It works on a schema that Django created (an Open edX database) as on one our
 //! migrations created, and reads what it needs to know from the database's own catalog at
 //! connection: the columns of each table (history rows copy every live column), which UUID
@@ -27,6 +27,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod accounts;
 mod catalog;
 mod connect;
 mod dialect;

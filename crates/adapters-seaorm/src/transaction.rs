@@ -42,6 +42,10 @@ impl SeaOrmDatabase {
         &self.conn
     }
 
+    pub(crate) fn has_table(&self, table: &str) -> bool {
+        self.context.catalog.has_table(table)
+    }
+
     /// The backend.
     pub fn backend(&self) -> Backend {
         self.context.encoding.backend
@@ -66,6 +70,10 @@ impl SeaOrmDatabase {
 #[async_trait]
 impl UnitOfWork for SeaOrmDatabase {
     async fn begin(&self) -> StoreResult<Box<dyn Transaction>> {
+        self.begin_as(None).await
+    }
+
+    async fn begin_as(&self, history_user: Option<domain::UserId>) -> StoreResult<Box<dyn Transaction>> {
         // READ COMMITTED where the server lets us choose, as Django runs the LMS (PostgreSQL's
         // default; Django's choice for MySQL since 2.0): each statement sees what other
         // writers committed, so a PE another writer linked since our read is seen as taken by
@@ -86,7 +94,9 @@ impl UnitOfWork for SeaOrmDatabase {
                 .await
                 .map_err(|e| backend_error(self.backend(), e))?;
         }
-        Ok(Box::new(SeaTransaction::new(txn, Arc::clone(&self.context))))
+        let mut tx = SeaTransaction::new(txn, Arc::clone(&self.context));
+        tx.history_user = history_user.map(|user| user.0);
+        Ok(Box::new(tx))
     }
 }
 
@@ -97,11 +107,13 @@ pub(crate) struct SeaTransaction {
     /// Ids of the course enrollments this transaction (or savepoint) inserted, by `(user_id,
     /// course_id)`: it dies with the savepoint, so a rolled-back insert is never reused.
     pub(crate) created: std::sync::Mutex<std::collections::HashMap<(i64, String), i64>>,
+    /// The `history_user_id` of the history rows it writes (the acting user), if any.
+    pub(crate) history_user: Option<i64>,
 }
 
 impl SeaTransaction {
     pub(crate) fn new(txn: DatabaseTransaction, context: Arc<Context>) -> Self {
-        Self { txn, context, created: std::sync::Mutex::default() }
+        Self { txn, context, created: std::sync::Mutex::default(), history_user: None }
     }
 }
 
@@ -123,7 +135,9 @@ impl Transaction for SeaTransaction {
 
     async fn savepoint(&self) -> StoreResult<Box<dyn Transaction>> {
         let txn = self.txn.begin().await.map_err(|e| backend_error(self.backend(), e))?;
-        Ok(Box::new(SeaTransaction::new(txn, Arc::clone(&self.context))))
+        let mut savepoint = SeaTransaction::new(txn, Arc::clone(&self.context));
+        savepoint.history_user = self.history_user;
+        Ok(Box::new(savepoint))
     }
 
     async fn commit(self: Box<Self>) -> StoreResult<()> {

@@ -206,7 +206,12 @@ impl SeaTransaction {
                  SELECT {columns}, "
             ),
         );
-        head.bind(at).push(", NULL, ").bind(kind.as_str()).push(&format!(", NULL FROM {live} WHERE id IN "));
+        head.bind(at)
+            .push(", NULL, ")
+            .bind(kind.as_str())
+            .push(", ")
+            .bind(self.history_user)
+            .push(&format!(" FROM {live} WHERE id IN "));
         for chunk in ids.chunks(self.backend().max_binds()) {
             let mut sql = head.clone();
             sql.bind_list(chunk.iter().copied());
@@ -238,7 +243,9 @@ impl SeaTransaction {
             head.bind(at.clone())
                 .push(", NULL, ")
                 .bind(kind.as_str())
-                .push(&format!(", NULL FROM {} WHERE id IN ", tables::CE));
+                .push(", ")
+                .bind(self.history_user)
+                .push(&format!(" FROM {} WHERE id IN ", tables::CE));
             for chunk in ids.chunks(self.backend().max_binds()) {
                 let mut sql = head.clone();
                 sql.bind_list(chunk.iter().copied());
@@ -260,7 +267,7 @@ impl SeaTransaction {
             );
             // The few new rows drive the join (`CROSS JOIN` keeps that order on SQLite), each
             // finding its live row by primary key.
-            sql.bind(at.clone()).push(", NULL, ").bind(kind.as_str()).push(", NULL FROM ");
+            sql.bind(at.clone()).push(", NULL, ").bind(kind.as_str()).push(", ").bind(self.history_user).push(" FROM ");
             let rows: Vec<(i64, Vec<Value>)> =
                 chunk.iter().map(|&id| (id, vec![encoding.uuid(&uuid::Uuid::new_v4(), encoding.history_id)])).collect();
             values_table(&mut sql, self.backend(), &["history_id"], &rows);

@@ -164,6 +164,11 @@ pub struct LinkOptions {
     /// Upstream's later behaviours to follow: relinking, case-insensitive keys
     /// (`later-upstream.md`). Off by default.
     pub rules: RuleOptions,
+    /// The LMS user on whose behalf the call runs (the support tool's staff member, the
+    /// CLI's `--acting-user`): every history row the call writes carries this id in
+    /// `history_user_id`, as the LMS's history middleware records a request's user. `None`
+    /// (the default): no user, as upstream's management command.
+    pub acting_user: Option<domain::UserId>,
 }
 
 impl std::fmt::Debug for LinkOptions {
@@ -174,6 +179,7 @@ impl std::fmt::Debug for LinkOptions {
             .field("commit_every", &self.commit_every)
             .field("progress", &self.progress.is_some())
             .field("rules", &self.rules)
+            .field("acting_user", &self.acting_user)
             .finish()
     }
 }
@@ -356,7 +362,10 @@ async fn one_transaction(
     options: &LinkOptions,
     first: bool,
 ) -> Result<LinkErrors, LinkCallError> {
-    let tx = uow.begin().await?;
+    let tx = match options.acting_user {
+        None => uow.begin().await?,
+        acting => uow.begin_as(acting).await?,
+    };
     if first && let Err(error) = roles::announce(tx.reads()).await {
         let _ = tx.rollback().await;
         return Err(error.into());

@@ -53,6 +53,53 @@ pub enum Command {
     /// through the same code as `link`, and print the report (SQLite only: --database-url is
     /// not used; logs default to WARNING and ERROR).
     Demo(DemoArgs),
+    /// Serve the LMS's support endpoints for linking (`/support/link_program_enrollments*`) to
+    /// Open edX's support micro-frontend and staff's browsers, behind the LMS's reverse proxy.
+    Serve(ServeArgs),
+}
+
+/// The arguments of `serve`; each also from an environment variable.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on (port 0: any free port).
+    #[arg(long, env = "PROGRAM_ENROLLMENTS_LISTEN", value_name = "ADDR", default_value = "127.0.0.1:8000")]
+    pub listen: std::net::SocketAddr,
+    /// The LMS's public signing keys: a JWKS file (the LMS's `JWT_PUBLIC_SIGNING_JWK_SET`);
+    /// RS256 and RS512 tokens are verified against it.
+    #[arg(long, env = "PROGRAM_ENROLLMENTS_JWT_JWKS", value_name = "PATH")]
+    pub jwt_jwks: Option<PathBuf>,
+    /// A file holding the shared secret of HS256 tokens (the LMS's `JWT_SECRET_KEY`); without
+    /// it HS256 tokens are refused.
+    #[arg(long, env = "PROGRAM_ENROLLMENTS_JWT_SECRET_FILE", value_name = "PATH")]
+    pub jwt_secret_file: Option<PathBuf>,
+    /// An accepted `iss` (the LMS's `JWT_ISSUER`); repeat for several.
+    #[arg(long, env = "PROGRAM_ENROLLMENTS_JWT_ISSUER", value_name = "ISS", required = true, value_delimiter = ',')]
+    pub jwt_issuer: Vec<String>,
+    /// The required `aud` (the LMS's `JWT_AUDIENCE`).
+    #[arg(long, env = "PROGRAM_ENROLLMENTS_JWT_AUDIENCE", value_name = "AUD")]
+    pub jwt_audience: String,
+    /// An origin allowed to call the API from a browser (the support MFE's), for CORS and the
+    /// CSRF origin check; repeat for several.
+    #[arg(long, env = "PROGRAM_ENROLLMENTS_ALLOWED_ORIGIN", value_name = "ORIGIN", value_delimiter = ',')]
+    pub allowed_origin: Vec<String>,
+    /// Where the page sends a visitor without credentials (`?next=<path>` added); without it
+    /// the page answers 401.
+    #[arg(long, env = "PROGRAM_ENROLLMENTS_LOGIN_URL", value_name = "URL")]
+    pub login_url: Option<String>,
+    /// The largest request body accepted; a larger one is refused with 413 before it is read.
+    #[arg(long, env = "PROGRAM_ENROLLMENTS_MAX_BODY_BYTES", value_name = "N", default_value_t = web::DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+    /// Relink a key whose program enrollment is linked to a different user (upstream since
+    /// May 2020).
+    #[arg(long, env = "PROGRAM_ENROLLMENTS_RELINK")]
+    pub relink: bool,
+    /// Match keys to stored keys regardless of case (upstream since December 2021).
+    #[arg(long, env = "PROGRAM_ENROLLMENTS_CASE_INSENSITIVE_KEYS")]
+    pub case_insensitive_keys: bool,
+    /// Commit every N keys, each group in its own transaction; a fault then keeps the
+    /// committed chunks, which the response's errors name. Default: one transaction per request.
+    #[arg(long, env = "PROGRAM_ENROLLMENTS_CHUNK_SIZE", value_name = "N")]
+    pub chunk_size: Option<std::num::NonZeroUsize>,
 }
 
 /// The arguments of `link`.
@@ -93,6 +140,11 @@ pub struct LinkArgs {
     /// keys equal up to case are refused.
     #[arg(long)]
     pub case_insensitive_keys: bool,
+    /// The LMS user (an `auth_user` username) on whose behalf the link runs: the history rows
+    /// it writes carry that user's id in `history_user_id`, as the LMS records the user of a
+    /// request. Refused if the user does not exist.
+    #[arg(long, value_name = "USERNAME")]
+    pub acting_user: Option<String>,
 }
 
 impl LinkArgs {

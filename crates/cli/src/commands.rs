@@ -6,7 +6,7 @@ use adapters_seaorm::{SeaOrmDatabase, redact_url};
 use domain::{LinkBatch, ProgramUuid};
 use sea_orm_migration::MigratorTrait;
 
-use crate::args::{Format, LinkArgs};
+use crate::args::{Format, LinkArgs, ServeArgs};
 use crate::error::{CliError, EXIT_KEY_ERRORS, EXIT_OK};
 use crate::input;
 use crate::progress::Stderr;
@@ -61,10 +61,21 @@ pub async fn link(url: &str, args: &LinkArgs, stderr: &Stderr) -> Result<u8, Cli
         return Err(CliError::NoSqliteFile { path: path.to_owned() });
     }
     let db = SeaOrmDatabase::connect(url).await?;
+    let acting_user = match &args.acting_user {
+        Some(username) => match acting_user(&db, username).await {
+            Ok(id) => Some(id),
+            Err(error) => {
+                let _ = db.connection().close_by_ref().await;
+                return Err(error);
+            }
+        },
+        None => None,
+    };
     let run = LinkRun {
         kind: RunKind { dry_run: args.dry_run, resume: args.resume, chunked: args.chunk_size.is_some() },
         commit_every: args.chunk_size,
         rules: args.rules(),
+        acting_user,
     };
     let outcome = run_link(&db, program, &batch, run, stderr).await;
     let _ = db.connection().close_by_ref().await;
@@ -87,6 +98,60 @@ pub struct LinkRun {
     pub commit_every: Option<std::num::NonZeroUsize>,
     /// `--relink`, `--case-insensitive-keys`.
     pub rules: app::RuleOptions,
+    /// `--acting-user`, looked up: the id the history rows carry.
+    pub acting_user: Option<domain::UserId>,
+}
+
+/// The id of the LMS user `username` (`--acting-user`).
+///
+/// # Errors
+/// [`CliError::NoActingUser`] when there is none; [`CliError::ActingUserLookup`] when the
+/// database fails.
+pub async fn acting_user(db: &SeaOrmDatabase, username: &str) -> Result<domain::UserId, CliError> {
+    match ports::Accounts::account(db, username).await {
+        Ok(Some(account)) => Ok(account.id),
+        Ok(None) => Err(CliError::NoActingUser { username: username.to_owned() }),
+        Err(source) => Err(CliError::ActingUserLookup { username: username.to_owned(), source }),
+    }
+}
+
+/// `serve`: runs the support tool's web service until SIGTERM or Ctrl-C, then lets running
+/// requests finish; prints `listening on http://ADDR` on standard error once it accepts.
+///
+/// # Errors
+/// [`CliError::Serve`] for missing keys or bad flags (exit 2) and a failing listener;
+/// [`CliError::Connect`] when the database cannot be used.
+pub async fn serve(url: &str, args: &ServeArgs) -> Result<u8, CliError> {
+    let files = web::KeyFiles { jwks: args.jwt_jwks.clone(), secret: args.jwt_secret_file.clone() };
+    let verifier = web::load_verifier(&files, args.jwt_issuer.clone(), args.jwt_audience.clone())?;
+    if let Some(path) = sqlite_file(url).filter(|path| !std::path::Path::new(path).exists()) {
+        return Err(CliError::NoSqliteFile { path: path.to_owned() });
+    }
+    let db = SeaOrmDatabase::connect(url).await?;
+    let config = web::Config {
+        verifier,
+        allowed_origins: args.allowed_origin.clone(),
+        login_url: args.login_url.clone(),
+        max_body_bytes: args.max_body_bytes,
+        body_timeout: web::DEFAULT_BODY_TIMEOUT,
+        rules: app::RuleOptions { relink: args.relink, case_insensitive_keys: args.case_insensitive_keys },
+        chunk_size: args.chunk_size,
+        serialize_links: db.backend() == adapters_seaorm::Backend::Sqlite,
+    };
+    let router = web::router(config, std::sync::Arc::new(db.clone()))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|source| CliError::Io { what: format!("cannot listen on {}", args.listen), source })?;
+    let address = listener
+        .local_addr()
+        .map_err(|source| CliError::Io { what: "cannot read the listening address".into(), source })?;
+    eprintln!("listening on http://{address}");
+    tracing::info!(target: LOG_TARGET, "serving the support tool on http://{address} for the database at {}", redact_url(url));
+    let result = web::serve(router, listener, web::shutdown_signal()).await;
+    let _ = db.connection().close_by_ref().await;
+    result?;
+    tracing::info!(target: LOG_TARGET, "stopped");
+    Ok(EXIT_OK)
 }
 
 /// What a stopped run wrote and did not write, for its error message.
@@ -135,6 +200,7 @@ pub async fn run_link(
         commit_every: run.commit_every,
         rules: run.rules,
         progress: bar.as_ref().map(|bar| std::sync::Arc::clone(bar) as std::sync::Arc<dyn app::Progress>),
+        acting_user: run.acting_user,
         ..app::LinkOptions::default()
     };
     let result = app::link_program_enrollments_report(db, program, batch, &options).await;

@@ -60,6 +60,24 @@ pub enum CliError {
         /// What the run wrote and did not write.
         written: String,
     },
+    /// `--acting-user` names no LMS user.
+    #[error("the acting user '{username}' does not exist in auth_user; nothing was written")]
+    NoActingUser {
+        /// The username given.
+        username: String,
+    },
+    /// The acting user could not be looked up.
+    #[error("cannot look up the acting user '{username}': {source}; nothing was written")]
+    ActingUserLookup {
+        /// The username given.
+        username: String,
+        /// The port's error.
+        #[source]
+        source: ports::StoreError,
+    },
+    /// The support service could not start or failed while serving.
+    #[error("{0}")]
+    Serve(#[from] web::ServeError),
     /// The demo could not build its example database.
     #[error("cannot build the example database {path}: {source}")]
     Demo {
@@ -84,12 +102,15 @@ impl CliError {
     /// The process exit status for this failure: 2 for input and usage, 3 for the rest.
     pub fn exit_status(&self) -> u8 {
         match self {
-            Self::Input(_) | Self::DemoPathTaken { .. } => EXIT_INPUT,
+            Self::Input(_) | Self::DemoPathTaken { .. } | Self::NoActingUser { .. } => EXIT_INPUT,
+            Self::Serve(error) if error.is_usage() => EXIT_INPUT,
             Self::NoSqliteFile { .. }
             | Self::Connect(_)
             | Self::Migrate { .. }
             | Self::Link { .. }
             | Self::Demo { .. }
+            | Self::ActingUserLookup { .. }
+            | Self::Serve(_)
             | Self::Io { .. } => EXIT_DATABASE,
         }
     }

@@ -7,6 +7,8 @@
 //! - `link PROGRAM_UUID [KEY:USERNAME ...] [--file PATH|-] [--format text|json] [--dry-run]`
 //!   checks the whole input first ([`input`]), links it in one call of
 //!   [`app::link_program_enrollments_with`], and prints the [`report`];
+//! - `serve` runs the support tool's web service ([`web`]): the LMS's
+//!   `/support/link_program_enrollments*` endpoints, for the support MFE and staff;
 //! - `demo [PATH]` builds an example SQLite database and links its example batch through the
 //!   same code ([`demo`]).
 //!
@@ -45,7 +47,13 @@ pub fn main() -> ExitCode {
     // The demo's hundreds of INFO lines would bury its report: it shows WARNING and ERROR only.
     let quiet_logs = cli.global.quiet || matches!(cli.command, Command::Demo(_));
     init_logs(&stderr, quiet_logs);
-    let status = tokio::runtime::Builder::new_current_thread()
+    // The service answers many requests at once: one thread per core.
+    let mut builder = if matches!(cli.command, Command::Serve(_)) {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let status = builder
         .enable_all()
         .build()
         .map_err(|source| CliError::Io { what: "cannot start the async runtime (nothing was written)".into(), source })
@@ -68,6 +76,7 @@ pub async fn run(cli: &Cli, stderr: &Stderr) -> Result<u8, CliError> {
         Command::Migrate => commands::migrate(&cli.global.database_url).await,
         Command::Link(args) => commands::link(&cli.global.database_url, args, stderr).await,
         Command::Demo(args) => demo::demo(args, stderr).await,
+        Command::Serve(args) => commands::serve(&cli.global.database_url, args).await,
     }
 }
 

@@ -3,6 +3,7 @@
 //! - [`LinkingReads`]: the bulk reads that build a [`domain::Snapshot`].
 //! - [`LinkingWrites`]: the writes that link keys, each with its history row.
 //! - [`UnitOfWork`] and [`Transaction`]: a transaction per call and a savepoint per key.
+//! - [`Accounts`]: the LMS accounts a driving adapter acts for (the support tool's user).
 //!
 //! **Invariants.** No type of any database library appears here; adapters convert. Every
 //! method is object-safe and takes slices, so that one call can carry a whole chunk.
@@ -12,11 +13,15 @@
 //! (`MockLinkingReads`, `MockLinkingWrites`, `MockUnitOfWork`).
 #![deny(missing_docs)]
 
+mod accounts;
 mod error;
 mod reads;
 mod unit_of_work;
 mod writes;
 
+#[cfg(feature = "mock")]
+pub use accounts::MockAccounts;
+pub use accounts::{Account, Accounts};
 pub use error::{BoxError, StoreError, StoreResult};
 pub use reads::LinkingReads;
 #[cfg(feature = "mock")]

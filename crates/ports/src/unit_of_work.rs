@@ -1,6 +1,7 @@
 //! Transactions and savepoints.
 
 use async_trait::async_trait;
+use domain::UserId;
 
 use crate::error::StoreResult;
 use crate::reads::LinkingReads;
@@ -10,8 +11,22 @@ use crate::writes::LinkingWrites;
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait UnitOfWork: Send + Sync {
-    /// Begins a transaction (`BEGIN`).
+    /// Begins a transaction (`BEGIN`) whose history rows name no user.
     async fn begin(&self) -> StoreResult<Box<dyn Transaction>>;
+
+    /// Begins a transaction whose history rows (and those of its savepoints) carry
+    /// `history_user` in `history_user_id`: the LMS user on whose behalf the call runs, as the
+    /// LMS's history middleware records the request's user. `None` is [`UnitOfWork::begin`].
+    ///
+    /// # Errors
+    /// The default implementation, for a unit of work that cannot record a user, refuses
+    /// `Some` with [`crate::StoreError::Misuse`] rather than write history rows without it.
+    async fn begin_as(&self, history_user: Option<UserId>) -> StoreResult<Box<dyn Transaction>> {
+        match history_user {
+            None => self.begin().await,
+            Some(_) => Err(crate::StoreError::Misuse("this unit of work cannot record the acting user")),
+        }
+    }
 }
 
 /// An open transaction, or a savepoint inside one.

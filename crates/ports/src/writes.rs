@@ -99,7 +99,8 @@ pub struct CourseAccessRoleGrant {
 /// # Contract
 /// - Every insert or update of a PE, PCE or course enrollment MUST also insert its history
 ///   row (django-simple-history's `+` for an insert, `~` for an update, a copy of the live row
-///   after the write, `history_date` the write's time, no user, no change reason), in the same
+///   after the write, `history_date` the write's time, `history_user_id` the acting user the
+///   transaction was begun with ([`crate::UnitOfWork::begin_as`]) or none, no change reason), in the same
 ///   transaction: a write without its history is not possible through this port.
 /// - `created` (inserts) and `modified` (every PE and PCE write) are set to the write's time.
 /// - Each method takes any number of items and may use multi-row statements.

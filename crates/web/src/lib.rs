@@ -1,0 +1,234 @@
+//! The support tool: the LMS's support endpoints for linking program enrollments, served by
+//! `program-enrollments serve` beside the LMS, behind its reverse proxy
+//! (`../shared/spec/support-web.md`, issue 13).
+//!
+//! - `POST /support/link_program_enrollments_details/` ([`api`]): the support MFE's JSON API;
+//! - `GET`/`POST /support/link_program_enrollments` ([`page`]): a server-rendered page;
+//! - `GET /health`: `ok`, no database access, no authentication.
+//!
+//! Authentication and permission are the LMS's ([`auth`], [`jwt`], [`csrf`]): the LMS's JWT
+//! (its two cookies joined, or `Authorization: JWT <token>`), the user looked up in
+//! `auth_user` through [`ports::Accounts`] and allowed as upstream's
+//! `has_access(user, 'support', 'global')`; Django's CSRF check on a cookie-authenticated
+//! POST; CORS for the configured origins. The request's text is read with upstream's rules
+//! ([`text`]) and linked in one call of [`app::link_program_enrollments_report`], whose history
+//! rows name the acting user. Successes are Python's `str()` of `(key, username)` ([`pyrepr`]).
+//!
+//! [`router`] builds the service in-process (for tests); [`serve`] runs it on a listener
+//! until a shutdown signal, letting running requests finish.
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod auth;
+pub mod csrf;
+mod form;
+pub mod jwt;
+pub mod page;
+mod printable_table;
+pub mod pyrepr;
+pub mod text;
+
+use std::future::Future;
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use thiserror::Error;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+
+pub use jwt::JwtVerifier;
+
+/// The default of `--max-body-bytes`: 32 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// How long a client may take to send a request's body.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Log target of the service's lines.
+pub const LOG_TARGET: &str = "program_enrollments::web";
+
+/// The database behind the service: the linking's unit of work and the accounts.
+pub trait SupportStore: ports::UnitOfWork + ports::Accounts {}
+
+impl<T: ports::UnitOfWork + ports::Accounts> SupportStore for T {}
+
+/// How the service runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The keys and claims tokens must satisfy.
+    pub verifier: JwtVerifier,
+    /// The origins allowed by CORS and trusted by the CSRF origin check (the MFE's).
+    pub allowed_origins: Vec<String>,
+    /// Where the page sends a visitor without credentials; `None`: 401.
+    pub login_url: Option<String>,
+    /// The largest body accepted (413 beyond it).
+    pub max_body_bytes: usize,
+    /// How long a client may take to send the body (408 beyond it).
+    pub body_timeout: Duration,
+    /// `--relink`, `--case-insensitive-keys`.
+    pub rules: app::RuleOptions,
+    /// `--chunk-size`: commit every N keys.
+    pub chunk_size: Option<NonZeroUsize>,
+    /// Run one link call at a time (SQLite: one writer), the others queueing.
+    pub serialize_links: bool,
+}
+
+/// Why the service could not start or stopped.
+#[derive(Debug, Error)]
+pub enum ServeError {
+    /// Neither a JWKS nor a secret: every request would be refused (deny by default).
+    #[error("refusing to start without --jwt-jwks or --jwt-secret-file: no token could be verified")]
+    NoKeys,
+    /// An origin is not a valid header value.
+    #[error("invalid --allowed-origin '{0}': expected scheme://host[:port]")]
+    BadOrigin(String),
+    /// A key file could not be read.
+    #[error("cannot read {path}: {source}")]
+    KeyFile {
+        /// The file.
+        path: PathBuf,
+        /// The system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The keys are not usable.
+    #[error("{0}")]
+    Keys(#[from] jwt::KeyError),
+    /// The listener failed.
+    #[error("cannot serve: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl ServeError {
+    /// Whether the error is the operator's (bad flags or files): exit status 2.
+    pub fn is_usage(&self) -> bool {
+        matches!(self, Self::NoKeys | Self::BadOrigin(_) | Self::KeyFile { .. } | Self::Keys(_))
+    }
+}
+
+/// Where the token keys come from.
+#[derive(Debug, Clone, Default)]
+pub struct KeyFiles {
+    /// `--jwt-jwks`.
+    pub jwks: Option<PathBuf>,
+    /// `--jwt-secret-file` (its content, trailing line break removed, is the secret).
+    pub secret: Option<PathBuf>,
+}
+
+/// Reads the key files and builds the verifier.
+///
+/// # Errors
+/// [`ServeError::NoKeys`] when neither file is given; [`ServeError::KeyFile`] or
+/// [`ServeError::Keys`].
+pub fn load_verifier(files: &KeyFiles, issuers: Vec<String>, audience: String) -> Result<JwtVerifier, ServeError> {
+    if files.jwks.is_none() && files.secret.is_none() {
+        return Err(ServeError::NoKeys);
+    }
+    let read =
+        |path: &PathBuf| std::fs::read(path).map_err(|source| ServeError::KeyFile { path: path.clone(), source });
+    let jwks = files.jwks.as_ref().map(read).transpose()?.map(|b| String::from_utf8_lossy(&b).into_owned());
+    let secret = files.secret.as_ref().map(read).transpose()?.map(|mut bytes| {
+        while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            bytes.pop();
+        }
+        bytes
+    });
+    Ok(JwtVerifier::new(jwks.as_deref(), secret.as_deref(), issuers, audience)?)
+}
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// The database.
+    pub store: Arc<dyn SupportStore>,
+    /// Held by the running link call when [`Config::serialize_links`].
+    pub link_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// The service, ready to be served or called in-process.
+///
+/// # Errors
+/// [`ServeError::BadOrigin`] for an allowed origin that is not a header value.
+pub fn router(config: Config, store: Arc<dyn SupportStore>) -> Result<Router, ServeError> {
+    let origins = config
+        .allowed_origins
+        .iter()
+        .map(|o| HeaderValue::from_str(o).map_err(|_| ServeError::BadOrigin(o.clone())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let max_body = config.max_body_bytes;
+    let state = AppState { config: Arc::new(config), store, link_lock: Arc::default() };
+    let api_route = axum::routing::post(api::link_details).fallback(api::method_not_allowed);
+    let page_route = get(page::show).post(page::submit).fallback(api::method_not_allowed);
+    let mut router = Router::new()
+        .route("/support/link_program_enrollments_details", api_route.clone())
+        .route("/support/link_program_enrollments_details/", api_route)
+        .route("/support/link_program_enrollments", page_route.clone())
+        .route("/support/link_program_enrollments/", page_route)
+        .route("/health", get(|| async { "ok" }))
+        .fallback(not_found)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(RequestBodyLimitLayer::new(max_body));
+    if !origins.is_empty() {
+        let cors = CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_credentials(true)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                HeaderName::from_static("use-jwt-cookie"),
+                HeaderName::from_static("x-csrftoken"),
+                HeaderName::from_static("content-type"),
+            ]);
+        router = router.layer(cors);
+    }
+    Ok(router)
+}
+
+async fn not_found() -> impl IntoResponse {
+    (StatusCode::NOT_FOUND, "Not Found")
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then lets running requests finish.
+///
+/// # Errors
+/// [`ServeError::Io`] when the listener fails.
+pub async fn serve(
+    router: Router,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}
+
+/// Completes on SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!(target: LOG_TARGET, "shutting down: no new connections; running requests finish");
+}
