@@ -1150,3 +1150,19 @@ fn harness_self_check() {
         (Duration::from_millis(50), Duration::from_millis(99))
     );
 }
+
+/// The failures seen so far (checked at the end, so that one run lists them all).
+#[derive(Default)]
+pub struct Failures(Vec<String>);
+
+impl Failures {
+    pub fn check(&mut self, ok: bool, what: impl FnOnce() -> String) {
+        if !ok {
+            self.0.push(what());
+        }
+    }
+
+    pub fn finish(self) {
+        assert!(self.0.is_empty(), "{} failure(s):\n- {}", self.0.len(), self.0.join("\n- "));
+    }
+}

@@ -139,7 +139,7 @@ async fn page_over_http() {
     let uuid_name = html
         .match_indices("<input")
         .filter_map(|(at, _)| {
-            let element = &html[at..at + html[at..].find('>').unwrap()];
+            let element = &html[at..=at + html[at..].find('>').unwrap()];
             (!element.contains("hidden") && !element.contains("submit"))
                 .then(|| attribute(element, "<input", "name=", "name"))
         })
@@ -260,10 +260,16 @@ async fn drive(client: &fantoccini::Client, server: &Server, site: &Site) -> Res
     client.goto(&server.url("/health")).await.map_err(e("open /health"))?;
     let token = Jwt::lms("support_staff").token();
     let (header_payload, signature) = token.rsplit_once('.').unwrap();
+    // Set from a script: WebDriver's Add Cookie refuses a cookie for an IP address host.
+    // (The LMS sets the signature cookie HttpOnly; the browser sends both alike.)
     for (name, value) in [("edx-jwt-cookie-header-payload", header_payload), ("edx-jwt-cookie-signature", signature)] {
-        let mut cookie = fantoccini::cookies::Cookie::new(name.to_owned(), value.to_owned());
-        cookie.set_path("/");
-        client.add_cookie(cookie).await.map_err(e("add cookie"))?;
+        client
+            .execute(
+                "document.cookie = arguments[0] + '=' + arguments[1] + '; path=/';",
+                vec![json!(name), json!(value)],
+            )
+            .await
+            .map_err(e("set a cookie"))?;
     }
     client.goto(&server.url(PAGE)).await.map_err(e("open the page"))?;
     let textarea = client
