@@ -60,7 +60,9 @@ pub async fn scalar(conn: &DatabaseConnection, sql: &str) -> i64 {
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
         .unwrap();
-    row.try_get_by_index::<i64>(0).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    row.try_get_by_index::<i64>(0)
+        .or_else(|_| row.try_get_by_index::<i32>(0).map(i64::from))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 /// The program of the benchmark's fixture, hyphenated.
@@ -110,6 +112,31 @@ async fn load(backend: Backend, admin_var: &str, what: &str) {
     let total = started.elapsed();
     assert_eq!(outcomes.len(), BATCHES);
 
+    let mut statuses: BTreeMap<u16, usize> = BTreeMap::new();
+    for o in &outcomes {
+        *statuses.entry(o.status).or_default() += 1;
+    }
+    let mut latencies: Vec<Duration> = outcomes.iter().map(|o| o.latency).collect();
+    latencies.sort();
+    let lines = BATCHES * BATCH;
+    eprintln!(
+        "LOAD {what}: {BATCHES} requests of {BATCH} lines from {CLIENTS} concurrent clients ({lines} lines over {KEYS} keys): \
+         {total:.2?} in all, {:.0} lines/s; latency p50 {:.2?}, p99 {:.2?}, max {:.2?}; statuses {statuses:?}",
+        lines as f64 / total.as_secs_f64(),
+        percentile(&latencies, 50.0),
+        percentile(&latencies, 99.0),
+        latencies.last().unwrap()
+    );
+    if let Some(o) = outcomes.iter().find(|o| o.status != 200) {
+        let linked =
+            scalar(&conn, "SELECT COUNT(*) FROM program_enrollments_programenrollment WHERE user_id IS NOT NULL").await;
+        eprintln!(
+            "{what}: first non-200: batch {} after {:.2?}: {}; {linked} keys linked",
+            o.batch,
+            o.latency,
+            &o.body[..o.body.len().min(500)]
+        );
+    }
     // Each response: 200; its successes and errors together exactly its input.
     let mut successes_per_key: BTreeMap<String, usize> = BTreeMap::new();
     let mut error_kinds: BTreeMap<String, usize> = BTreeMap::new();
@@ -144,6 +171,7 @@ async fn load(backend: Backend, admin_var: &str, what: &str) {
         }
         assert_eq!(seen, want, "{what}: batch {}: successes and errors together are its input", o.batch);
     }
+    eprintln!("{what}: errors {error_kinds:?}");
     let other_errors: Vec<_> = error_kinds.iter().filter(|(k, _)| *k != "already linked to target").collect();
     assert!(other_errors.is_empty(), "{what}: errors other than `already linked to target account`: {other_errors:?}");
     assert_eq!(successes_per_key.len(), KEYS, "{what}: every key succeeded in some response");
@@ -202,17 +230,6 @@ async fn load(backend: Backend, admin_var: &str, what: &str) {
         assert_eq!(scalar(&conn, &sql).await, want, "{what}: {name}");
     }
 
-    let mut latencies: Vec<Duration> = outcomes.iter().map(|o| o.latency).collect();
-    latencies.sort();
-    let lines = BATCHES * BATCH;
-    eprintln!(
-        "LOAD {what}: {BATCHES} requests of {BATCH} lines from {CLIENTS} concurrent clients ({lines} lines over {KEYS} keys): \
-         {total:.2?} in all, {:.0} lines/s; latency p50 {:.2?}, p99 {:.2?}, max {:.2?}; errors {error_kinds:?}",
-        lines as f64 / total.as_secs_f64(),
-        percentile(&latencies, 50.0),
-        percentile(&latencies, 99.0),
-        latencies.last().unwrap()
-    );
     server.assert_no_panic();
     drop(server);
     conn.close().await.ok();
