@@ -244,3 +244,89 @@ async fn postgres_connection_terminated_mid_request() {
     user.drop(&db).await;
     db.finish().await;
 }
+
+/// With `--chunk-size`, a fault after some chunks committed keeps exactly those chunks (the
+/// first keys of the input, whole), and the response says so: its successes are those keys,
+/// its errors say what was committed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_connection_terminated_mid_request_with_chunks() {
+    let (keys, chunk) = (20_000, 1_000);
+    let Some(db) = SeaTestDatabase::create(Target::Postgres).await else { return };
+    bench::fixture::fill(db.connection(), Backend::Postgres, keys, 2).await.unwrap();
+    let staff = db.add_user("support_staff", "support_staff@example.com").await;
+    set_staff(&db, staff, true).await;
+    let user = RestrictedUser::create(&db).await;
+    db.execute(&format!("GRANT {} TO CURRENT_USER", user.name), vec![]).await;
+    let server = ServeOptions::new(&user.url).arg(&["--chunk-size", &chunk.to_string()]).start();
+    let caller = Caller::mfe(&Jwt::lms("support_staff").token());
+    let request = {
+        let (base, caller) = (server.base.clone(), caller.clone());
+        tokio::spawn(async move {
+            let fields = Fields::mfe(&bench_program(), &text(0..keys));
+            let request = caller.apply(http().post(format!("{base}{API}"))).multipart(fields_multipart(&fields));
+            reply(request.send().await.unwrap()).await
+        })
+    };
+    let start = Instant::now();
+    let mut terminated = 0;
+    while !request.is_finished() {
+        assert!(start.elapsed() < Duration::from_secs(300), "no response within 300 s");
+        if terminated > 0 || scalar(db.connection(), LINKED).await >= chunk as i64 {
+            let sql = format!(
+                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '{}' \
+                 AND backend_type = 'client backend'",
+                user.name
+            );
+            terminated += scalar(db.connection(), &sql).await;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let got = request.await.unwrap();
+    let k = scalar(db.connection(), LINKED).await as usize;
+    assert!(terminated > 0 && k < keys, "the fault came too late ({k} keys linked): make the batch bigger");
+    assert_eq!(k % chunk, 0, "whole chunks only: {k} keys linked");
+    assert!(k >= chunk);
+    // Exactly the first k keys, each whole.
+    assert_eq!(
+        scalar(
+            db.connection(),
+            &format!(
+                "SELECT COUNT(*) FROM program_enrollments_programenrollment pe JOIN auth_user u ON u.id = pe.user_id \
+                 WHERE pe.external_user_key < 'KEY-{k:06}' AND SUBSTR(pe.external_user_key, 5) = SUBSTR(u.username, 9)"
+            )
+        )
+        .await,
+        k as i64
+    );
+    assert_eq!(scalar(db.connection(), "SELECT COUNT(*) FROM student_courseenrollment").await, 2 * k as i64);
+    assert_eq!(
+        scalar(db.connection(), "SELECT COUNT(*) FROM program_enrollments_historicalprogramenrollment").await,
+        k as i64
+    );
+    let body = got.json();
+    eprintln!("chunked fault: {terminated} backend(s) terminated, {k} keys committed; {} {}", got.status, {
+        let mut b = body.clone();
+        if let Some(s) = b.get_mut("successes") {
+            *s = json!(format!("[{} strings]", s.as_array().map_or(0, Vec::len)));
+        }
+        b
+    });
+    assert!(body.get("detail").is_some_and(|d| d.is_string()), "{}", got.status);
+    assert!(!got.body.contains(user.password.as_str()), "the response names the password");
+    let successes: Vec<String> = body["successes"]
+        .as_array()
+        .map(|a| a.iter().map(|s| s.as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default();
+    let want: Vec<String> = (0..k).map(|i| format!("('KEY-{i:06}', 'learner_{i:06}')")).collect();
+    assert!(successes == want, "the successes are the committed keys: {} of {k}", successes.len());
+    let errors: Vec<&str> =
+        body["errors"].as_array().map(|a| a.iter().filter_map(|e| e.as_str()).collect()).unwrap_or_default();
+    assert!(
+        errors.iter().any(|e| e.contains(&k.to_string())),
+        "the response's errors say what was committed ({k} keys): errors {errors:?}, detail {}",
+        body["detail"]
+    );
+    drop(server);
+    user.drop(&db).await;
+    db.finish().await;
+}
