@@ -7,6 +7,7 @@ use domain::{ProgramUuid, UserId};
 use crate::database::TestDatabase;
 use crate::fixtures::{ANIMAL, FRUIT, World, assert_enrolled_in, ce, pces, pe, pes_of};
 
+pub use crate::acting_cases::*;
 pub use crate::later_cases::*;
 pub use crate::ports_contract::*;
 

@@ -62,6 +62,14 @@ pub trait TestDatabase: Send + Sync {
     async fn deactivate_user(&self, user: UserId);
     /// Every table, read back.
     async fn tables(&self) -> Tables;
+    /// The accounts read of this database, where the backend has one.
+    async fn accounts(&self) -> Option<Arc<dyn ports::Accounts>> {
+        None
+    }
+    /// Sets a user's `is_staff`.
+    async fn set_staff(&self, user: UserId, is_staff: bool) {
+        let _ = (user, is_staff);
+    }
     /// Called when a case passed: drop the throw-away database, or keep it for a read-back.
     async fn finish(&self) {}
     /// How the cases' calls write (the result must not depend on it).
@@ -144,6 +152,12 @@ impl TestDatabase for MemoryTestDatabase {
     }
     async fn tables(&self) -> Tables {
         self.0.tables()
+    }
+    async fn accounts(&self) -> Option<Arc<dyn ports::Accounts>> {
+        Some(Arc::new(self.0.clone()))
+    }
+    async fn set_staff(&self, user: UserId, is_staff: bool) {
+        self.0.set_user_staff(user, is_staff).unwrap();
     }
     fn write_path(&self) -> app::WritePath {
         self.1.unwrap_or_default()

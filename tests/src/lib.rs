@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod acting_cases;
 mod capture;
 pub mod cases;
 mod database;
@@ -91,6 +92,8 @@ macro_rules! contract_suite {
             r6_relinking_with_both_options_fulfils_roles_for_the_new_user,
             port_unlink_grant_and_delete_follow_their_contract,
             port_course_modes_and_stored_keys,
+            h1_history_rows_carry_the_acting_user,
+            h2_accounts_read_finds_users_and_their_support_role,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

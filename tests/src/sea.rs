@@ -549,6 +549,18 @@ impl TestDatabase for SeaTestDatabase {
         read_tables(self).await
     }
 
+    async fn accounts(&self) -> Option<Arc<dyn ports::Accounts>> {
+        Some(self.database().await)
+    }
+
+    async fn set_staff(&self, user: UserId, is_staff: bool) {
+        let sql = match self.backend {
+            Backend::Postgres => "UPDATE auth_user SET is_staff = $1 WHERE id = $2",
+            _ => "UPDATE auth_user SET is_staff = ? WHERE id = ?",
+        };
+        self.execute(sql, vec![is_staff.into(), user.0.into()]).await;
+    }
+
     async fn finish(&self) {
         let readable = !self.altered.load(std::sync::atomic::Ordering::SeqCst);
         if self.target.is_django()

@@ -136,7 +136,11 @@ pub async fn serve(url: &str, args: &ServeArgs) -> Result<u8, CliError> {
         body_timeout: web::DEFAULT_BODY_TIMEOUT,
         rules: app::RuleOptions { relink: args.relink, case_insensitive_keys: args.case_insensitive_keys },
         chunk_size: args.chunk_size,
-        serialize_links: db.backend() == adapters_seaorm::Backend::Sqlite,
+        concurrent_links: if db.backend() == adapters_seaorm::Backend::Sqlite {
+            1
+        } else {
+            web::DEFAULT_CONCURRENT_LINKS
+        },
     };
     let router = web::router(config, std::sync::Arc::new(db.clone()))?;
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -492,6 +492,26 @@ fn exit_0_when_every_key_is_linked() {
 }
 
 #[test]
+fn acting_user_is_recorded_in_every_history_row_and_an_unknown_one_is_refused() {
+    let db = pairs_db();
+    let staff = db.user("support_staff");
+    refused(&db, &["key-1:user_1", "--acting-user", "nobody"], None, "the acting user 'nobody' does not exist");
+    db.link(&["key-1:user_1", "--acting-user", "support_staff"]).assert().success();
+    let users = db.rows(
+        "SELECT history_user_id FROM program_enrollments_historicalprogramenrollment \
+         UNION ALL SELECT history_user_id FROM program_enrollments_historicalprogramcourseenrollment \
+         UNION ALL SELECT history_user_id FROM student_courseenrollment_history",
+    );
+    assert!(!users.is_empty());
+    assert!(users.iter().all(|row| row[0] == staff.to_string()), "{users:?}");
+    db.link(&["key-2:user_2"]).assert().success();
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM program_enrollments_historicalprogramenrollment WHERE history_user_id IS NULL"),
+        1
+    );
+}
+
+#[test]
 fn running_the_same_batch_twice_reports_already_linked_and_changes_nothing() {
     let db = pairs_db();
     db.link(&["key-1:user_1"]).assert().success();

@@ -37,7 +37,7 @@ pub struct LinkFailure {
     pub detail: String,
     /// The successes of the committed chunks.
     pub successes: Vec<String>,
-    /// The errors of the committed chunks.
+    /// The errors of the committed chunks, then what was and was not written.
     pub errors: Vec<String>,
 }
 
@@ -79,7 +79,8 @@ pub async fn validate_and_link(
         acting_user: Some(acting.id),
         ..app::LinkOptions::default()
     };
-    let guard = if state.config.serialize_links { Some(state.link_lock.lock().await) } else { None };
+    // Queue for a turn rather than for a pooled connection, whose wait has a time-out.
+    let guard = state.link_permits.acquire().await.ok();
     let result = app::link_program_enrollments_report(&*state.store, program, &batch, &options).await;
     drop(guard);
     let elapsed = started.elapsed();
@@ -121,11 +122,10 @@ pub async fn validate_and_link(
                 aborted.cause
             );
             let partial = outcome(&batch.slice(0..committed), &aborted.report.errors, None);
-            Err(LinkFailure {
-                detail: format!("{}; {written}", aborted.cause),
-                successes: partial.successes,
-                errors: partial.errors,
-            })
+            let detail = format!("{}; {written}", aborted.cause);
+            let mut errors = partial.errors;
+            errors.push(detail.clone());
+            Err(LinkFailure { detail, successes: partial.successes, errors })
         }
     }
 }

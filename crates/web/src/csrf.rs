@@ -178,7 +178,7 @@ fn check_referer(input: &CsrfInput<'_>, trusted: &[String]) -> Result<(), String
     }
     let origin = format!("https://{host}");
     let own = input.own_origin.is_some_and(|own| own == origin);
-    if !own && !trusted.iter().any(|t| *t == origin) {
+    if !own && !trusted.contains(&origin) {
         return Err(format!("Referer checking failed - {referer} does not match any trusted origins."));
     }
     Ok(())

@@ -42,14 +42,28 @@ fn too_large(error: &(dyn std::error::Error + 'static)) -> bool {
 
 /// Reads the form fields of `request` within `timeout`.
 pub(crate) async fn read_fields(request: Request, limit: usize, timeout: Duration) -> Result<Fields, BodyError> {
-    let content_type = request
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.to_ascii_lowercase())
-        .unwrap_or_default();
+    let raw_content_type =
+        request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let content_type = raw_content_type.to_ascii_lowercase();
     let read = async {
         if content_type.starts_with("multipart/form-data") {
+            let (parts, body) = request.into_parts();
+            let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+                if too_large(&e) {
+                    BodyError::TooLarge
+                } else {
+                    BodyError::Malformed(format!("cannot read the body: {e}"))
+                }
+            })?;
+            // Django reads an empty body, or a lone closing delimiter (an empty `FormData`), as
+            // no fields; multer calls both incomplete.
+            let boundary = multer::parse_boundary(&raw_content_type).ok();
+            let closing = boundary.map(|b| format!("--{b}--"));
+            let trimmed = bytes.trim_ascii();
+            if trimmed.is_empty() || closing.is_some_and(|c| trimmed == c.as_bytes()) {
+                return Ok(Fields::default());
+            }
+            let request = Request::from_parts(parts, axum::body::Body::from(bytes));
             let mut multipart = Multipart::from_request(request, &())
                 .await
                 .map_err(|e| BodyError::Malformed(format!("Multipart form parse error - {}", e.body_text())))?;

@@ -98,7 +98,7 @@ impl JwtVerifier {
             }
         }
         let hmac = match secret {
-            Some(secret) if secret.is_empty() => return Err(KeyError::EmptySecret),
+            Some([]) => return Err(KeyError::EmptySecret),
             Some(secret) => Some(DecodingKey::from_secret(secret)),
             None => None,
         };

@@ -51,6 +51,10 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// How long a client may take to send a request's body.
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How many link calls run at once on a database server by default: the connection pool holds
+/// 10, and account look-ups need a few.
+pub const DEFAULT_CONCURRENT_LINKS: usize = 6;
+
 /// Log target of the service's lines.
 pub const LOG_TARGET: &str = "program_enrollments::web";
 
@@ -76,8 +80,9 @@ pub struct Config {
     pub rules: app::RuleOptions,
     /// `--chunk-size`: commit every N keys.
     pub chunk_size: Option<NonZeroUsize>,
-    /// Run one link call at a time (SQLite: one writer), the others queueing.
-    pub serialize_links: bool,
+    /// How many link calls run at once; the others queue (SQLite: 1, its one writer; a server:
+    /// fewer than the connection pool holds, so that no call waits on the pool's time-out).
+    pub concurrent_links: usize,
 }
 
 /// Why the service could not start or stopped.
@@ -150,8 +155,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The database.
     pub store: Arc<dyn SupportStore>,
-    /// Held by the running link call when [`Config::serialize_links`].
-    pub link_lock: Arc<tokio::sync::Mutex<()>>,
+    /// One permit per link call allowed to run ([`Config::concurrent_links`]).
+    pub link_permits: Arc<tokio::sync::Semaphore>,
 }
 
 /// The service, ready to be served or called in-process.
@@ -165,7 +170,8 @@ pub fn router(config: Config, store: Arc<dyn SupportStore>) -> Result<Router, Se
         .map(|o| HeaderValue::from_str(o).map_err(|_| ServeError::BadOrigin(o.clone())))
         .collect::<Result<Vec<_>, _>>()?;
     let max_body = config.max_body_bytes;
-    let state = AppState { config: Arc::new(config), store, link_lock: Arc::default() };
+    let permits = Arc::new(tokio::sync::Semaphore::new(config.concurrent_links.max(1)));
+    let state = AppState { config: Arc::new(config), store, link_permits: permits };
     let api_route = axum::routing::post(api::link_details).fallback(api::method_not_allowed);
     let page_route = get(page::show).post(page::submit).fallback(api::method_not_allowed);
     let mut router = Router::new()
@@ -176,6 +182,7 @@ pub fn router(config: Config, store: Arc<dyn SupportStore>) -> Result<Router, Se
         .route("/health", get(|| async { "ok" }))
         .fallback(not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn(log_request))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body));
     if !origins.is_empty() {
@@ -188,25 +195,89 @@ pub fn router(config: Config, store: Arc<dyn SupportStore>) -> Result<Router, Se
                 HeaderName::from_static("x-csrftoken"),
                 HeaderName::from_static("content-type"),
             ]);
-        router = router.layer(cors);
+        // tower-http sends `Access-Control-Allow-Credentials` whatever the origin: only an
+        // allowed origin gets any CORS header.
+        router = router.layer(cors).layer(axum::middleware::map_response(strip_cors_without_origin));
     }
     Ok(router)
+}
+
+async fn strip_cors_without_origin(mut response: axum::response::Response) -> axum::response::Response {
+    let headers = response.headers_mut();
+    if !headers.contains_key(axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+        let names: Vec<HeaderName> =
+            headers.keys().filter(|name| name.as_str().starts_with("access-control-")).cloned().collect();
+        for name in names {
+            headers.remove(name);
+        }
+    }
+    response
+}
+
+/// One line per request: method, path (never the query, which may hold anything), status and
+/// duration. Headers, cookies and bodies are never logged.
+async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    tracing::info!(
+        target: LOG_TARGET,
+        "{method} {path} {} in {:.3}s",
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64()
+    );
+    response
 }
 
 async fn not_found() -> impl IntoResponse {
     (StatusCode::NOT_FOUND, "Not Found")
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then lets running requests finish.
+/// How long a client may take to send a request's headers (and an idle connection may wait).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves `router` on `listener` (HTTP/1.1) until `shutdown` completes, then stops accepting,
+/// lets running requests finish and closes idle connections. A client that does not send its
+/// headers within [`HEADER_TIMEOUT`] is disconnected.
 ///
 /// # Errors
-/// [`ServeError::Io`] when the listener fails.
+/// None today: a failed `accept` is logged and the loop goes on.
 pub async fn serve(
     router: Router,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(error) => {
+                        // Out of file descriptors and the like: wait a little, do not spin.
+                        tracing::warn!(target: LOG_TARGET, "cannot accept a connection: {error}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let service = hyper_util::service::TowerToHyperService::new(router.clone());
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(HEADER_TIMEOUT)
+                    .serve_connection(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    graceful.shutdown().await;
     Ok(())
 }
 

@@ -190,6 +190,20 @@ fn python_int_16(text: &str) -> Option<u128> {
     Some(value)
 }
 
+/// Each non-empty row of `text` as upstream's `DictReader` reads it: the first two fields,
+/// stripped (a missing username is empty); extra fields ignored; repeated keys all kept.
+pub fn stripped_pairs(text: &str) -> Vec<(String, String)> {
+    csv_rows(splitlines(text))
+        .into_iter()
+        .filter(|row| !row.is_empty())
+        .map(|row| {
+            let key = row.first().map(|k| py_strip(k)).unwrap_or_default();
+            let username = row.get(1).map(|u| py_strip(u)).unwrap_or_default();
+            (key.to_owned(), username.to_owned())
+        })
+        .collect()
+}
+
 /// The outcome of reading a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reading {
@@ -208,18 +222,9 @@ pub fn read_request(program_uuid: &str, text: &str) -> Reading {
     let Some(program) = python_uuid(program_uuid) else {
         return Reading::Refused(invalid_uuid(program_uuid));
     };
-    let mut pairs = Vec::new();
-    for row in csv_rows(splitlines(text)) {
-        // `DictReader` skips empty rows; extra fields are ignored.
-        if row.is_empty() {
-            continue;
-        }
-        let key = row.first().map(|k| py_strip(k)).unwrap_or_default();
-        let username = row.get(1).map(|u| py_strip(u)).unwrap_or_default();
-        if key.is_empty() || username.is_empty() {
-            return Reading::Refused(BAD_LINE.to_owned());
-        }
-        pairs.push((key.to_owned(), username.to_owned()));
+    let pairs = stripped_pairs(text);
+    if pairs.iter().any(|(key, username)| key.is_empty() || username.is_empty()) {
+        return Reading::Refused(BAD_LINE.to_owned());
     }
     let mut parsed = Vec::with_capacity(pairs.len());
     for (key, username) in pairs {
