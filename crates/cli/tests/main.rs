@@ -9,3 +9,4 @@ mod input_properties;
 mod later_upstream;
 mod layout;
 mod least_privilege;
+mod serve;
