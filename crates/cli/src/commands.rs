@@ -16,8 +16,7 @@ use crate::progress::Stderr;
 use crate::report::{Report, RunKind};
 use crate::sqlite::{OpenMode, SqliteFile};
 
-/// Log target of the command line's own lines.
-pub const LOG_TARGET: &str = "program_enrollments::cli";
+pub use crate::texts::{LOG_TARGET, READ_ONLY_ADVICE};
 
 /// Creates the SQLite file a read-write `url` names (no mode, or `mode=rw`) when it is
 /// missing, so that `migrate` makes a new database: an empty file is an empty SQLite database.
@@ -211,11 +210,6 @@ pub async fn serve(url: &str, args: &ServeArgs) -> Result<u8, CliError> {
     tracing::info!(target: LOG_TARGET, "stopped");
     Ok(EXIT_OK)
 }
-
-/// What a run stopped by a read-only database tells the operator instead of `--resume`: nothing
-/// can have been written, so the same input runs again once the database is writable.
-pub const READ_ONLY_ADVICE: &str = "the database is read-only, so nothing could be written: \
-    open it read-write (no mode=ro; write permission on the file and its directory) and run the same input again";
 
 /// Whether the run stopped because the database refuses every write (a read-only SQLite file
 /// or `mode=ro`, a read-only PostgreSQL transaction or MariaDB server): rerunning cannot help.

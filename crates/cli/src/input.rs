@@ -285,7 +285,7 @@ pub fn csv_pairs(source_name: &str, bytes: &[u8]) -> Result<Vec<RawPair>, InputE
             if !std::mem::replace(&mut first, false) {
                 // Two exports concatenated: the second one's header is not a learner.
                 tracing::warn!(
-                    target: crate::commands::LOG_TARGET,
+                    target: crate::texts::LOG_TARGET,
                     "{source_name}: line {line}: a repeated header line is skipped (two exports concatenated?)"
                 );
             }

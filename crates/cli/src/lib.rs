@@ -26,6 +26,7 @@ pub mod input;
 pub mod progress;
 pub mod report;
 pub mod sqlite;
+pub mod texts;
 
 use std::process::ExitCode;
 

@@ -185,7 +185,7 @@ impl Report {
                 rest.first,
                 rest.last,
                 rest.first_key,
-                crate::commands::READ_ONLY_ADVICE
+                crate::texts::READ_ONLY_ADVICE
             ));
         } else if let Some(rest) = &self.not_written {
             out.push_str(&format!(
