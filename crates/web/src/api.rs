@@ -14,8 +14,8 @@ use serde_json::json;
 use crate::auth::{self, Credentials, Refusal};
 use crate::form::{self, BodyError, Fields};
 use crate::pyrepr::tuple_repr;
+use crate::state::{AppState, LOG_TARGET};
 use crate::text::{self, Reading, py_strip};
-use crate::{AppState, LOG_TARGET};
 
 /// The API's answer: always these four keys, in this order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -166,7 +166,7 @@ pub async fn method_not_allowed(method: Method) -> Response {
     detail(StatusCode::METHOD_NOT_ALLOWED, &format!("Method \"{method}\" not allowed."))
 }
 
-/// A request's turn at the database ([`crate::Config::concurrent_links`]): held from the
+/// A request's turn at the database ([`crate::state::Config::concurrent_links`]): held from the
 /// account look-up to the end of the link, so that requests queue here, without a time-out,
 /// rather than for a pooled connection (SQLite's pool has one).
 #[derive(Debug)]

@@ -76,14 +76,14 @@ pub fn verify(verifier: &JwtVerifier, credentials: &Credentials) -> Result<Verif
     match credentials {
         Credentials::None => Err(Refusal::NotAuthenticated),
         Credentials::Header(token) => verifier.verify(token).map_err(|refused| {
-            tracing::info!(target: crate::LOG_TARGET, "refused the Authorization header's token: {refused}");
+            tracing::info!(target: crate::state::LOG_TARGET, "refused the Authorization header's token: {refused}");
             match refused {
                 TokenRefused::Expired => Refusal::BadHeaderToken("Signature has expired."),
                 TokenRefused::Invalid(_) => Refusal::BadHeaderToken("Incorrect authentication credentials."),
             }
         }),
         Credentials::Cookies(token) => verifier.verify(token).map_err(|refused| {
-            tracing::info!(target: crate::LOG_TARGET, "refused the JWT cookies' token: {refused}");
+            tracing::info!(target: crate::state::LOG_TARGET, "refused the JWT cookies' token: {refused}");
             Refusal::NotAuthenticated
         }),
     }
@@ -129,7 +129,7 @@ pub fn check_csrf(headers: &HeaderMap, form_token: Option<&str>, trusted: &[Stri
         secure: is_secure(headers),
     };
     csrf::check(&input, trusted).map_err(|reason| {
-        tracing::info!(target: crate::LOG_TARGET, "refused a POST: CSRF Failed: {reason}");
+        tracing::info!(target: crate::state::LOG_TARGET, "refused a POST: CSRF Failed: {reason}");
         Refusal::Csrf(reason)
     })
 }

@@ -12,8 +12,8 @@ use crate::api::{self, Outcome};
 use crate::auth::{self, Credentials, Refusal};
 use crate::csrf;
 use crate::form;
+use crate::state::{AppState, LOG_TARGET};
 use crate::text::py_strip;
-use crate::{AppState, LOG_TARGET};
 
 /// The page's title and heading.
 pub const TITLE: &str = "Link Program Enrollments";
