@@ -24,7 +24,7 @@ pub mod skip;
 pub use adapters_memory::Tables;
 pub use capture::{CapturedLog, capture_logs};
 pub use database::{MemoryTestDatabase, TestDatabase};
-pub use fixtures::{ANIMAL, FRUIT, Run, World, batch, link, link_rules, link_with, link_with_rules};
+pub use fixtures::{ANIMAL, FRUIT, Run, World, batch, link, link_rules, link_with, link_with_rules, pe};
 pub use sea::{SeaTestDatabase, Target};
 
 /// Generates one `#[tokio::test]` per acceptance case and port contract, each on a fresh

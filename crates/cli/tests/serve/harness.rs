@@ -1072,19 +1072,7 @@ pub fn sqlite_path(url: &str) -> PathBuf {
 }
 
 /// The PE of `program` with `key` (exactly one).
-pub fn pe_row<'t>(
-    tables: &'t acceptance::Tables,
-    key: &str,
-    program: ProgramUuid,
-) -> &'t adapters_memory::ProgramEnrollmentRow {
-    let mut found = tables
-        .program_enrollments
-        .values()
-        .filter(|pe| pe.external_user_key.as_deref() == Some(key) && pe.program_uuid == program);
-    let pe = found.next().unwrap_or_else(|| panic!("no PE {key} in {program}"));
-    assert!(found.next().is_none(), "several PEs {key} in {program}");
-    pe
-}
+pub use acceptance::pe as pe_row;
 
 /// Django's `_unmask_cipher_token`.
 pub fn csrf_unmask(token: &str) -> String {

@@ -117,16 +117,7 @@ async fn sigterm_lets_a_running_request_finish() {
     let status = server.wait_timeout(Duration::from_secs(60)).expect("the server exits after SIGTERM");
     assert_eq!(status.code(), Some(0), "exit status after SIGTERM:\n{}", server.stderr());
     assert_eq!(scalar(&conn, LINKED).await, keys as i64, "committed whole");
-    assert_eq!(
-        scalar(
-            &conn,
-            &format!(
-                "SELECT COUNT(*) FROM program_enrollments_historicalprogramenrollment WHERE history_user_id = {staff}"
-            )
-        )
-        .await,
-        keys as i64
-    );
+    assert_eq!(pe_history_rows_by(&conn, staff).await, keys as i64, "PE history rows name the acting user");
     server.assert_no_panic();
     conn.close().await.ok();
     bench::fixture::drop_database(Backend::Sqlite, None, &url).await.unwrap();
@@ -167,16 +158,7 @@ async fn sqlite_concurrent_requests_queue() {
         assert_eq!(body["successes"].as_array().unwrap().len(), each, "request {r}");
     }
     assert_eq!(scalar(&conn, LINKED).await, keys as i64);
-    assert_eq!(
-        scalar(
-            &conn,
-            &format!(
-                "SELECT COUNT(*) FROM program_enrollments_historicalprogramenrollment WHERE history_user_id = {staff}"
-            )
-        )
-        .await,
-        keys as i64
-    );
+    assert_eq!(pe_history_rows_by(&conn, staff).await, keys as i64, "PE history rows name the acting user");
     server.assert_no_panic();
     drop(server);
     conn.close().await.ok();
@@ -329,4 +311,11 @@ async fn postgres_connection_terminated_mid_request_with_chunks() {
     drop(server);
     user.drop(&db).await;
     db.finish().await;
+}
+
+/// How many PE history rows name `user` as the acting user.
+async fn pe_history_rows_by(conn: &sea_orm::DatabaseConnection, user: i64) -> i64 {
+    let sql =
+        format!("SELECT COUNT(*) FROM program_enrollments_historicalprogramenrollment WHERE history_user_id = {user}");
+    scalar(conn, &sql).await
 }
