@@ -208,9 +208,11 @@ def column_type(table, column):
     if key not in _column_types:
         with connection.cursor() as cur:
             cur.execute(
+                # The schema as a bound value, not DATABASE(): MariaDB narrows an
+                # information_schema read to one schema only for a constant.
                 "SELECT data_type FROM information_schema.columns "
-                "WHERE table_schema = DATABASE() AND table_name = %s AND column_name = %s",
-                [table, column],
+                "WHERE table_schema = %s AND table_name = %s AND column_name = %s",
+                [connection.settings_dict["NAME"], table, column],
             )
             row = cur.fetchone()
         _column_types[key] = (row[0].lower() if row else None)
