@@ -1,6 +1,6 @@
 //! Other writers at work during a call, played by hooks over the in-memory adapter: a course
 //! enrollment created or changed meanwhile, deadlocks (retried, then given up), and a fault in
-//! a later commit chunk. Each on both write paths.
+//! a later commit chunk; the tracking log of such a run. Each on both write paths.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::num::NonZeroUsize;
@@ -251,5 +251,73 @@ async fn a_fault_in_a_later_commit_chunk_keeps_the_earlier_chunks_whole() {
         let t = db.tables().await;
         assert!(t.program_enrollments.values().all(|pe| pe.user_id.is_some()), "{path:?}");
         assert_eq!(t.program_enrollment_history.len(), 4, "{path:?}: one history row per link, none twice");
+    }
+}
+
+#[tokio::test]
+async fn the_tracking_log_has_lines_only_for_what_committed_once_whatever_was_retried_or_lost() {
+    let (_log, _capture) = capture_logs();
+    for path in PATHS {
+        let db = MemoryTestDatabase::default();
+        let w = World::new(&db).await;
+        let user_3 = db.add_user("user_3", "user_3@example.com").await;
+        let user_4 = db.add_user("user_4", "user_4@example.com").await;
+        for key in ["0001", "0002", "0003", "0004"] {
+            w.waiting_with(key, w.p, &[FRUIT]).await;
+        }
+        // The first transaction deadlocks once at user_2's enrollment (per key: after user_1's
+        // writes), then is run again; the second fails at user_4's (per key: after user_3's).
+        struct Faults {
+            user_2: UserId,
+            user_4: UserId,
+            deadlocked: AtomicUsize,
+        }
+        #[async_trait]
+        impl WriteHook for Faults {
+            async fn before_create(&self, enrollments: &[NewCourseEnrollment]) -> StoreResult<()> {
+                if enrollments.iter().any(|e| e.user_id == self.user_4) {
+                    return Err(StoreError::Backend {
+                        backend: "memory",
+                        source: "server closed the connection".into(),
+                    });
+                }
+                if enrollments.iter().any(|e| e.user_id == self.user_2)
+                    && self.deadlocked.fetch_add(1, Ordering::SeqCst) == 0
+                {
+                    return Err(conflict());
+                }
+                Ok(())
+            }
+        }
+        let hook = Faults { user_2: w.user_2, user_4, deadlocked: AtomicUsize::new(0) };
+        let uow = Hooked { inner: Arc::new(db.0.clone()), hook: Arc::new(hook) };
+        let file = std::env::temp_dir().join(format!("tracking-{}.log", uuid::Uuid::new_v4().simple()));
+        let log = Arc::new(app::TrackingLog::open(&file).unwrap());
+        let options = app::LinkOptions { commit_every: NonZeroUsize::new(2), tracking_log: Some(log), ..options(path) };
+        let pairs = [("0001", "user_1"), ("0002", "user_2"), ("0003", "user_3"), ("0004", "user_4")];
+
+        let aborted = app::link_program_enrollments_report(&uow, w.p, &batch(&pairs), &options).await.unwrap_err();
+
+        assert_eq!(aborted.report.committed, vec![0..2], "{path:?}");
+        assert_eq!(aborted.report.retries, 1, "{path:?}");
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::remove_file(&file).unwrap();
+        let field = |line: &str, after: &str, end: char| {
+            let rest = &line[line.find(after).unwrap_or_else(|| panic!("{after} in {line}")) + after.len()..];
+            rest[..rest.find(end).unwrap()].to_owned()
+        };
+        let events: Vec<(String, String)> = text
+            .lines()
+            .map(|line| (field(line, "{\"name\": \"", '"'), field(line, "\"event\": {\"user_id\": ", ',')))
+            .collect();
+        let expected: Vec<(String, String)> = [w.user_1, w.user_2]
+            .iter()
+            .flat_map(|user| {
+                ["edx.course.enrollment.activated", "edx.course.enrollment.mode_changed"]
+                    .map(|name| (name.to_owned(), user.to_string()))
+            })
+            .collect();
+        assert_eq!(events, expected, "{path:?}: the first transaction's keys once, nothing of the second\n{text}");
+        assert!(!text.contains(&format!("\"user_id\": {user_3},")), "{path:?}");
     }
 }

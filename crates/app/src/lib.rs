@@ -9,7 +9,8 @@
 //!
 //! Files: `types.rs` (the public types), `link.rs` (the call and its transactions), `paths.rs`
 //! (the two write paths), `next.rs` (what happens after writes and failures), `writes.rs`,
-//! `roles.rs` (the writes), `snapshot.rs` (the reads), `log.rs` (the log lines).
+//! `roles.rs` (the writes), `snapshot.rs` (the reads), `log.rs` (the log lines), `tracking.rs`
+//! (the tracking log: the LMS's enrollment events of what committed).
 //!
 //! # Example
 //! ```
@@ -46,6 +47,7 @@ mod next;
 mod paths;
 mod roles;
 mod snapshot;
+mod tracking;
 mod types;
 mod writes;
 
@@ -54,4 +56,5 @@ pub use link::{link_program_enrollments, link_program_enrollments_report, link_p
 pub use log::{LOG_TARGET, emit};
 pub use next::MAX_ATTEMPTS;
 pub use snapshot::read_snapshot;
+pub use tracking::{TrackingLog, TrackingLogError};
 pub use types::{LinkAborted, LinkCallError, LinkErrors, LinkOptions, LinkReport, Progress, WritePath};

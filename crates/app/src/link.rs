@@ -14,6 +14,7 @@ use crate::log::emit;
 use crate::next::{MAX_ATTEMPTS, Rerun, after_failed_transaction};
 use crate::paths::{link_batched, link_per_key};
 use crate::roles;
+use crate::tracking::Stamped;
 use crate::types::{LinkAborted, LinkCallError, LinkErrors, LinkOptions, LinkReport, Progress, WritePath};
 
 /// Links program enrollments of `program_uuid` to LMS users, as upstream's
@@ -62,9 +63,14 @@ pub async fn link_program_enrollments_with(
 /// and run again, up to [`MAX_ATTEMPTS`] times in all; its log lines are then emitted again,
 /// after a WARNING that says so.
 ///
+/// With [`LinkOptions::tracking_log`], each committed transaction's tracking-log lines are
+/// appended right after its commit.
+///
 /// # Errors
 /// [`LinkAborted`] when a transaction fails: it is rolled back, the ones before it stay
-/// committed, and no later one is run.
+/// committed, and no later one is run. When the tracking log cannot be written after a commit
+/// ([`LinkCallError::TrackingLog`]), that transaction stays committed (in the report's
+/// `committed`) and no later one is run.
 pub async fn link_program_enrollments_report(
     uow: &dyn UnitOfWork,
     program_uuid: ProgramUuid,
@@ -88,10 +94,14 @@ pub async fn link_program_enrollments_report(
             if start == 0 && end == batch.len() { Cow::Borrowed(batch) } else { Cow::Owned(batch.slice(start..end)) };
         let first = start == 0;
         match transaction_with_retries(uow, program_uuid, &keys, options, first, &mut report.retries).await {
-            Ok(errors) => {
+            Ok((errors, events)) => {
                 report.errors.append(errors);
                 if !options.dry_run {
                     report.committed.push(start..end);
+                }
+                // After the commit, before the next transaction: the lines of what committed.
+                if let Some(Err(error)) = options.tracking_log.as_ref().map(|log| log.append(&events)) {
+                    return Err(LinkAborted { report, not_written: end..batch.len(), cause: error.into() });
                 }
             }
             Err(cause) => return Err(LinkAborted { report, not_written: start..batch.len(), cause }),
@@ -122,7 +132,7 @@ async fn transaction_with_retries(
     options: &LinkOptions,
     first: bool,
     retries: &mut usize,
-) -> Result<LinkErrors, LinkCallError> {
+) -> Result<(LinkErrors, Vec<Stamped>), LinkCallError> {
     let mut attempt = 1;
     loop {
         let progress = options
@@ -132,7 +142,7 @@ async fn transaction_with_retries(
         let attempt_options =
             LinkOptions { progress: progress.clone().map(|p| p as Arc<dyn Progress>), ..options.clone() };
         let error = match one_transaction(uow, program_uuid, batch, &attempt_options, first).await {
-            Ok(errors) => return Ok(errors),
+            Ok(done) => return Ok(done),
             Err(error) => error,
         };
         match after_failed_transaction(error, attempt) {
@@ -159,13 +169,14 @@ async fn transaction_with_retries(
 
 /// One transaction: begun, written through the chosen path, committed (rolled back for a dry
 /// run or on error). The `first` transaction of a call says if role fulfilment is skipped.
+/// Returns the keys' errors and, when committed, the tracking-log events of its keys.
 async fn one_transaction(
     uow: &dyn UnitOfWork,
     program_uuid: ProgramUuid,
     batch: &LinkBatch,
     options: &LinkOptions,
     first: bool,
-) -> Result<LinkErrors, LinkCallError> {
+) -> Result<(LinkErrors, Vec<Stamped>), LinkCallError> {
     let tx = match options.acting_user {
         None => uow.begin().await?,
         acting => uow.begin_as(acting).await?,
@@ -174,14 +185,15 @@ async fn one_transaction(
         let _ = tx.rollback().await;
         return Err(error.into());
     }
-    match write_through(&*tx, program_uuid, batch, options).await {
+    let mut events = Vec::new();
+    match write_through(&*tx, program_uuid, batch, options, &mut events).await {
         Ok(errors) if options.dry_run => {
             tx.rollback().await?;
-            Ok(errors)
+            Ok((errors, Vec::new()))
         }
         Ok(errors) => {
             tx.commit().await?;
-            Ok(errors)
+            Ok((errors, events))
         }
         Err(error) => {
             // The error matters more than a failed rollback (the database undoes an unfinished
@@ -197,12 +209,13 @@ async fn write_through(
     program_uuid: ProgramUuid,
     batch: &LinkBatch,
     options: &LinkOptions,
+    events: &mut Vec<Stamped>,
 ) -> Result<LinkErrors, LinkCallError> {
     let mut errors = LinkErrors::default();
     match options.write_path {
-        WritePath::PerKey => link_per_key(tx, program_uuid, batch, options, &mut errors).await?,
+        WritePath::PerKey => link_per_key(tx, program_uuid, batch, options, &mut errors, events).await?,
         WritePath::Batched(per_chunk) => {
-            link_batched(tx, program_uuid, batch, per_chunk.get(), options, &mut errors).await?;
+            link_batched(tx, program_uuid, batch, per_chunk.get(), options, &mut errors, events).await?;
         }
     }
     Ok(errors)

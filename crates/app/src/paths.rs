@@ -13,6 +13,7 @@ use crate::log::emit_all;
 use crate::next::{Next, WriteOutcome, after_chunk, after_key};
 use crate::roles;
 use crate::snapshot::read_snapshot;
+use crate::tracking::{self, Stamped};
 use crate::types::{LinkCallError, LinkErrors, LinkOptions};
 use crate::writes::{Written, write_links};
 
@@ -38,6 +39,7 @@ pub(crate) async fn link_per_key(
     batch: &LinkBatch,
     options: &LinkOptions,
     errors: &mut LinkErrors,
+    events: &mut Vec<Stamped>,
 ) -> Result<(), LinkCallError> {
     let mut start = 0;
     let mut replans = 0;
@@ -57,6 +59,7 @@ pub(crate) async fn link_per_key(
                     match after_key(outcome, replans, key) {
                         Next::GoOn => {
                             emit_all(&plan.log_with_failed_roles(&failed_roles));
+                            tracking::record(options.tracking_log.is_some(), events, [&plan]);
                             planner.record(&plan);
                         }
                         Next::FailKey(violation) => {
@@ -137,6 +140,7 @@ pub(crate) async fn link_batched(
     per_chunk: usize,
     options: &LinkOptions,
     errors: &mut LinkErrors,
+    events: &mut Vec<Stamped>,
 ) -> Result<(), LinkCallError> {
     // `start`: the first key not yet written. After a chunk falls back to the per-key path, the
     // planner's state is stale: the rest is planned again from fresh reads.
@@ -158,9 +162,10 @@ pub(crate) async fn link_batched(
             // A chunk never writes one course enrollment twice: one multi-row statement holds
             // one value per row.
             if chunk.len() >= per_chunk || written.iter().any(|r| touched.contains(r)) {
-                let next = write_chunk(tx, &chunk, errors, options).await?;
+                let next = write_chunk(tx, &chunk, errors, options, events).await?;
                 if !matches!(next, Next::GoOn) {
-                    link_per_key(tx, program_uuid, &batch.slice(start..start + chunk.len()), options, errors).await?;
+                    let keys = batch.slice(start..start + chunk.len());
+                    link_per_key(tx, program_uuid, &keys, options, errors, events).await?;
                     start += chunk.len();
                     continue 'fresh;
                 }
@@ -172,8 +177,9 @@ pub(crate) async fn link_batched(
             touched.extend(written);
             chunk.push(plan);
         }
-        if !matches!(write_chunk(tx, &chunk, errors, options).await?, Next::GoOn) {
-            link_per_key(tx, program_uuid, &batch.slice(start..start + chunk.len()), options, errors).await?;
+        if !matches!(write_chunk(tx, &chunk, errors, options, events).await?, Next::GoOn) {
+            let keys = batch.slice(start..start + chunk.len());
+            link_per_key(tx, program_uuid, &keys, options, errors, events).await?;
         }
         start += chunk.len();
     }
@@ -188,6 +194,7 @@ async fn write_chunk(
     chunk: &[KeyPlan],
     errors: &mut LinkErrors,
     options: &LinkOptions,
+    events: &mut Vec<Stamped>,
 ) -> Result<Next, LinkCallError> {
     let links: Vec<&LinkWrites> = chunk
         .iter()
@@ -210,6 +217,7 @@ async fn write_chunk(
                     errors.push(plan.key.clone(), error.clone());
                 }
             }
+            tracking::record(options.tracking_log.is_some(), events, chunk);
             advance(options, chunk.len());
         }
         _ => tracing::debug!(keys = chunk.len(), "a chunk's writes failed; redoing it key by key"),

@@ -8,6 +8,8 @@ use domain::{CorruptData, DuplicateKeyIgnoringCase, ExternalUserKey, LinkError, 
 use ports::StoreError;
 use thiserror::Error;
 
+use crate::tracking::{TrackingLog, TrackingLogError};
+
 /// The keys that were not linked, with their messages, in input order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkErrors {
@@ -84,6 +86,9 @@ pub enum LinkCallError {
     /// anything is read or written.
     #[error("{0}")]
     DuplicateKeyIgnoringCase(#[from] DuplicateKeyIgnoringCase),
+    /// The tracking log could not be written after a commit: the run stops there.
+    #[error("{0}")]
+    TrackingLog(#[from] TrackingLogError),
 }
 
 impl LinkCallError {
@@ -92,7 +97,10 @@ impl LinkCallError {
         match self {
             Self::Store(error) => error.is_conflict(),
             Self::KeyContended { .. } => true,
-            Self::CorruptData(_) | Self::Contended { .. } | Self::DuplicateKeyIgnoringCase(_) => false,
+            Self::CorruptData(_)
+            | Self::Contended { .. }
+            | Self::DuplicateKeyIgnoringCase(_)
+            | Self::TrackingLog(_) => false,
         }
     }
 }
@@ -155,6 +163,11 @@ pub struct LinkOptions {
     /// `history_user_id`, as the LMS's history middleware records a request's user. `None`
     /// (the default): no user, as upstream's management command.
     pub acting_user: Option<domain::UserId>,
+    /// Where to append, after each commit, the tracking-log events the LMS would have emitted
+    /// for the keys that committed (enrollments activated, deactivated, moved to another mode),
+    /// in the LMS's tracking-log format: see [`TrackingLog`]. Nothing for a dry run, a key
+    /// rolled back or a transaction that failed. `None` (the default): no tracking log.
+    pub tracking_log: Option<Arc<TrackingLog>>,
 }
 
 impl std::fmt::Debug for LinkOptions {
@@ -166,6 +179,7 @@ impl std::fmt::Debug for LinkOptions {
             .field("progress", &self.progress.is_some())
             .field("rules", &self.rules)
             .field("acting_user", &self.acting_user)
+            .field("tracking_log", &self.tracking_log.as_ref().map(|log| log.path()))
             .finish()
     }
 }

@@ -160,6 +160,12 @@ pub struct LinkArgs {
     /// request. Refused if the user does not exist.
     #[arg(long, value_name = "USERNAME")]
     pub acting_user: Option<String>,
+    /// Append to this file, after each commit, the tracking-log events the LMS would have
+    /// emitted for the keys that committed (`edx.course.enrollment.activated`, `…deactivated`,
+    /// `…mode_changed`), one line each in the LMS's tracking-log format, for event-routing-backends'
+    /// `transform_tracking_logs` to replay. Opened (created if missing) before linking.
+    #[arg(long, value_name = "PATH")]
+    pub tracking_log: Option<PathBuf>,
 }
 
 impl LinkArgs {

@@ -112,6 +112,10 @@ pub async fn link(url: &str, args: &LinkArgs, stderr: &Stderr) -> Result<u8, Cli
     if let Some(file) = SqliteFile::of_url(url).filter(|file| file.must_exist() && !file.path.exists()) {
         return Err(CliError::NoSqliteFile { path: file.path.display().to_string() });
     }
+    let tracking_log = match &args.tracking_log {
+        Some(path) => Some(std::sync::Arc::new(app::TrackingLog::open(path).map_err(CliError::TrackingLog)?)),
+        None => None,
+    };
     let db = SeaOrmDatabase::connect(url).await?;
     let acting_user = match &args.acting_user {
         Some(username) => match acting_user(&db, username).await {
@@ -128,6 +132,7 @@ pub async fn link(url: &str, args: &LinkArgs, stderr: &Stderr) -> Result<u8, Cli
         commit_every: args.chunk_size,
         rules: args.rules(),
         acting_user,
+        tracking_log,
     };
     let outcome = run_link(&db, program, &batch, run, stderr).await;
     let _ = db.connection().close_by_ref().await;
@@ -135,7 +140,10 @@ pub async fn link(url: &str, args: &LinkArgs, stderr: &Stderr) -> Result<u8, Cli
         Ok(report) => print_report(&report, args.format),
         Err((mut report, cause)) => {
             report.read_only = is_read_only(&cause);
-            let written = written_before(&report);
+            let written = match &cause {
+                app::LinkCallError::TrackingLog(_) => tracking_log_stopped(&report),
+                _ => written_before(&report),
+            };
             print_report(&report, args.format)?;
             Err(CliError::Link { cause, written })
         }
@@ -143,7 +151,7 @@ pub async fn link(url: &str, args: &LinkArgs, stderr: &Stderr) -> Result<u8, Cli
 }
 
 /// How `link` runs.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct LinkRun {
     /// Dry run, resume, chunked.
     pub kind: RunKind,
@@ -153,6 +161,8 @@ pub struct LinkRun {
     pub rules: app::RuleOptions,
     /// `--acting-user`, looked up: the id the history rows carry.
     pub acting_user: Option<domain::UserId>,
+    /// `--tracking-log`, opened.
+    pub tracking_log: Option<std::sync::Arc<app::TrackingLog>>,
 }
 
 /// The id of the LMS user `username` (`--acting-user`).
@@ -243,6 +253,20 @@ fn written_before(report: &Report) -> String {
     }
 }
 
+/// What a run stopped by the tracking log wrote: every transaction it ran committed.
+fn tracking_log_stopped(report: &Report) -> String {
+    let rest = report
+        .not_written
+        .as_ref()
+        .map(|rest| format!("; keys {}-{} (from {} on) were not written", rest.first, rest.last, rest.first_key))
+        .unwrap_or_default();
+    format!(
+        "the run stopped after its last commit: {} linked, {} with errors{rest}",
+        report.linked.len(),
+        report.errors.len()
+    )
+}
+
 /// Links `batch` through the library and returns its report; when a transaction fails, the
 /// report of what committed before it and the error. Shared by `link` and `demo`.
 ///
@@ -269,6 +293,7 @@ pub async fn run_link(
         rules: run.rules,
         progress: bar.as_ref().map(|bar| std::sync::Arc::clone(bar) as std::sync::Arc<dyn app::Progress>),
         acting_user: run.acting_user,
+        tracking_log: run.tracking_log,
         ..app::LinkOptions::default()
     };
     let result = app::link_program_enrollments_report(db, program, batch, &options).await;
@@ -277,7 +302,9 @@ pub async fn run_link(
     match result {
         Ok(report) => Ok(Report::new(program, batch, &report, None, run.kind)),
         Err(aborted) => {
-            Err((Report::new(program, batch, &aborted.report, Some(aborted.not_written), run.kind), aborted.cause))
+            // A tracking log that failed after the last commit leaves no key unwritten.
+            let not_written = Some(aborted.not_written).filter(|rest| !rest.is_empty());
+            Err((Report::new(program, batch, &aborted.report, not_written, run.kind), aborted.cause))
         }
     }
 }

@@ -100,6 +100,9 @@ pub enum CliError {
         #[source]
         source: ports::StoreError,
     },
+    /// `--tracking-log` cannot be opened for appending; nothing was linked.
+    #[error("{0}; nothing was written")]
+    TrackingLog(#[source] app::TrackingLogError),
     /// The support service could not start or failed while serving.
     #[error("{0}")]
     Serve(#[from] web::ServeError),
@@ -132,7 +135,8 @@ impl CliError {
             | Self::UnsupportedUrl { .. }
             | Self::BadUrl { .. }
             | Self::DjangoSchema { .. }
-            | Self::NoActingUser { .. } => EXIT_INPUT,
+            | Self::NoActingUser { .. }
+            | Self::TrackingLog(_) => EXIT_INPUT,
             Self::Serve(error) if error.is_usage() => EXIT_INPUT,
             Self::NoSqliteFile { .. }
             | Self::Connect(_)

@@ -61,6 +61,7 @@ mod snapshot;
 mod status;
 #[cfg(test)]
 mod test_fixtures;
+mod tracking;
 
 pub use batch::{DuplicateKey, LinkBatch};
 pub use ids::{
@@ -82,3 +83,4 @@ pub use snapshot::{
     ProgramEnrollmentRecord, RoleAssignmentRecord, Snapshot, UserProgramEnrollment, UserRecord,
 };
 pub use status::{CourseMode, PceStatus, PeStatus, UnknownStatus};
+pub use tracking::{EnrollmentEvent, EnrollmentEventName, enrollment_events};

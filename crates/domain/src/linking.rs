@@ -309,6 +309,7 @@ impl Planner {
             enrollment,
             write,
             invitations,
+            read: current.map(|ce| (ce.mode.clone(), ce.is_active)),
         }))
     }
 

@@ -148,6 +148,8 @@ pub struct CourseLink {
     pub write: Option<CourseEnrollmentWrite>,
     /// Pending invitations to mark as used by the user (`user_id` set).
     pub invitations: Vec<InvitationId>,
+    /// The enrollment's `mode` and `is_active` as the plan read them; `None` for a new one.
+    pub read: Option<(CourseMode, bool)>,
 }
 
 /// All the writes that link one key. Applied in this order: with relinking, the unlink

@@ -23,6 +23,9 @@ pub struct CourseUnlink {
     /// [`CourseUnlink::mode`], history `~`): not when it is already inactive in the mode it
     /// would get, as upstream's `update_enrollment` saves only on change.
     pub changes: bool,
+    /// The enrollment's `mode` and `is_active` as the plan read them; `None` when the call did
+    /// not read it (then [`CourseUnlink::changes`]).
+    pub read: Option<(CourseMode, bool)>,
 }
 
 /// Unlinking a PE from its current user, in this order: each [`CourseUnlink`] (course
@@ -60,8 +63,9 @@ pub(crate) fn plan_unlink<'a>(
         .filter_map(|pce| {
             let ce = pce.course_enrollment_id?;
             let mode = offers_audit(modes.get(&pce.course_key)).then(|| CourseMode::new("audit"));
-            let changes = match current(&pce.course_key, ce) {
-                Some((current_mode, is_active)) => is_active || mode.as_ref().is_some_and(|m| m != current_mode),
+            let read = current(&pce.course_key, ce).map(|(mode, is_active)| (mode.clone(), is_active));
+            let changes = match &read {
+                Some((current_mode, is_active)) => *is_active || mode.as_ref().is_some_and(|m| m != current_mode),
                 None => true,
             };
             Some(CourseUnlink {
@@ -70,6 +74,7 @@ pub(crate) fn plan_unlink<'a>(
                 enrollment: ce,
                 mode,
                 changes,
+                read,
             })
         })
         .collect();
