@@ -3,6 +3,7 @@
 use std::num::NonZeroUsize;
 use std::ops::Range;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use domain::{CorruptData, DuplicateKeyIgnoringCase, ExternalUserKey, LinkError, RuleOptions};
 use ports::StoreError;
@@ -84,6 +85,10 @@ pub enum LinkCallError {
     /// anything is read or written.
     #[error("{0}")]
     DuplicateKeyIgnoringCase(#[from] DuplicateKeyIgnoringCase),
+    /// The caller asked the call to stop ([`LinkOptions::stop`]): it stopped at the next safe
+    /// point, between keys or chunks of keys, and rolled back the open transaction.
+    #[error("the run was stopped on request")]
+    Stopped,
 }
 
 impl LinkCallError {
@@ -92,7 +97,7 @@ impl LinkCallError {
         match self {
             Self::Store(error) => error.is_conflict(),
             Self::KeyContended { .. } => true,
-            Self::CorruptData(_) | Self::Contended { .. } | Self::DuplicateKeyIgnoringCase(_) => false,
+            Self::CorruptData(_) | Self::Contended { .. } | Self::DuplicateKeyIgnoringCase(_) | Self::Stopped => false,
         }
     }
 }
@@ -106,6 +111,38 @@ pub trait Progress: Send + Sync {
     fn retreat(&self, keys: usize) {
         let _ = keys;
     }
+}
+
+/// A request to stop a call, shared between the caller (who asks, from a signal handler or
+/// another task) and the call (which looks at the next safe point: before each transaction,
+/// and between keys or chunks of keys inside one, never inside a commit). Clones share the
+/// request.
+#[derive(Debug, Clone, Default)]
+pub struct StopFlag(Arc<AtomicBool>);
+
+impl StopFlag {
+    /// A flag not raised.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks the call to stop at its next safe point.
+    pub fn raise(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether stopping was asked for.
+    pub fn is_raised(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Told of each transaction of a call as it commits (for a report written as the call goes,
+/// so that a process killed later has still said what it wrote).
+pub trait CommitObserver: Send + Sync {
+    /// The transaction holding the keys at `keys` (positions in the batch, from 0) committed;
+    /// `errors` are its keys that were not linked.
+    fn committed(&self, keys: Range<usize>, errors: &LinkErrors);
 }
 
 /// How the writes of linked keys reach the database. The default is [`Self::Batched`] in
@@ -155,6 +192,23 @@ pub struct LinkOptions {
     /// `history_user_id`, as the LMS's history middleware records a request's user. `None`
     /// (the default): no user, as upstream's management command.
     pub acting_user: Option<domain::UserId>,
+    /// If set and raised, the call stops at its next safe point (see [`StopFlag`]) with
+    /// [`LinkCallError::Stopped`]; the transactions committed before stay.
+    pub stop: Option<StopFlag>,
+    /// Told of each transaction as it commits, if set.
+    pub on_commit: Option<Arc<dyn CommitObserver>>,
+}
+
+impl LinkOptions {
+    /// Whether the caller asked the call to stop.
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stop.as_ref().is_some_and(StopFlag::is_raised)
+    }
+
+    /// [`LinkCallError::Stopped`] if the caller asked the call to stop: a safe point.
+    pub(crate) fn stop_point(&self) -> Result<(), LinkCallError> {
+        if self.is_stopped() { Err(LinkCallError::Stopped) } else { Ok(()) }
+    }
 }
 
 impl std::fmt::Debug for LinkOptions {
@@ -166,6 +220,8 @@ impl std::fmt::Debug for LinkOptions {
             .field("progress", &self.progress.is_some())
             .field("rules", &self.rules)
             .field("acting_user", &self.acting_user)
+            .field("stop", &self.stop)
+            .field("on_commit", &self.on_commit.is_some())
             .finish()
     }
 }

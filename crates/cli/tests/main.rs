@@ -9,4 +9,6 @@ mod input_properties;
 mod later_upstream;
 mod layout;
 mod least_privilege;
+mod operator;
+mod readme_session;
 mod serve;
