@@ -264,6 +264,17 @@ impl LinkingReads for SeaTransaction {
         Ok(keys)
     }
 
+    /// One row of the program, if any (`LIMIT 1`).
+    async fn program_has_enrollments(&self, program_uuid: ProgramUuid) -> StoreResult<bool> {
+        let encoding = self.context.encoding;
+        let mut one = select(tables::PE, &["id"]);
+        one.and_where(
+            Expr::col((tables::PE, "program_uuid")).eq(encoding.uuid(program_uuid.as_uuid(), encoding.program_uuid)),
+        )
+        .limit(1);
+        Ok(!self.query(build(self.backend(), &one)).await?.is_empty())
+    }
+
     /// The modes of `course_keys` unexpired now.
     async fn course_modes(&self, course_keys: &[CourseKey]) -> StoreResult<Vec<CourseModeRecord>> {
         if !self.context.catalog.has_table(tables::COURSE_MODE) {

@@ -25,6 +25,9 @@ use crate::statements::build;
 pub struct SeaOrmDatabase {
     conn: DatabaseConnection,
     context: Arc<Context>,
+    /// On SQLite, how long a transaction waits for the write lock (see
+    /// [`SeaOrmDatabase::with_sqlite_lock_wait`]).
+    sqlite_lock_wait: Option<std::time::Duration>,
 }
 
 impl SeaOrmDatabase {
@@ -43,7 +46,18 @@ impl SeaOrmDatabase {
     /// [`ConnectError::MissingTables`], [`ConnectError::MissingGrants`] or [`ConnectError::Catalog`].
     pub async fn new(conn: DatabaseConnection, url: &str) -> Result<Self, ConnectError> {
         let context = read_context(&conn, url).await?;
-        Ok(Self { conn, context })
+        Ok(Self { conn, context, sqlite_lock_wait: None })
+    }
+
+    /// On SQLite, each transaction takes the database's write lock with its first statement,
+    /// waiting up to `wait` while another process holds it (SQLite's busy time-out); then it
+    /// fails with a [`StoreError`](ports::StoreError) that is not a conflict (no retry).
+    /// Without this, a transaction takes the lock at its first write, after its reads, where
+    /// SQLite does not wait (a deadlock could follow): it fails at once and is retried a few
+    /// times. Other backends are unchanged. Not for a read-only database: the lock is a write.
+    pub fn with_sqlite_lock_wait(mut self, wait: std::time::Duration) -> Self {
+        self.sqlite_lock_wait = Some(wait);
+        self
     }
 
     /// The connection pool.
@@ -103,10 +117,42 @@ impl UnitOfWork for SeaOrmDatabase {
                 .await
                 .map_err(|e| backend_error(self.backend(), e))?;
         }
+        if let (Backend::Sqlite, Some(wait)) = (self.backend(), self.sqlite_lock_wait) {
+            take_sqlite_write_lock(&txn, wait).await?;
+        }
         let mut tx = SeaTransaction::new(txn, Arc::clone(&self.context));
         tx.history_user = history_user.map(|user| user.0);
         Ok(Box::new(tx))
     }
+}
+
+/// Takes the write lock of a SQLite transaction that has run no statement yet, waiting up to
+/// `wait`: a write that changes no row (`WHERE 0`) still takes the lock, and SQLite's busy
+/// handler waits for a lock taken by a transaction's first statement.
+async fn take_sqlite_write_lock(txn: &DatabaseTransaction, wait: std::time::Duration) -> StoreResult<()> {
+    let millis = wait.as_millis().min(i32::MAX as u128);
+    let timeout = format!("PRAGMA busy_timeout = {millis}");
+    let lock = "UPDATE program_enrollments_programenrollment SET status = status WHERE 0";
+    for sql in [timeout.as_str(), lock] {
+        if let Err(error) = txn.execute_unprepared(sql).await {
+            let locked = error.to_string().contains("database is locked");
+            let source = if locked {
+                sea_orm::DbErr::Custom(format!(
+                    "database is locked: another writer held the SQLite file's write lock for the whole lock time-out \
+                     ({} s)",
+                    wait.as_secs_f64()
+                ))
+            } else {
+                error
+            };
+            return Err(if locked {
+                ports::StoreError::Backend { backend: Backend::Sqlite.name(), source: Box::new(source) }
+            } else {
+                backend_error(Backend::Sqlite, source)
+            });
+        }
+    }
+    Ok(())
 }
 
 /// An open transaction or savepoint.

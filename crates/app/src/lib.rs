@@ -45,6 +45,7 @@ mod link;
 mod log;
 mod next;
 mod paths;
+mod plan;
 mod roles;
 mod snapshot;
 mod tracking;
@@ -55,6 +56,9 @@ pub use domain::RuleOptions;
 pub use link::{link_program_enrollments, link_program_enrollments_report, link_program_enrollments_with};
 pub use log::{LOG_TARGET, emit};
 pub use next::MAX_ATTEMPTS;
+pub use plan::{LinkPlan, plan_program_enrollments};
 pub use snapshot::read_snapshot;
 pub use tracking::{TrackingLog, TrackingLogError};
-pub use types::{LinkAborted, LinkCallError, LinkErrors, LinkOptions, LinkReport, Progress, WritePath};
+pub use types::{
+    CommitObserver, LinkAborted, LinkCallError, LinkErrors, LinkOptions, LinkReport, Progress, StopFlag, WritePath,
+};

@@ -89,16 +89,22 @@ pub async fn link_program_enrollments_report(
     };
     let mut start = 0;
     while start < batch.len() {
+        if options.is_stopped() {
+            return Err(LinkAborted { report, not_written: start..batch.len(), cause: LinkCallError::Stopped });
+        }
         let end = batch.len().min(start.saturating_add(per_transaction));
         let keys =
             if start == 0 && end == batch.len() { Cow::Borrowed(batch) } else { Cow::Owned(batch.slice(start..end)) };
         let first = start == 0;
         match transaction_with_retries(uow, program_uuid, &keys, options, first, &mut report.retries).await {
             Ok((errors, events)) => {
-                report.errors.append(errors);
                 if !options.dry_run {
+                    if let Some(observer) = &options.on_commit {
+                        observer.committed(start..end, &errors);
+                    }
                     report.committed.push(start..end);
                 }
+                report.errors.append(errors);
                 // After the commit, before the next transaction: the lines of what committed.
                 if let Some(Err(error)) = options.tracking_log.as_ref().map(|log| log.append(&events)) {
                     return Err(LinkAborted { report, not_written: end..batch.len(), cause: error.into() });
@@ -219,4 +225,83 @@ async fn write_through(
         }
     }
     Ok(errors)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use std::num::NonZeroUsize;
+    use std::ops::Range;
+    use std::sync::Mutex;
+
+    use adapters_memory::MemoryDatabase;
+    use domain::{CurriculumUuid, ExternalUserKey, Username};
+
+    use super::*;
+    use crate::types::{CommitObserver, StopFlag};
+
+    fn six_keys() -> (MemoryDatabase, ProgramUuid, LinkBatch) {
+        let db = MemoryDatabase::new();
+        let program = ProgramUuid::parse("9b7d3d1c-3f0e-4a8e-9a55-3c6a5d9b2f10").unwrap();
+        let curriculum = CurriculumUuid::parse("6f1c2d3e4a5b4c6d8e7f901234567890").unwrap();
+        let mut pairs = Vec::new();
+        for i in 1..=6 {
+            db.add_user(&format!("u{i}"), &format!("u{i}@example.com")).unwrap();
+            db.add_program_enrollment(Some(&format!("k{i}")), program, curriculum, None, "enrolled").unwrap();
+            pairs.push((ExternalUserKey::parse(format!("k{i}")).unwrap(), Username::parse(format!("u{i}")).unwrap()));
+        }
+        (db, program, LinkBatch::from_pairs(pairs).unwrap())
+    }
+
+    fn linked(db: &MemoryDatabase) -> usize {
+        db.tables().program_enrollments.values().filter(|pe| pe.user_id.is_some()).count()
+    }
+
+    /// Raises the flag when the first transaction commits, and records every commit.
+    struct StopAfterFirst(StopFlag, Mutex<Vec<Range<usize>>>);
+
+    impl CommitObserver for StopAfterFirst {
+        fn committed(&self, keys: Range<usize>, errors: &LinkErrors) {
+            assert!(errors.is_empty());
+            self.1.lock().unwrap().push(keys);
+            self.0.raise();
+        }
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+    }
+
+    #[test]
+    fn a_raised_stop_flag_stops_before_the_next_transaction_and_keeps_what_committed() {
+        let (db, program, batch) = six_keys();
+        let stop = StopFlag::new();
+        let observer = Arc::new(StopAfterFirst(stop.clone(), Mutex::default()));
+        let options = LinkOptions {
+            commit_every: NonZeroUsize::new(2),
+            stop: Some(stop),
+            on_commit: Some(Arc::clone(&observer) as Arc<dyn CommitObserver>),
+            ..LinkOptions::default()
+        };
+        let aborted = block_on(link_program_enrollments_report(&db, program, &batch, &options)).unwrap_err();
+        assert!(matches!(aborted.cause, LinkCallError::Stopped));
+        assert_eq!(aborted.report.committed, vec![0..2]);
+        assert_eq!(aborted.not_written, 2..6);
+        assert_eq!(*observer.1.lock().unwrap(), vec![0..2]);
+        assert_eq!(linked(&db), 2);
+    }
+
+    #[test]
+    fn a_stop_flag_raised_before_the_call_writes_nothing() {
+        let (db, program, batch) = six_keys();
+        let stop = StopFlag::new();
+        stop.raise();
+        for write_path in [WritePath::PerKey, WritePath::default()] {
+            let options = LinkOptions { write_path, stop: Some(stop.clone()), ..LinkOptions::default() };
+            let aborted = block_on(link_program_enrollments_report(&db, program, &batch, &options)).unwrap_err();
+            assert!(matches!(aborted.cause, LinkCallError::Stopped));
+            assert_eq!(aborted.not_written, 0..6);
+        }
+        assert_eq!(linked(&db), 0);
+    }
 }

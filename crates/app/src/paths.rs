@@ -48,6 +48,7 @@ pub(crate) async fn link_per_key(
         let snapshot = read_snapshot(tx.reads(), program_uuid, &rest, options.rules).await?;
         let mut planner = Planner::from_snapshot(program_uuid, snapshot, options.rules);
         for (key, username) in rest.iter() {
+            options.stop_point()?;
             let plan = planner.plan(key, username)?;
             match &plan.outcome {
                 KeyOutcome::Refused(error) | KeyOutcome::Failed(error) => {
@@ -162,6 +163,7 @@ pub(crate) async fn link_batched(
             // A chunk never writes one course enrollment twice: one multi-row statement holds
             // one value per row.
             if chunk.len() >= per_chunk || written.iter().any(|r| touched.contains(r)) {
+                options.stop_point()?;
                 let next = write_chunk(tx, &chunk, errors, options, events).await?;
                 if !matches!(next, Next::GoOn) {
                     let keys = batch.slice(start..start + chunk.len());
@@ -177,6 +179,7 @@ pub(crate) async fn link_batched(
             touched.extend(written);
             chunk.push(plan);
         }
+        options.stop_point()?;
         if !matches!(write_chunk(tx, &chunk, errors, options, events).await?, Next::GoOn) {
             let keys = batch.slice(start..start + chunk.len());
             link_per_key(tx, program_uuid, &keys, options, errors, events).await?;

@@ -3,6 +3,7 @@
 use std::num::NonZeroUsize;
 use std::ops::Range;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use domain::{CorruptData, DuplicateKeyIgnoringCase, ExternalUserKey, LinkError, RuleOptions};
 use ports::StoreError;
@@ -89,6 +90,10 @@ pub enum LinkCallError {
     /// The tracking log could not be written after a commit: the run stops there.
     #[error("{0}")]
     TrackingLog(#[from] TrackingLogError),
+    /// The caller asked the call to stop ([`LinkOptions::stop`]): it stopped at the next safe
+    /// point, between keys or chunks of keys, and rolled back the open transaction.
+    #[error("the run was stopped on request")]
+    Stopped,
 }
 
 impl LinkCallError {
@@ -100,7 +105,8 @@ impl LinkCallError {
             Self::CorruptData(_)
             | Self::Contended { .. }
             | Self::DuplicateKeyIgnoringCase(_)
-            | Self::TrackingLog(_) => false,
+            | Self::TrackingLog(_)
+            | Self::Stopped => false,
         }
     }
 }
@@ -114,6 +120,38 @@ pub trait Progress: Send + Sync {
     fn retreat(&self, keys: usize) {
         let _ = keys;
     }
+}
+
+/// A request to stop a call, shared between the caller (who asks, from a signal handler or
+/// another task) and the call (which looks at the next safe point: before each transaction,
+/// and between keys or chunks of keys inside one, never inside a commit). Clones share the
+/// request.
+#[derive(Debug, Clone, Default)]
+pub struct StopFlag(Arc<AtomicBool>);
+
+impl StopFlag {
+    /// A flag not raised.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks the call to stop at its next safe point.
+    pub fn raise(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether stopping was asked for.
+    pub fn is_raised(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Told of each transaction of a call as it commits (for a report written as the call goes,
+/// so that a process killed later has still said what it wrote).
+pub trait CommitObserver: Send + Sync {
+    /// The transaction holding the keys at `keys` (positions in the batch, from 0) committed;
+    /// `errors` are its keys that were not linked.
+    fn committed(&self, keys: Range<usize>, errors: &LinkErrors);
 }
 
 /// How the writes of linked keys reach the database. The default is [`Self::Batched`] in
@@ -168,6 +206,23 @@ pub struct LinkOptions {
     /// in the LMS's tracking-log format: see [`TrackingLog`]. Nothing for a dry run, a key
     /// rolled back or a transaction that failed. `None` (the default): no tracking log.
     pub tracking_log: Option<Arc<TrackingLog>>,
+    /// If set and raised, the call stops at its next safe point (see [`StopFlag`]) with
+    /// [`LinkCallError::Stopped`]; the transactions committed before stay.
+    pub stop: Option<StopFlag>,
+    /// Told of each transaction as it commits, if set.
+    pub on_commit: Option<Arc<dyn CommitObserver>>,
+}
+
+impl LinkOptions {
+    /// Whether the caller asked the call to stop.
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stop.as_ref().is_some_and(StopFlag::is_raised)
+    }
+
+    /// [`LinkCallError::Stopped`] if the caller asked the call to stop: a safe point.
+    pub(crate) fn stop_point(&self) -> Result<(), LinkCallError> {
+        if self.is_stopped() { Err(LinkCallError::Stopped) } else { Ok(()) }
+    }
 }
 
 impl std::fmt::Debug for LinkOptions {
@@ -180,6 +235,8 @@ impl std::fmt::Debug for LinkOptions {
             .field("rules", &self.rules)
             .field("acting_user", &self.acting_user)
             .field("tracking_log", &self.tracking_log.as_ref().map(|log| log.path()))
+            .field("stop", &self.stop)
+            .field("on_commit", &self.on_commit.is_some())
             .finish()
     }
 }

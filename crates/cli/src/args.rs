@@ -132,8 +132,24 @@ pub struct LinkArgs {
     /// The report's format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Run the whole link and roll it back: the report is the one a real run would give, and
-    /// nothing is written.
+    /// Also write the report, in JSON, to this file (replaced), whatever --format says.
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// Write the log lines to this file (appended) instead of standard error.
+    #[arg(long, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+    /// The character between the fields of --file: `,` (default), `;` or `tab`.
+    #[arg(long, value_name = ",|;|tab", default_value = ",", value_parser = parse_delimiter)]
+    pub delimiter: u8,
+    /// SQLite: how long each transaction waits for another process's write lock on the file
+    /// before the run stops (exit 3). Default: it does not wait for a lock taken between its
+    /// reads and its writes, and gives up after a few quick retries (about 1.5 s).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub lock_timeout: Option<std::time::Duration>,
+    /// Read only, write nothing: list what a real run would link (per key its program
+    /// enrollment, per course the course enrollment created, converted or left, the invitations
+    /// marked), then the report. Works on a read-only database; conflicts with other writers
+    /// cannot be foreseen.
     #[arg(long)]
     pub dry_run: bool,
     /// Commit every N keys, each group in its own transaction, so that an interrupted run
@@ -166,6 +182,24 @@ pub struct LinkArgs {
     /// `transform_tracking_logs` to replay. Opened (created if missing) before linking.
     #[arg(long, value_name = "PATH")]
     pub tracking_log: Option<PathBuf>,
+}
+
+/// `,`, `;` or `tab` (also `comma`, `semicolon`, a tab character).
+fn parse_delimiter(value: &str) -> Result<u8, String> {
+    match value {
+        "," | "comma" => Ok(b','),
+        ";" | "semicolon" => Ok(b';'),
+        "tab" | "\t" => Ok(b'\t'),
+        _ => Err("expected `,`, `;` or `tab`".to_owned()),
+    }
+}
+
+/// A number of seconds, whole or not, at most a day.
+fn parse_seconds(value: &str) -> Result<std::time::Duration, String> {
+    match value.parse::<f64>() {
+        Ok(seconds) if (0.0..=86_400.0).contains(&seconds) => Ok(std::time::Duration::from_secs_f64(seconds)),
+        _ => Err("expected a number of seconds from 0 to 86400".to_owned()),
+    }
 }
 
 impl LinkArgs {

@@ -94,20 +94,41 @@ pub async fn migrate(url: &str, force: bool) -> Result<u8, CliError> {
     Ok(EXIT_OK)
 }
 
-/// `link`: checks the whole input, then links it and prints the report.
+/// `link`: checks the whole input and the output files, then links it (or, with `--dry-run`,
+/// plans it from reads only) and prints the report.
 ///
 /// # Errors
-/// [`CliError::Input`] before anything touches the database; [`CliError::Connect`] when the
-/// database cannot be used (nothing written); [`CliError::Link`] when a transaction fails, after
-/// printing the report of what committed before it.
+/// [`CliError::Input`] and [`CliError::OutputFile`] before anything touches the database;
+/// [`CliError::Connect`] when the database cannot be used (nothing written); [`CliError::Link`]
+/// when a transaction fails or the run is stopped by a signal, after printing the report of
+/// what committed before it.
 pub async fn link(url: &str, args: &LinkArgs, stderr: &Stderr) -> Result<u8, CliError> {
-    let (program, batch) = input::link_input_with(&args.program_uuid, &args.pairs, args.file.as_deref(), args.rules())?;
+    let (program, batch) =
+        input::link_input_with(&args.program_uuid, &args.pairs, args.file.as_deref(), args.rules(), args.delimiter)?;
     if batch.is_empty() && !args.allow_empty {
         return Err(match &args.file {
             None => input::InputError::NoInput.into(),
             Some(path) => input::InputError::NoPairs { source_name: input::source_name(path) }.into(),
         });
     }
+    let mut report_file = args.report.as_deref().map(ReportFile::check).transpose()?;
+    let result = link_checked(url, args, stderr, program, &batch, &mut report_file).await;
+    if let Some(unused) = report_file {
+        unused.discard();
+    }
+    result
+}
+
+/// `link` once its input and output files are checked; `report_file` is taken when the report
+/// is written to it.
+async fn link_checked(
+    url: &str,
+    args: &LinkArgs,
+    stderr: &Stderr,
+    program: ProgramUuid,
+    batch: &LinkBatch,
+    report_file: &mut Option<ReportFile>,
+) -> Result<u8, CliError> {
     check_url(url)?;
     if let Some(file) = SqliteFile::of_url(url).filter(|file| file.must_exist() && !file.path.exists()) {
         return Err(CliError::NoSqliteFile { path: file.path.display().to_string() });
@@ -117,6 +138,10 @@ pub async fn link(url: &str, args: &LinkArgs, stderr: &Stderr) -> Result<u8, Cli
         None => None,
     };
     let db = SeaOrmDatabase::connect(url).await?;
+    let db = match args.lock_timeout {
+        Some(wait) if !args.dry_run => db.with_sqlite_lock_wait(wait),
+        _ => db,
+    };
     let acting_user = match &args.acting_user {
         Some(username) => match acting_user(&db, username).await {
             Ok(id) => Some(id),
@@ -127,17 +152,38 @@ pub async fn link(url: &str, args: &LinkArgs, stderr: &Stderr) -> Result<u8, Cli
         },
         None => None,
     };
-    let run = LinkRun {
-        kind: RunKind { dry_run: args.dry_run, resume: args.resume, chunked: args.chunk_size.is_some() },
-        commit_every: args.chunk_size,
-        rules: args.rules(),
-        acting_user,
-        tracking_log,
+    warn_if_no_enrollments(&db, program).await;
+    let kind = RunKind { dry_run: args.dry_run, resume: args.resume, chunked: args.chunk_size.is_some() };
+    let outcome = if args.dry_run {
+        plan_link(&db, program, batch, args.rules(), kind).await
+    } else {
+        let stop = app::StopFlag::new();
+        let watcher = crate::signals::watch(stop.clone(), stderr.clone()).map_err(|source| CliError::Io {
+            what: "cannot watch for SIGINT and SIGTERM (nothing was written)".into(),
+            source,
+        })?;
+        let run = LinkRun {
+            kind,
+            commit_every: args.chunk_size,
+            rules: args.rules(),
+            acting_user,
+            tracking_log,
+            stop: Some(stop),
+            stream_chunks: Some(args.format),
+        };
+        let outcome = run_link(&db, program, batch, run, stderr).await;
+        watcher.abort();
+        outcome
     };
-    let outcome = run_link(&db, program, &batch, run, stderr).await;
     let _ = db.connection().close_by_ref().await;
     match outcome {
-        Ok(report) => print_report(&report, args.format),
+        Ok(report) => {
+            let status = print_report(&report, args.format)?;
+            if let Some(file) = report_file.take() {
+                file.write(&report)?;
+            }
+            Ok(status)
+        }
         Err((mut report, cause)) => {
             report.read_only = is_read_only(&cause);
             let written = match &cause {
@@ -145,7 +191,82 @@ pub async fn link(url: &str, args: &LinkArgs, stderr: &Stderr) -> Result<u8, Cli
                 _ => written_before(&report),
             };
             print_report(&report, args.format)?;
+            if let Some(file) = report_file.take() {
+                file.write(&report)?;
+            }
             Err(CliError::Link { cause, written })
+        }
+    }
+}
+
+/// Warns, before linking, when the program has no enrollment at all in the database (a typo in
+/// the UUID would otherwise turn every key into "No program enrollment found"). A failed read is
+/// left to the link, which reports it.
+async fn warn_if_no_enrollments(db: &SeaOrmDatabase, program: ProgramUuid) {
+    let Ok(tx) = ports::UnitOfWork::begin(db).await else { return };
+    let has = tx.reads().program_has_enrollments(program).await;
+    let _ = tx.rollback().await;
+    if matches!(has, Ok(false)) {
+        tracing::warn!(target: LOG_TARGET, "{}", crate::texts::no_enrollments(program));
+    }
+}
+
+/// A dry run: the plan from reads only, and the report it implies.
+async fn plan_link(
+    db: &SeaOrmDatabase,
+    program: ProgramUuid,
+    batch: &LinkBatch,
+    rules: app::RuleOptions,
+    kind: RunKind,
+) -> Result<Report, (Report, app::LinkCallError)> {
+    tracing::info!(
+        target: LOG_TARGET,
+        "planning {} key(s) of program {program} (dry run: reads only, nothing will be written)",
+        batch.len()
+    );
+    match app::plan_program_enrollments(db, program, batch, rules).await {
+        Ok(plan) => {
+            let result = app::LinkReport { errors: plan.errors(), ..app::LinkReport::default() };
+            let report = Report::new(program, batch, &result, None, kind);
+            Ok(Report { plan: Some(crate::plan::planned(&plan.plans)), ..report })
+        }
+        Err(cause) => {
+            Err((Report::new(program, batch, &app::LinkReport::default(), Some(0..batch.len()), kind), cause))
+        }
+    }
+}
+
+/// The file `--report` names, checked before linking.
+#[derive(Debug)]
+struct ReportFile {
+    path: std::path::PathBuf,
+    /// Whether the check created it (it is then removed if no report is written).
+    created: bool,
+}
+
+impl ReportFile {
+    /// Checks that `path` can be written (creating it empty if missing).
+    fn check(path: &std::path::Path) -> Result<Self, CliError> {
+        let existed = path.exists();
+        std::fs::OpenOptions::new().append(true).create(true).open(path).map_err(|source| CliError::OutputFile {
+            what: "report",
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(Self { path: path.to_owned(), created: !existed })
+    }
+
+    /// Replaces the file's content with the JSON report.
+    fn write(self, report: &Report) -> Result<(), CliError> {
+        let what = || format!("cannot write the report file {} ({})", self.path.display(), written_note(report));
+        let json = report.json().map_err(|e| CliError::Io { what: what(), source: e.into() })?;
+        std::fs::write(&self.path, json).map_err(|source| CliError::Io { what: what(), source })
+    }
+
+    /// Removes the file if the check created it.
+    fn discard(self) {
+        if self.created {
+            let _ = std::fs::remove_file(&self.path);
         }
     }
 }
@@ -163,6 +284,33 @@ pub struct LinkRun {
     pub acting_user: Option<domain::UserId>,
     /// `--tracking-log`, opened.
     pub tracking_log: Option<std::sync::Arc<app::TrackingLog>>,
+    /// Raised by SIGINT or SIGTERM ([`crate::signals`]): the run stops at its next safe point.
+    pub stop: Option<app::StopFlag>,
+    /// With `--chunk-size`, the report's format, to say each chunk as it commits: in text, its
+    /// line on standard output (not repeated at the end); in JSON, an INFO log line.
+    pub stream_chunks: Option<Format>,
+}
+
+/// Says each chunk as it commits ([`LinkRun::stream_chunks`]).
+struct ChunkLines {
+    batch: LinkBatch,
+    format: Format,
+    count: std::sync::atomic::AtomicUsize,
+}
+
+impl app::CommitObserver for ChunkLines {
+    fn committed(&self, keys: std::ops::Range<usize>, _errors: &app::LinkErrors) {
+        let number = self.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let line = crate::report::Chunk::new(&self.batch, &keys).line(number);
+        match self.format {
+            // A failed write here (standard output closed) is reported by the final report's.
+            Format::Text => {
+                let mut stdout = std::io::stdout().lock();
+                let _ = stdout.write_all(line.as_bytes()).and_then(|()| stdout.flush());
+            }
+            Format::Json => tracing::info!(target: LOG_TARGET, "{}", line.trim_end()),
+        }
+    }
 }
 
 /// The id of the LMS user `username` (`--acting-user`).
@@ -287,6 +435,11 @@ pub async fn run_link(
         if run.kind.dry_run { " (dry run: everything will be rolled back)" } else { "" }
     );
     let bar = stderr.progress(batch.len()).map(std::sync::Arc::new);
+    let stream = run.stream_chunks.filter(|_| run.kind.chunked && !run.kind.dry_run);
+    let on_commit = stream.map(|format| {
+        std::sync::Arc::new(ChunkLines { batch: batch.clone(), format, count: 0.into() })
+            as std::sync::Arc<dyn app::CommitObserver>
+    });
     let options = app::LinkOptions {
         dry_run: run.kind.dry_run,
         commit_every: run.commit_every,
@@ -294,17 +447,21 @@ pub async fn run_link(
         progress: bar.as_ref().map(|bar| std::sync::Arc::clone(bar) as std::sync::Arc<dyn app::Progress>),
         acting_user: run.acting_user,
         tracking_log: run.tracking_log,
+        stop: run.stop.clone(),
+        on_commit,
         ..app::LinkOptions::default()
     };
     let result = app::link_program_enrollments_report(db, program, batch, &options).await;
     drop(options);
     drop(bar);
+    let printed = stream == Some(Format::Text);
     match result {
-        Ok(report) => Ok(Report::new(program, batch, &report, None, run.kind)),
+        Ok(report) => Ok(Report { chunks_printed: printed, ..Report::new(program, batch, &report, None, run.kind) }),
         Err(aborted) => {
             // A tracking log that failed after the last commit leaves no key unwritten.
             let not_written = Some(aborted.not_written).filter(|rest| !rest.is_empty());
-            Err((Report::new(program, batch, &aborted.report, not_written, run.kind), aborted.cause))
+            let report = Report::new(program, batch, &aborted.report, not_written, run.kind);
+            Err((Report { chunks_printed: printed, ..report }, aborted.cause))
         }
     }
 }
@@ -314,18 +471,23 @@ pub async fn run_link(
 /// # Errors
 /// [`CliError::Io`] when standard output cannot be written.
 pub fn print_report(report: &Report, format: Format) -> Result<u8, CliError> {
-    let written = if report.dry_run {
-        "it was a dry run: nothing was written"
-    } else if report.not_written.is_some() {
-        "the chunks named in the error were committed"
-    } else {
-        "the link was committed"
-    };
+    let written = written_note(report);
     let text = report
         .render(format)
         .map_err(|e| CliError::Io { what: format!("cannot format the report ({written})"), source: e.into() })?;
     write_stdout(&text, written)?;
     Ok(if report.complete() { EXIT_OK } else { EXIT_KEY_ERRORS })
+}
+
+/// What the run of `report` wrote, for an error after it.
+fn written_note(report: &Report) -> &'static str {
+    if report.dry_run {
+        "it was a dry run: nothing was written"
+    } else if report.not_written.is_some() {
+        "the chunks named in the error were committed"
+    } else {
+        "the link was committed"
+    }
 }
 
 /// Writes `text` on standard output; `written` says what the run wrote, for the error.

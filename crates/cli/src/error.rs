@@ -64,6 +64,18 @@ pub enum CliError {
         /// The URL, password hidden.
         url: String,
     },
+    /// A file `link` is to write (`--report`, `--log-file`) cannot be written; checked before
+    /// anything touches the database.
+    #[error("cannot write the {what} file {path}: {source}; nothing was written")]
+    OutputFile {
+        /// `report` or `log`.
+        what: &'static str,
+        /// The path as given.
+        path: String,
+        /// The system's reason.
+        #[source]
+        source: std::io::Error,
+    },
     /// The database could not be opened or lacks our tables.
     #[error("{0}; nothing was written")]
     Connect(#[from] adapters_seaorm::ConnectError),
@@ -136,7 +148,8 @@ impl CliError {
             | Self::BadUrl { .. }
             | Self::DjangoSchema { .. }
             | Self::NoActingUser { .. }
-            | Self::TrackingLog(_) => EXIT_INPUT,
+            | Self::TrackingLog(_)
+            | Self::OutputFile { .. } => EXIT_INPUT,
             Self::Serve(error) if error.is_usage() => EXIT_INPUT,
             Self::NoSqliteFile { .. }
             | Self::Connect(_)

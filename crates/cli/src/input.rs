@@ -208,6 +208,14 @@ pub fn is_utf16(bytes: &[u8]) -> bool {
 /// # Errors
 /// [`InputError::Unreadable`] when the file cannot be read, and the errors of [`csv_pairs`].
 pub fn file_pairs(path: &Path) -> Result<Vec<RawPair>, InputError> {
+    file_pairs_with(path, b',')
+}
+
+/// [`file_pairs`] with fields separated by `delimiter` (`,`, `;` or a tab).
+///
+/// # Errors
+/// As [`file_pairs`].
+pub fn file_pairs_with(path: &Path, delimiter: u8) -> Result<Vec<RawPair>, InputError> {
     let (source_name, bytes) = if path.as_os_str() == "-" {
         let mut bytes = Vec::new();
         std::io::stdin()
@@ -222,7 +230,7 @@ pub fn file_pairs(path: &Path) -> Result<Vec<RawPair>, InputError> {
             Err(error) => return Err(InputError::Unreadable { source_name, error }),
         }
     };
-    csv_pairs(&source_name, &bytes)
+    csv_pairs_with(&source_name, &bytes, delimiter)
 }
 
 /// Whether a record's first two fields are the header, `external_user_key,lms_username`, in
@@ -259,13 +267,22 @@ fn is_header(fields: &[&str]) -> bool {
 /// [`InputError::Line`] for a line without key or username, [`InputError::Utf16`], [`InputError::NotUtf8`],
 /// [`InputError::UnbalancedQuotes`], [`InputError::NonPrinting`], [`InputError::Value`].
 pub fn csv_pairs(source_name: &str, bytes: &[u8]) -> Result<Vec<RawPair>, InputError> {
+    csv_pairs_with(source_name, bytes, b',')
+}
+
+/// [`csv_pairs`] with fields separated by `delimiter` rather than `,` (`;` or a tab, as
+/// spreadsheets export in some locales); the header, quoting and every other rule stay.
+///
+/// # Errors
+/// As [`csv_pairs`].
+pub fn csv_pairs_with(source_name: &str, bytes: &[u8], delimiter: u8) -> Result<Vec<RawPair>, InputError> {
     if is_utf16(bytes) {
         return Err(InputError::Utf16 { source_name: source_name.to_owned() });
     }
     let source: Arc<str> = Arc::from(source_name);
     // A spreadsheet's UTF-8 byte order mark is not part of the first key.
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut records = Records { bytes, at: 0, line: 1 };
+    let mut records = Records { bytes, at: 0, line: 1, delimiter };
     let mut fields = Vec::new();
     let mut pairs = Vec::new();
     let mut first = true;
@@ -315,6 +332,8 @@ struct Records<'a> {
     at: usize,
     /// The line of the byte at `at`, from 1.
     line: u64,
+    /// The byte between fields.
+    delimiter: u8,
 }
 
 impl<'a> Records<'a> {
@@ -334,7 +353,8 @@ impl<'a> Records<'a> {
                 }
             } else {
                 let rest = self.bytes.get(self.at..).unwrap_or_default();
-                let len = rest.iter().position(|&b| matches!(b, b',' | b'\r' | b'\n')).unwrap_or(rest.len());
+                let delimiter = self.delimiter;
+                let len = rest.iter().position(|&b| b == delimiter || matches!(b, b'\r' | b'\n')).unwrap_or(rest.len());
                 let field = rest.get(..len).unwrap_or_default();
                 if field.contains(&b'"') {
                     return Some(Err(start));
@@ -344,7 +364,7 @@ impl<'a> Records<'a> {
             };
             fields.push(field);
             match self.bytes.get(self.at) {
-                Some(b',') => self.at += 1,
+                Some(&b) if b == self.delimiter => self.at += 1,
                 Some(b'\r') => {
                     self.at += if self.bytes.get(self.at + 1) == Some(&b'\n') { 2 } else { 1 };
                     self.line += 1;
@@ -389,7 +409,8 @@ impl<'a> Records<'a> {
         };
         self.at = at + 1;
         match self.bytes.get(self.at) {
-            None | Some(b',' | b'\r' | b'\n') => Some(field),
+            None | Some(b'\r' | b'\n') => Some(field),
+            Some(&b) if b == self.delimiter => Some(field),
             Some(_) => None,
         }
     }
@@ -497,24 +518,25 @@ pub fn link_input(
     file: Option<&Path>,
 ) -> Result<(ProgramUuid, LinkBatch), InputError> {
     let program = program_uuid(program)?;
-    Ok((program, batch(raw_pairs(arguments, file)?)?))
+    Ok((program, batch(raw_pairs(arguments, file, b',')?)?))
 }
 
 /// The arguments' pairs, then the file's. The arguments are checked before the file is read:
 /// the first bad input is reported.
-fn raw_pairs(arguments: &[String], file: Option<&Path>) -> Result<Vec<RawPair>, InputError> {
+fn raw_pairs(arguments: &[String], file: Option<&Path>, delimiter: u8) -> Result<Vec<RawPair>, InputError> {
     let mut pairs = arguments
         .iter()
         .map(|a| argument_pair(a).and_then(|pair| check_pair(&pair).map(|()| pair)))
         .collect::<Result<Vec<_>, _>>()?;
     if let Some(path) = file {
-        pairs.extend(file_pairs(path)?);
+        pairs.extend(file_pairs_with(path, delimiter)?);
     }
     Ok(pairs)
 }
 
-/// [`link_input`] for the later upstream rules `rules`: with case-insensitive keys, two keys
-/// equal up to case are refused at the second one's position.
+/// [`link_input`] for the later upstream rules `rules`, the file's fields separated by
+/// `delimiter`: with case-insensitive keys, two keys equal up to case are refused at the
+/// second one's position.
 ///
 /// # Errors
 /// Any [`InputError`]; nothing has touched the database.
@@ -523,12 +545,13 @@ pub fn link_input_with(
     arguments: &[String],
     file: Option<&Path>,
     rules: app::RuleOptions,
+    delimiter: u8,
 ) -> Result<(ProgramUuid, LinkBatch), InputError> {
-    if !rules.case_insensitive_keys {
-        return link_input(program, arguments, file);
-    }
     let program = program_uuid(program)?;
-    let pairs = raw_pairs(arguments, file)?;
+    let pairs = raw_pairs(arguments, file, delimiter)?;
+    if !rules.case_insensitive_keys {
+        return Ok((program, batch(pairs)?));
+    }
     // Kept before `batch` consumes the pairs; checked after it, so that an invalid pair before
     // the duplicate is the one reported.
     let positions: Vec<Position> = pairs.iter().map(|pair| pair.position.clone()).collect();
@@ -623,12 +646,12 @@ mod tests {
         let args = ["Abc:u".to_string(), "x:v".to_string(), "aBC:w".to_string()];
         let program = "9b7d3d1c-3f0e-4a8e-9a55-3c6a5d9b2f10";
         let rules = app::RuleOptions { case_insensitive_keys: true, ..app::RuleOptions::default() };
-        let err = link_input_with(program, &args, None, rules).unwrap_err();
+        let err = link_input_with(program, &args, None, rules, b',').unwrap_err();
         assert_eq!(
             err.to_string(),
             "argument 'aBC:w': external user key aBC provided multiple times (case-insensitively)"
         );
-        assert!(link_input_with(program, &args, None, app::RuleOptions::default()).is_ok());
+        assert!(link_input_with(program, &args, None, app::RuleOptions::default(), b',').is_ok());
     }
 
     #[test]

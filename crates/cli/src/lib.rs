@@ -6,15 +6,17 @@
 //! - `migrate` creates or upgrades our tables on a standalone database;
 //! - `link PROGRAM_UUID [KEY:USERNAME ...] [--file PATH|-] [--format text|json] [--dry-run]`
 //!   checks the whole input first ([`input`]), links it in one call of
-//!   [`app::link_program_enrollments_with`], and prints the [`report`];
+//!   [`app::link_program_enrollments_report`] (a dry run: plans it from reads only, [`plan`]),
+//!   and prints the [`report`];
 //! - `serve` runs the support tool's web service ([`web`]): the LMS's
 //!   `/support/link_program_enrollments*` endpoints, for the support MFE and staff;
 //! - `demo [PATH]` builds an example SQLite database and links its example batch through the
 //!   same code ([`demo`]).
 //!
 //! Exit status: 0 every key linked; 1 the run completed and some keys have errors; 2 invalid
-//! input or usage (nothing written); 3 the database could not be used or the run was aborted
-//! (nothing written). Logs go to standard error, filtered by `RUST_LOG` (default `info`;
+//! input or usage (nothing written); 3 the database could not be used or the run was stopped
+//! by a fault or by SIGINT/SIGTERM ([`signals`]): the open transaction is rolled back, so
+//! nothing is written, except the chunks committed before with `--chunk-size`. Logs go to standard error, filtered by `RUST_LOG` (default `info`;
 //! `warn` for `demo` and with `--quiet`, which also hides the progress bar).
 #![deny(missing_docs)]
 
@@ -23,8 +25,10 @@ pub mod commands;
 pub mod demo;
 pub mod error;
 pub mod input;
+pub mod plan;
 pub mod progress;
 pub mod report;
+pub mod signals;
 pub mod sqlite;
 pub mod texts;
 
@@ -49,7 +53,18 @@ pub fn main() -> ExitCode {
     // The demo's hundreds of INFO lines would bury its report: it shows WARNING and ERROR only.
     let quiet_logs = cli.global.quiet || matches!(cli.command, Command::Demo(_));
     let resume = matches!(&cli.command, Command::Link(args) if args.resume);
-    init_logs(&stderr, quiet_logs, resume);
+    let log_file = match &cli.command {
+        Command::Link(args) => args.log_file.as_deref(),
+        _ => None,
+    };
+    let log_file = match log_file.map(open_log_file).transpose() {
+        Ok(file) => file,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(error.exit_status());
+        }
+    };
+    init_logs(&stderr, quiet_logs, resume, log_file);
     // The service answers many requests at once: one thread per core.
     let mut builder = if matches!(cli.command, Command::Serve(_)) {
         tokio::runtime::Builder::new_multi_thread()
@@ -83,19 +98,29 @@ pub async fn run(cli: &Cli, stderr: &Stderr) -> Result<u8, CliError> {
     }
 }
 
-/// Logs to `stderr`, filtered by `RUST_LOG`, else at `warn` when `quiet`, else at `info`; with
-/// `resume`, the linking's warnings that a key is already linked to its user are INFO lines
-/// ([`AlreadyLinkedAtInfo`]).
-fn init_logs(stderr: &Stderr, quiet: bool, resume: bool) {
+/// Opens the `--log-file` for appending (created if missing), before anything else is done.
+fn open_log_file(path: &std::path::Path) -> Result<std::fs::File, CliError> {
+    std::fs::OpenOptions::new().append(true).create(true).open(path).map_err(|source| CliError::OutputFile {
+        what: "log",
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// Logs to `stderr` (or to `log_file`, without colours), filtered by `RUST_LOG`, else at `warn`
+/// when `quiet`, else at `info`; with `resume`, the linking's warnings that a key is already
+/// linked to its user are INFO lines ([`AlreadyLinkedAtInfo`]).
+fn init_logs(stderr: &Stderr, quiet: bool, resume: bool, log_file: Option<std::fs::File>) {
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     let default = if quiet { "warn" } else { "info" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(stderr.clone())
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .finish();
+    let ansi = log_file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let writer = match log_file {
+        Some(file) => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::sync::Mutex::new(file)),
+        None => tracing_subscriber::fmt::writer::BoxMakeWriter::new(stderr.clone()),
+    };
+    let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(ansi).finish();
     let _ = subscriber.with(resume.then_some(AlreadyLinkedAtInfo)).try_init();
 }
 

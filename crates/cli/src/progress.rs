@@ -40,6 +40,13 @@ impl Stderr {
         Some(Bar { bar, shown: Arc::clone(&self.bar) })
     }
 
+    /// Clears the progress bar shown, if any (before the process stops at once).
+    pub fn clear_bar(&self) {
+        if let Some(bar) = self.bar.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            bar.finish_and_clear();
+        }
+    }
+
     fn current_bar(&self) -> Option<ProgressBar> {
         self.bar.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }

@@ -8,3 +8,8 @@ pub const LOG_TARGET: &str = "program_enrollments::cli";
 /// can have been written, so the same input runs again once the database is writable.
 pub const READ_ONLY_ADVICE: &str = "the database is read-only, so nothing could be written: \
     open it read-write (no mode=ro; write permission on the file and its directory) and run the same input again";
+
+/// The warning before linking when the program has no enrollment at all in the database.
+pub fn no_enrollments(program: domain::ProgramUuid) -> String {
+    format!("program {program} has no enrollments in this database")
+}

@@ -444,8 +444,10 @@ fn every_error_text() -> String {
          double-2: IntegrityError: UNIQUE constraint failed: program_enrollments_programenrollment.user_id, \
          program_enrollments_programenrollment.program_uuid, program_enrollments_programenrollment.curriculum_uuid\n\
          linked 3 of 9\n\
-         note: 1 of the errors above are keys already linked to the requested user (by an earlier run?); \
-         --resume counts them as done\n"
+         errors: 1 no user, 1 no enrollment, 1 already linked to the requested user, \
+         1 already linked to another account, 1 no course, 1 integrity error\n\
+         note: 1 of the errors above is a key already linked to the requested user before this run; \
+         --resume counts such keys as done\n"
     )
 }
 
@@ -472,7 +474,17 @@ fn the_json_report_is_one_object_with_the_library_result_in_input_order() {
     let object = json.as_object().unwrap();
     assert_eq!(
         object.keys().collect::<Vec<_>>(),
-        ["already_linked", "chunks", "dry_run", "errors", "linked", "not_written", "program_uuid", "retries"]
+        [
+            "already_linked",
+            "chunks",
+            "dry_run",
+            "error_counts",
+            "errors",
+            "linked",
+            "not_written",
+            "program_uuid",
+            "retries"
+        ]
     );
     assert_eq!(json["already_linked"], serde_json::json!([]));
     assert_eq!(json["not_written"], serde_json::Value::Null);
@@ -482,7 +494,7 @@ fn the_json_report_is_one_object_with_the_library_result_in_input_order() {
     assert_eq!(json["linked"], serde_json::json!(["ok-1", "double-1", "ok-2"]));
     let expected: Vec<(String, String)> = every_error_text()
         .lines()
-        .filter(|l| !l.starts_with("linked ") && !l.starts_with("note: "))
+        .filter(|l| !l.starts_with("linked ") && !l.starts_with("note: ") && !l.starts_with("errors: "))
         .map(|l| {
             let (k, m) = l.split_once(": ").unwrap();
             (k.to_owned(), m.to_owned())
@@ -505,7 +517,7 @@ fn exit_0_when_every_key_is_linked() {
     assert_eq!(
         json,
         format!(
-            "{{\"program_uuid\":\"{PROGRAM}\",\"linked\":[],\"errors\":{{}},\"already_linked\":[],\"chunks\":[],\
+            "{{\"program_uuid\":\"{PROGRAM}\",\"linked\":[],\"errors\":{{}},\"error_counts\":{{}},\"already_linked\":[],\"chunks\":[],\
              \"not_written\":null,\"retries\":0,\"dry_run\":false}}\n"
         )
     );
@@ -539,8 +551,9 @@ fn running_the_same_batch_twice_reports_already_linked_and_changes_nothing() {
     db.link(&["key-1:user_1"]).assert().code(1).stdout(
         "key-1: Program enrollment with external_student_key=key-1 is already linked to target account username=user_1\n\
          linked 0 of 1\n\
-         note: 1 of the errors above are keys already linked to the requested user (by an earlier run?); \
-         --resume counts them as done\n",
+         errors: 1 already linked to the requested user\n\
+         note: 1 of the errors above is a key already linked to the requested user before this run; \
+         --resume counts such keys as done\n",
     );
     assert!(db.bytes() == before);
     // With --resume the key counts as done.
@@ -705,7 +718,13 @@ fn a_dry_run_reports_what_a_real_run_would_and_leaves_the_file_unchanged_byte_fo
     let before = db.bytes();
     let written = db.written();
     let dry = db.link(&EVERY_ERROR_ARGS).arg("--dry-run").assert().code(1);
-    assert_eq!(stdout(&dry), every_error_text() + "dry run: nothing was written\n");
+    // The report after the plan's lines (`would link …` and its indented course lines).
+    let report: String = stdout(&dry)
+        .lines()
+        .filter(|l| !l.starts_with("would link ") && !l.starts_with("  "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(report, every_error_text() + cli::report::DRY_RUN_LINE);
     assert!(db.bytes() == before, "the dry run changed the database file");
     assert_eq!(db.written(), written);
     assert!(stderr(&dry).contains("Linking user id="));
@@ -713,9 +732,13 @@ fn a_dry_run_reports_what_a_real_run_would_and_leaves_the_file_unchanged_byte_fo
     let json = stdout(&db.link(&EVERY_ERROR_ARGS).args(["--dry-run", "--format", "json"]).assert().code(1));
     assert!(db.bytes() == before);
     let real = stdout(&db.link(&EVERY_ERROR_ARGS).args(["--format", "json"]).assert().code(1));
-    // The same report, except that a dry run commits no chunk.
-    let committed = "\"chunks\":[{\"first\":1,\"last\":9,\"first_key\":\"ok-1\",\"last_key\":\"ok-2\"}]";
-    assert_eq!(json.replace("\"dry_run\":true", "\"dry_run\":false").replace("\"chunks\":[]", committed), real);
+    // The same report, except that a dry run commits no chunk and adds its plan.
+    let mut dry: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let plan = dry.as_object_mut().unwrap().remove("plan").unwrap();
+    assert_eq!(plan.as_array().unwrap().len(), 3);
+    dry["dry_run"] = false.into();
+    dry["chunks"] = serde_json::json!([{"first": 1, "last": 9, "first_key": "ok-1", "last_key": "ok-2"}]);
+    assert_eq!(dry, serde_json::from_str::<serde_json::Value>(&real).unwrap());
     assert!(db.written() > written);
 }
 
@@ -723,7 +746,9 @@ fn a_dry_run_reports_what_a_real_run_would_and_leaves_the_file_unchanged_byte_fo
 fn a_dry_run_where_every_key_links_exits_0() {
     let db = pairs_db();
     let before = db.bytes();
-    db.link(&["key-1:user_1", "--dry-run"]).assert().success().stdout("linked 1 of 1\ndry run: nothing was written\n");
+    let out = stdout(&db.link(&["key-1:user_1", "--dry-run"]).assert().success());
+    assert!(out.starts_with("would link key-1 to user_1 (user id 1): program enrollment 1\n"), "{out}");
+    assert!(out.ends_with(&format!("linked 1 of 1\n{}", cli::report::DRY_RUN_LINE)), "{out}");
     assert!(db.bytes() == before);
 }
 
@@ -778,13 +803,16 @@ fn a_progress_bar_for_1000_keys_on_a_terminal_and_none_with_quiet() {
     let quiet = on_a_terminal(&script, &db, &format!("--file {} --dry-run --quiet", file.display()));
     assert!(quiet.contains("linked 1000 of 1000"), "{quiet}");
     assert!(!quiet.contains("/1000 keys"), "{quiet}");
-    let shown = on_a_terminal(&script, &db, &format!("--file {} --dry-run", file.display()));
-    assert!(shown.contains("/1000 keys"), "{shown}");
     // 999 keys get no bar.
     let csv: String = (1..=999).map(|i| format!("key-{i},user_{i}\n")).collect();
     let small = db.file("small.csv", csv);
-    let none = on_a_terminal(&script, &db, &format!("--file {} --dry-run", small.display()));
-    assert!(none.contains("linked 999 of 999") && !none.contains("keys ("), "{none}");
+    let none = on_a_terminal(&script, &db, &format!("--file {} --chunk-size 500", small.display()));
+    assert!(none.contains("linked 999 of 999") && !none.contains("/999 keys"), "{none}");
+    // A dry run plans from one read: no bar either. A real run of 1000 keys gets one.
+    let csv: String = (1..=1000).map(|i| format!("key-{i},user_{i}\n")).collect();
+    let file = db.file("thousand.csv", csv);
+    let shown = on_a_terminal(&script, &db, &format!("--file {} --resume", file.display()));
+    assert!(shown.contains("/1000 keys"), "{shown}");
 }
 
 // ---- Demo ----------------------------------------------------------------------------------

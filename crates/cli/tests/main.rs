@@ -9,5 +9,7 @@ mod input_properties;
 mod later_upstream;
 mod layout;
 mod least_privilege;
+mod operator;
+mod readme_session;
 mod serve;
 mod tracking_log;

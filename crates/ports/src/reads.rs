@@ -46,6 +46,16 @@ pub trait LinkingReads: Send + Sync {
     /// [`crate::StoreError::CorruptData`] for a stored key that does not parse.
     async fn program_enrollment_keys(&self, program_uuid: ProgramUuid) -> StoreResult<Vec<ExternalUserKey>>;
 
+    /// Whether the program has any enrollment at all (a program UUID with none is likely a
+    /// typo). The default reads the program's keys; an adapter may ask the database more
+    /// cheaply (`LIMIT 1`).
+    ///
+    /// # Errors
+    /// As [`Self::program_enrollment_keys`].
+    async fn program_has_enrollments(&self, program_uuid: ProgramUuid) -> StoreResult<bool> {
+        Ok(!self.program_enrollment_keys(program_uuid).await?.is_empty())
+    }
+
     /// The users whose `username` is one of `usernames` (with `is_active`).
     ///
     /// # Errors
