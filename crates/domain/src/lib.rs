@@ -48,6 +48,7 @@
 #![deny(missing_docs)]
 
 mod batch;
+mod collation;
 mod ids;
 mod key_match;
 mod linking;
@@ -63,6 +64,7 @@ mod status;
 mod test_fixtures;
 
 pub use batch::{DuplicateKey, LinkBatch};
+pub use collation::Collation;
 pub use ids::{
     CourseEnrollmentId, CourseKey, CurriculumUuid, ExternalUserKey, InvalidValue, InvitationId,
     ProgramCourseEnrollmentId, ProgramEnrollmentId, ProgramUuid, RoleAssignmentId, UserId, Username,
