@@ -10,3 +10,4 @@ mod later_upstream;
 mod layout;
 mod least_privilege;
 mod serve;
+mod url_secrets;
