@@ -13,8 +13,11 @@
 //! read its columns from the database catalog, which works on both schemas.
 //!
 //! The DDL is raw SQL per backend, written with `CREATE TABLE IF NOT EXISTS` and
-//! `CREATE … INDEX IF NOT EXISTS`, so applying it to a database where the tables already exist
-//! (without a `seaql_migrations` row) does nothing.
+//! `CREATE … INDEX IF NOT EXISTS`, and an index is created only where its table has no index
+//! of the same shape under another name (the table, key columns, `DESC`, operator class and
+//! uniqueness: Django's indexes have hashed names), so applying it to a database where the
+//! tables already exist (without a `seaql_migrations` row, or Django's, with `migrate --force`)
+//! adds no duplicate index.
 //!
 //! ```no_run
 //! use migrations::Migrator;
@@ -30,6 +33,7 @@
 
 use sea_orm_migration::prelude::*;
 
+mod indexes;
 mod m20260101_000001_create_linking_tables;
 mod m20260201_000002_create_later_upstream_tables;
 

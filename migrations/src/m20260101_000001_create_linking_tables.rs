@@ -17,6 +17,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{DatabaseBackend, Statement};
 
+use crate::indexes::execute_unless_indexed;
+
 /// Creates the linking tables; `down` drops them again.
 pub struct Migration;
 
@@ -188,13 +190,11 @@ impl MigrationTrait for Migration {
         match manager.get_database_backend() {
             DatabaseBackend::Sqlite => {
                 execute_all(conn, SQLITE_TABLES).await?;
-                execute_all(conn, SQLITE_UNIQUES).await?;
-                execute_all(conn, PLAIN_INDEXES).await
+                execute_unless_indexed(conn, &[&SQLITE_UNIQUES[..], &PLAIN_INDEXES[..]].concat()).await
             }
             DatabaseBackend::Postgres => {
                 execute_all(conn, POSTGRES_TABLES).await?;
-                execute_all(conn, PLAIN_INDEXES).await?;
-                execute_all(conn, POSTGRES_LIKE_INDEXES).await
+                execute_unless_indexed(conn, &[&PLAIN_INDEXES[..], &POSTGRES_LIKE_INDEXES[..]].concat()).await
             }
             DatabaseBackend::MySql => {
                 let options = mysql_table_options(conn).await?;

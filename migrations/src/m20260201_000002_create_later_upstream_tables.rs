@@ -14,6 +14,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{DatabaseBackend, Statement};
 
+use crate::indexes::execute_unless_indexed;
+
 /// Creates the course mode and course access role tables; `down` drops them again.
 pub struct Migration;
 
@@ -84,18 +86,8 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let conn = manager.get_connection();
         match manager.get_database_backend() {
-            DatabaseBackend::Sqlite => {
-                for sql in SQLITE {
-                    conn.execute_unprepared(sql).await?;
-                }
-                Ok(())
-            }
-            DatabaseBackend::Postgres => {
-                for sql in POSTGRES {
-                    conn.execute_unprepared(sql).await?;
-                }
-                Ok(())
-            }
+            DatabaseBackend::Sqlite => execute_unless_indexed(conn, &SQLITE).await,
+            DatabaseBackend::Postgres => execute_unless_indexed(conn, &POSTGRES).await,
             DatabaseBackend::MySql => {
                 let options = mysql_table_options(conn).await?;
                 for sql in MYSQL {

@@ -11,7 +11,9 @@
 //!   order, DESC, opclass, uniqueness), unique constraints, foreign keys (with deferrability) and
 //!   table options are equal, while no index or constraint name is Django's;
 //! - `down` removes the tables, `up` recreates them;
-//! - a second `student_courseenrollment` row for the same (user_id, course_id) is a unique violation.
+//! - a second `student_courseenrollment` row for the same (user_id, course_id) is a unique violation;
+//! - on the databases Django's `migrate` made (`DJANGO_*_TEMPLATE`, cloned), `Migrator::up` (what
+//!   `migrate --force` runs) changes no index: none is added under our name beside Django's.
 //!
 //! A missing URL skips that backend with a message, or fails when `REQUIRE_DB_TESTS=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -720,6 +722,35 @@ async fn schema_matches_django(backend: Backend) {
     server.drop_databases().await;
 }
 
+/// `migrate --force` on a schema Django's `migrate` made (the `DJANGO_*_TEMPLATE` databases,
+/// cloned): Django's indexes carry hashed names, and none may be added again under ours. No
+/// table's indexes change, and no table has two indexes of one shape (same columns, order,
+/// `DESC`, operator class and uniqueness).
+async fn migrating_a_django_schema_adds_no_index(target: acceptance::Target, backend: Backend) {
+    let Some(db) = acceptance::SeaTestDatabase::create(target).await else { return };
+    let conn = db.connection();
+    let tables = table_names(conn, backend).await;
+    assert!(tables.contains("program_enrollments_programenrollment"), "{target:?}: not Django's schema: {tables:?}");
+    let mut before = std::collections::BTreeMap::new();
+    for table in &tables {
+        before.insert(table.clone(), shape(conn, backend, table).await.indexes);
+    }
+
+    Migrator::up(conn, None).await.unwrap_or_else(|e| panic!("{target:?}: {e}"));
+
+    for table in &tables {
+        let after = shape(conn, backend, table).await.indexes;
+        assert_eq!(after, before[table], "{target:?} {table}: the migration changed Django's indexes");
+        // Without the origin (`u`/`c`/`pk`, `p`/`u`/`-`): what the index does.
+        let mut shapes: Vec<&str> = after.iter().map(|index| index.split_once(' ').map_or("", |(_, s)| s)).collect();
+        shapes.sort();
+        let count = shapes.len();
+        shapes.dedup();
+        assert_eq!(shapes.len(), count, "{target:?} {table}: two indexes of one shape: {after:?}");
+    }
+    acceptance::TestDatabase::finish(&db).await;
+}
+
 async fn duplicate_enrollment_is_unique_violation(backend: Backend) {
     let Some(mut server) = Server::connect(backend).await else { return };
     let db = server.new_database().await;
@@ -795,4 +826,19 @@ fn url_with_database_keeps_server_and_query() {
     );
     assert_eq!(url_with_database("mysql://u:p@h:1/app", "t_1"), "mysql://u:p@h:1/t_1");
     assert_eq!(url_with_database("mysql://u:p@h:1", "t_1"), "mysql://u:p@h:1/t_1");
+}
+
+#[tokio::test]
+async fn sqlite_django_schema_gets_no_duplicate_index() {
+    migrating_a_django_schema_adds_no_index(acceptance::Target::DjangoSqlite, Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_django_schema_gets_no_duplicate_index() {
+    migrating_a_django_schema_adds_no_index(acceptance::Target::DjangoPostgres, Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn mysql_django_schema_gets_no_duplicate_index() {
+    migrating_a_django_schema_adds_no_index(acceptance::Target::DjangoMySql, Backend::MySql).await;
 }

@@ -529,6 +529,72 @@ pub async fn x_keys_and_usernames_match_exactly(db: &dyn TestDatabase) {
     assert_eq!(pe(&db.tables().await, "abc", w.p).user_id, None);
 }
 
+/// Course keys and the invitation's email compare as the database compares them, since
+/// upstream looks them up in SQL (issue 15): on MariaDB's case-insensitive collations
+/// `COURSE-V1:REFX+C000+2024` is the course enrollment of `course-v1:refx+c000+2024`, and
+/// `USER_1@EXAMPLE.COM` user_1's invitation; on SQLite and PostgreSQL they are other values.
+/// The PCEs name `course-v1:refx+c000+2024`, its overview is stored as
+/// `course-v1:RefX+C000+2024`; user_2 has an audit enrollment stored as
+/// `COURSE-V1:REFX+C000+2024`, user_3 one in `COURSE-V1:EDX+ORANGES+APPLES` (`FRUIT` upper).
+pub async fn x_course_keys_and_emails_compare_as_the_database_compares_them(db: &dyn TestDatabase) {
+    const PCE_KEY: &str = "course-v1:refx+c000+2024";
+    const STORED_UPPER: &str = "COURSE-V1:REFX+C000+2024";
+    let fruit_upper = FRUIT.to_uppercase();
+    let w = World::new(db).await;
+    db.add_course_overview("course-v1:RefX+C000+2024").await;
+    let user_3 = db.add_user("user_3", "user_3@example.com").await;
+    let audit_2 = db.add_course_enrollment(w.user_2, STORED_UPPER, "audit", true).await;
+    let audit_3 = db.add_course_enrollment(user_3, &fruit_upper, "audit", true).await;
+    let invitation = db.add_invitation("USER_1@EXAMPLE.COM", "Course-V1:RefX+C000+2024", None).await;
+    let pe_1 = w.waiting_with("0001", w.p, &[PCE_KEY]).await;
+    let pe_2 = w.waiting_with("0002", w.p, &[PCE_KEY]).await;
+    let pe_3 = w.waiting_with("0003", w.p, &[FRUIT]).await;
+
+    let run = w.link(w.p, &[("0001", "user_1"), ("0002", "user_2"), ("0003", "user_3")]).await;
+
+    let t = db.tables().await;
+    let enrollment_of = |pe_id| {
+        let id = pces(&t, pe_id)[0].course_enrollment_id.unwrap_or_else(|| panic!("PE {pe_id}'s PCE has no CE"));
+        t.course_enrollments[&id].clone()
+    };
+    if db.ignores_case_in_course_keys() {
+        // The original links all three: user_1's enrollment is created under the PCE's course
+        // key and takes the invitation; user_2's and user_3's audit enrollments become masters.
+        assert_eq!(run.errors(), vec![]);
+        let created = enrollment_of(pe_1);
+        assert_eq!((created.user_id, created.course_id.as_str()), (w.user_1, PCE_KEY));
+        assert!(created.is_active && created.mode == "masters");
+        assert_eq!(t.invitations.as_ref().unwrap()[&invitation].user_id, Some(w.user_1));
+        for (pe_id, audit, stored) in [(pe_2, audit_2, STORED_UPPER), (pe_3, audit_3, fruit_upper.as_str())] {
+            let converted = enrollment_of(pe_id);
+            assert_eq!(
+                (converted.id, converted.course_id.as_str(), converted.mode.as_str()),
+                (audit, stored, "masters")
+            );
+        }
+        assert_eq!(t.course_enrollments.len(), 3);
+        assert!(run.log.contains(&info(format!(
+            "Converted course enrollment for user id={} and course key={PCE_KEY} from mode audit to Master's.",
+            w.user_2
+        ))));
+    } else {
+        // Exact: no overview is `course-v1:refx+c000+2024`, and user_3 has no enrollment in
+        // `FRUIT`, so one is created beside the upper-case audit one, which stays.
+        assert_eq!(run.errors(), vec![("0001", "NonExistentCourseError"), ("0002", "NonExistentCourseError")]);
+        assert_eq!(pe(&t, "0001", w.p).user_id, None);
+        assert_eq!(pe(&t, "0002", w.p).user_id, None);
+        assert_eq!(t.invitations.as_ref().unwrap()[&invitation].user_id, None);
+        let created = enrollment_of(pe_3);
+        assert_eq!((created.user_id, created.course_id.as_str(), created.mode.as_str()), (user_3, FRUIT, "masters"));
+        assert_ne!(created.id, audit_3);
+        for (id, stored) in [(audit_2, STORED_UPPER), (audit_3, fruit_upper.as_str())] {
+            let kept = &t.course_enrollments[&id];
+            assert_eq!((kept.course_id.as_str(), kept.mode.as_str(), kept.is_active), (stored, "audit", true));
+        }
+        assert_eq!(t.course_enrollments.len(), 3);
+    }
+}
+
 /// A dry run returns what a real run would, and writes nothing (no row, no history row).
 pub async fn x_a_dry_run_reports_like_a_real_run_and_writes_nothing(db: &dyn TestDatabase) {
     let w = World::new(db).await;

@@ -76,6 +76,12 @@ pub trait TestDatabase: Send + Sync {
     fn write_path(&self) -> app::WritePath {
         app::WritePath::default()
     }
+    /// Whether this database's SQL finds a course key or an email in another case, as
+    /// MariaDB's default collations do (and SQLite's and PostgreSQL's do not): what the
+    /// original's outcome is there. The test's own knowledge of the backend, not the adapter's.
+    fn ignores_case_in_course_keys(&self) -> bool {
+        false
+    }
 }
 
 /// The in-memory adapter as a [`TestDatabase`].
@@ -86,6 +92,12 @@ impl MemoryTestDatabase {
     /// An empty database whose cases write with `path`.
     pub fn with_write_path(path: app::WritePath) -> Self {
         Self(MemoryDatabase::new(), Some(path))
+    }
+
+    /// An empty database comparing course keys and emails under `collation` (MariaDB's
+    /// behaviour with [`domain::Collation::CaseInsensitive`]).
+    pub fn with_collation(collation: domain::Collation) -> Self {
+        Self(MemoryDatabase::with_collation(collation), None)
     }
 }
 
@@ -161,5 +173,8 @@ impl TestDatabase for MemoryTestDatabase {
     }
     fn write_path(&self) -> app::WritePath {
         self.1.unwrap_or_default()
+    }
+    fn ignores_case_in_course_keys(&self) -> bool {
+        self.0.collation() == domain::Collation::CaseInsensitive
     }
 }

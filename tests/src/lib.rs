@@ -63,6 +63,7 @@ macro_rules! contract_suite {
             x_links_without_an_invitation_table,
             x_pe_status_and_user_activity_are_not_checked,
             x_keys_and_usernames_match_exactly,
+            x_course_keys_and_emails_compare_as_the_database_compares_them,
             x_an_existing_masters_enrollment_is_deactivated_for_an_inactive_pce,
             x_a_second_key_of_the_user_reuses_the_enrollment_the_first_created,
             x_a_dry_run_reports_like_a_real_run_and_writes_nothing,

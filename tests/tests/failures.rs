@@ -89,6 +89,7 @@ async fn a_port_error_mid_batch_aborts_and_rolls_back_the_whole_transaction() {
             .collect())
     });
     reads.expect_program_enrollments_of_users().returning(|_, _| Ok(vec![]));
+    reads.expect_collation().return_const(domain::Collation::Exact);
     reads.expect_course_access_roles_supported().returning(|| Ok(true));
     let mut writes = MockLinkingWrites::new();
     let mut calls = 0;

@@ -18,3 +18,13 @@ mod chunks_of_two {
         )))
     });
 }
+
+/// The in-memory adapter playing MariaDB's case-insensitive collations, for the case whose
+/// outcome depends on them.
+mod case_insensitive_collation {
+    #[tokio::test]
+    async fn x_course_keys_and_emails_compare_as_the_database_compares_them() {
+        let db = acceptance::MemoryTestDatabase::with_collation(domain::Collation::CaseInsensitive);
+        acceptance::cases::x_course_keys_and_emails_compare_as_the_database_compares_them(&db).await;
+    }
+}

@@ -6,8 +6,8 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use domain::{
-    CourseEnrollmentId, CurriculumUuid, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId, ProgramUuid,
-    RoleAssignmentId, UniqueViolation, UserId,
+    Collation, CourseEnrollmentId, CurriculumUuid, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId,
+    ProgramUuid, RoleAssignmentId, UniqueViolation, UserId,
 };
 use ports::{StoreError, StoreResult, Transaction, UnitOfWork};
 
@@ -51,6 +51,20 @@ impl MemoryDatabase {
         Self { state: Arc::new(Mutex::new(state)), writer: Arc::new(tokio::sync::Mutex::new(())) }
     }
 
+    /// An empty database ([`MemoryDatabase::new`]) comparing course keys and emails under
+    /// `collation`, in its reads and unique checks: [`Collation::CaseInsensitive`] plays
+    /// MariaDB's default collations.
+    pub fn with_collation(collation: Collation) -> Self {
+        let db = Self::new();
+        db.lock().collation = collation;
+        db
+    }
+
+    /// How this database compares course keys and emails.
+    pub fn collation(&self) -> Collation {
+        self.lock().collation
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         lock_state(&self.state)
     }
@@ -90,8 +104,9 @@ impl MemoryDatabase {
         let mut state = self.lock();
         let id = state.next_id(Sequence::CourseAccessRole);
         let row = CourseAccessRoleRow { id, user_id, org: org.into(), course_id: course_id.into(), role: role.into() };
+        let same = same_role(state.collation);
         let roles = state.tables.course_access_roles.as_mut();
-        insert_unique(roles, "the course access role table does not exist", id, row, same_role, role_violation)?;
+        insert_unique(roles, "the course access role table does not exist", id, row, same, role_violation)?;
         Ok(id)
     }
 
@@ -302,8 +317,11 @@ impl MemoryDatabase {
             user_id,
             created: Some(SystemTime::now()),
         };
+        let collation = state.collation;
         let invitations = state.tables.invitations.as_mut();
-        let clashes = |a: &InvitationRow, b: &InvitationRow| a.email == b.email && a.course_id == b.course_id;
+        let clashes = |a: &InvitationRow, b: &InvitationRow| {
+            collation.equal(&a.email, &b.email) && collation.equal(&a.course_id, &b.course_id)
+        };
         let violation = || UniqueViolation::new("student_courseenrollmentallowed", ["email", "course_id"]);
         insert_unique(invitations, "the invitation table does not exist", id, row, clashes, violation)?;
         Ok(id)

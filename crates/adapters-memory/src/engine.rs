@@ -11,7 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use domain::{
-    CourseEnrollmentId, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId, RoleAssignmentId,
+    Collation, CourseEnrollmentId, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId, RoleAssignmentId,
     UniqueViolation, UserId,
 };
 use ports::{StoreError, StoreResult};
@@ -46,6 +46,8 @@ pub(crate) struct State {
     pub(crate) history_user: Option<UserId>,
     /// The users whose `is_staff` is true.
     pub(crate) staff: std::collections::BTreeSet<UserId>,
+    /// How course keys and emails compare, in reads and unique checks.
+    pub(crate) collation: Collation,
 }
 
 /// The tables with an autoincrement id, each with its own counter as in a database.
@@ -296,7 +298,7 @@ fn course_enrollment_unique(state: &State, row: &CourseEnrollmentRow) -> StoreRe
         .tables
         .course_enrollments
         .values()
-        .any(|o| o.id != row.id && o.user_id == row.user_id && o.course_id == row.course_id);
+        .any(|o| o.id != row.id && o.user_id == row.user_id && state.collation.equal(&o.course_id, &row.course_id));
     if clash {
         return Err(StoreError::UniqueViolation(UniqueViolation::new(
             "student_courseenrollment",
@@ -338,9 +340,12 @@ pub(crate) fn insert_unique<K: Ord, V>(
     Ok(())
 }
 
-/// Whether two course access roles have the same `(user_id, org, course_id, role)`.
-pub(crate) fn same_role(a: &CourseAccessRoleRow, b: &CourseAccessRoleRow) -> bool {
-    a.user_id == b.user_id && a.org == b.org && a.course_id == b.course_id && a.role == b.role
+/// Whether two course access roles have the same `(user_id, org, course_id, role)`, the
+/// course compared under `collation`.
+pub(crate) fn same_role(collation: Collation) -> impl Fn(&CourseAccessRoleRow, &CourseAccessRoleRow) -> bool {
+    move |a: &CourseAccessRoleRow, b: &CourseAccessRoleRow| {
+        a.user_id == b.user_id && a.org == b.org && collation.equal(&a.course_id, &b.course_id) && a.role == b.role
+    }
 }
 
 /// The `(user_id, org, course_id, role)` constraint of `student_courseaccessrole`.

@@ -7,10 +7,10 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use domain::{
-    CourseEnrollmentId, CourseEnrollmentRecord, CourseEnrollmentRef, CourseKey, CourseMode, CourseModeRecord,
-    ExternalUserKey, InvitationRecord, LinkedUser, PceStatus, ProgramCourseEnrollmentId, ProgramCourseEnrollmentRecord,
-    ProgramEnrollmentId, ProgramEnrollmentRecord, ProgramUuid, RoleAssignmentId, RoleAssignmentRecord, UserId,
-    UserProgramEnrollment, UserRecord, Username,
+    Collation, CourseEnrollmentId, CourseEnrollmentRecord, CourseEnrollmentRef, CourseKey, CourseMode,
+    CourseModeRecord, ExternalUserKey, InvitationRecord, LinkedUser, PceStatus, ProgramCourseEnrollmentId,
+    ProgramCourseEnrollmentRecord, ProgramEnrollmentId, ProgramEnrollmentRecord, ProgramUuid, RoleAssignmentId,
+    RoleAssignmentRecord, UserId, UserProgramEnrollment, UserRecord, Username,
 };
 use ports::{
     CourseAccessRoleGrant, CourseEnrollmentAttachment, CourseEnrollmentChange, CourseEnrollmentDeactivation,
@@ -96,8 +96,17 @@ fn corrupt(table: &'static str, detail: String) -> StoreError {
     StoreError::CorruptData { table, detail }
 }
 
+/// The texts by which `collation` compares `values`.
+fn keys_under<'a>(collation: Collation, values: impl Iterator<Item = &'a str>) -> HashSet<String> {
+    values.map(|value| collation.key(value).into_owned()).collect()
+}
+
 #[async_trait]
 impl LinkingReads for MemoryTransaction {
+    fn collation(&self) -> Collation {
+        self.lock().collation
+    }
+
     async fn program_enrollments_by_keys(
         &self,
         program_uuid: ProgramUuid,
@@ -169,17 +178,19 @@ impl LinkingReads for MemoryTransaction {
     async fn course_modes(&self, course_keys: &[CourseKey]) -> StoreResult<Vec<CourseModeRecord>> {
         let state = self.lock();
         let now = SystemTime::now();
-        let courses: HashMap<&str, &CourseKey> = course_keys.iter().map(|k| (k.as_str(), k)).collect();
-        Ok(state
+        let courses = keys_under(state.collation, course_keys.iter().map(CourseKey::as_str));
+        state
             .tables
             .course_modes
             .values()
             .filter(|m| m.expiration_datetime.is_none_or(|at| at > now))
-            .filter_map(|m| {
-                let course_key = courses.get(m.course_id.as_str())?;
-                Some(CourseModeRecord { course_key: (*course_key).clone(), mode: CourseMode::new(m.mode_slug.clone()) })
+            .filter(|m| courses.contains(state.collation.key(&m.course_id).as_ref()))
+            .map(|m| {
+                let course_key = CourseKey::parse(m.course_id.clone())
+                    .map_err(|e| corrupt("course_modes_coursemode", format!("id={}: {e}", m.id)))?;
+                Ok(CourseModeRecord { course_key, mode: CourseMode::new(m.mode_slug.clone()) })
             })
-            .collect())
+            .collect()
     }
 
     async fn course_access_roles_supported(&self) -> StoreResult<bool> {
@@ -249,12 +260,12 @@ impl LinkingReads for MemoryTransaction {
     ) -> StoreResult<Vec<CourseEnrollmentRecord>> {
         let state = self.lock();
         let users: HashSet<UserId> = user_ids.iter().copied().collect();
-        let courses: HashSet<&str> = course_keys.iter().map(CourseKey::as_str).collect();
+        let courses = keys_under(state.collation, course_keys.iter().map(CourseKey::as_str));
         state
             .tables
             .course_enrollments
             .values()
-            .filter(|ce| users.contains(&ce.user_id) && courses.contains(ce.course_id.as_str()))
+            .filter(|ce| users.contains(&ce.user_id) && courses.contains(state.collation.key(&ce.course_id).as_ref()))
             .map(|ce| {
                 let course_key = CourseKey::parse(ce.course_id.clone())
                     .map_err(|e| corrupt("student_courseenrollment", format!("id={}: {e}", ce.id)))?;
@@ -271,7 +282,8 @@ impl LinkingReads for MemoryTransaction {
 
     async fn existing_courses(&self, course_keys: &[CourseKey]) -> StoreResult<Vec<CourseKey>> {
         let state = self.lock();
-        Ok(course_keys.iter().filter(|k| state.tables.course_overviews.contains_key(k.as_str())).cloned().collect())
+        let present = keys_under(state.collation, state.tables.course_overviews.keys().map(String::as_str));
+        Ok(course_keys.iter().filter(|k| present.contains(state.collation.key(k.as_str()).as_ref())).cloned().collect())
     }
 
     async fn pending_invitations(
@@ -281,16 +293,19 @@ impl LinkingReads for MemoryTransaction {
     ) -> StoreResult<Vec<InvitationRecord>> {
         let state = self.lock();
         let Some(invitations) = state.tables.invitations.as_ref() else { return Ok(Vec::new()) };
-        let emails: HashSet<&str> = emails.iter().map(String::as_str).collect();
-        let courses: HashMap<&str, &CourseKey> = course_keys.iter().map(|k| (k.as_str(), k)).collect();
-        Ok(invitations
+        let collation = state.collation;
+        let emails = keys_under(collation, emails.iter().map(String::as_str));
+        let courses = keys_under(collation, course_keys.iter().map(CourseKey::as_str));
+        invitations
             .values()
-            .filter(|i| i.user_id.is_none() && emails.contains(i.email.as_str()))
-            .filter_map(|i| {
-                let course_key = courses.get(i.course_id.as_str())?;
-                Some(InvitationRecord { id: i.id, email: i.email.clone(), course_key: (*course_key).clone() })
+            .filter(|i| i.user_id.is_none() && emails.contains(collation.key(&i.email).as_ref()))
+            .filter(|i| courses.contains(collation.key(&i.course_id).as_ref()))
+            .map(|i| {
+                let course_key = CourseKey::parse(i.course_id.clone())
+                    .map_err(|e| corrupt("student_courseenrollmentallowed", format!("id={}: {e}", i.id)))?;
+                Ok(InvitationRecord { id: i.id, email: i.email.clone(), course_key })
             })
-            .collect())
+            .collect()
     }
 }
 
@@ -328,7 +343,7 @@ fn resolve(state: &State, enrollment: &CourseEnrollmentRef) -> StoreResult<Cours
             .tables
             .course_enrollments
             .values()
-            .find(|ce| ce.user_id == *user_id && ce.course_id == course_key.as_str())
+            .find(|ce| ce.user_id == *user_id && state.collation.equal(&ce.course_id, course_key.as_str()))
             .map(|ce| ce.id),
     };
     found.ok_or(StoreError::Misuse("a write names a course enrollment that does not exist"))
@@ -469,10 +484,11 @@ impl LinkingWrites for MemoryTransaction {
             if !state.tables.users.contains_key(&grant.user_id) {
                 return Err(StoreError::Misuse("a role names a user that does not exist"));
             }
+            let same = same_role(state.collation);
             let Some(roles) = state.tables.course_access_roles.as_mut() else {
                 return Err(StoreError::Misuse("the course access role table does not exist"));
             };
-            let existing: Vec<&CourseAccessRoleRow> = roles.values().filter(|r| same_role(r, &row)).collect();
+            let existing: Vec<&CourseAccessRoleRow> = roles.values().filter(|r| same(r, &row)).collect();
             match existing.len() {
                 0 => {
                     roles.insert(id, row);

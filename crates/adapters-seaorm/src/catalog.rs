@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use domain::Collation;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, IntoIden, JoinType, Order, Query, SelectStatement, TableRef};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, QueryResult};
 
@@ -69,6 +70,7 @@ pub struct Column {
 pub(crate) struct Catalog {
     columns: HashMap<String, Vec<Column>>,
     unique: HashMap<(String, String), Vec<String>>,
+    collation: Collation,
 }
 
 impl Catalog {
@@ -81,7 +83,13 @@ impl Catalog {
             }
         }
         catalog.unique = unique_indexes(conn, backend).await?;
+        catalog.collation = course_key_collation(conn, backend).await?;
         Ok(catalog)
+    }
+
+    /// How the database compares course keys and emails.
+    pub(crate) fn collation(&self) -> Collation {
+        self.collation
     }
 
     /// The table's columns in order; empty if the table does not exist.
@@ -173,6 +181,33 @@ pub async fn table_columns(conn: &DatabaseConnection, backend: Backend, table: &
 
 fn text(row: &QueryResult, column: &str) -> Result<String, DbErr> {
     get_string(row, column).map_err(|e| DbErr::Custom(e.to_string()))
+}
+
+/// How the database compares course keys (and emails): on MySQL/MariaDB, by the collation of
+/// `student_courseenrollment.course_id` (a `_ci` one ignores case; Django leaves the
+/// database's default, case-insensitive unless the operator chose otherwise); exact on SQLite
+/// (`BINARY`) and PostgreSQL (a nondeterministic ICU collation on these columns is not
+/// looked for). One collation for every compared column: Django gives them all the same.
+async fn course_key_collation(conn: &DatabaseConnection, backend: Backend) -> Result<Collation, DbErr> {
+    if backend != Backend::MySql {
+        return Ok(Collation::Exact);
+    }
+    let select = Query::select()
+        .expr_as(Expr::col("COLLATION_NAME"), "collation_name")
+        .from(("information_schema", "COLUMNS"))
+        .and_where(Expr::col("TABLE_SCHEMA").eq(Func::cust("DATABASE")))
+        .and_where(Expr::col("TABLE_NAME").eq(tables::CE))
+        .and_where(Expr::col("COLUMN_NAME").eq("course_id"))
+        .take();
+    let row = conn.query_one_raw(backend.db_backend().build(&select)).await?;
+    let name = match row {
+        Some(row) => crate::decode::get_opt_string(&row, "collation_name").map_err(|e| DbErr::Custom(e.to_string()))?,
+        None => None,
+    };
+    Ok(match name {
+        Some(name) if name.to_ascii_lowercase().ends_with("_ci") => Collation::CaseInsensitive,
+        _ => Collation::Exact,
+    })
 }
 
 /// The columns of the unique indexes of the tables the linking writes, in declared order.

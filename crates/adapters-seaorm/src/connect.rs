@@ -1,5 +1,6 @@
 //! Opening a database by URL, with errors that name the backend and hide the password.
 
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,19 +9,30 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbE
 use thiserror::Error;
 use tracing::instrument::WithSubscriber;
 use tracing::subscriber::NoSubscriber;
+use url::{Url, form_urlencoded};
 
 use crate::backend::{Backend, Encoding, UuidColumn};
 use crate::catalog::{Catalog, OPTIONAL, REQUIRED, tables};
 use crate::error::is_permission_denied;
 
-/// Why a database could not be opened.
+/// Why a database could not be opened. No message shows a URL that did not parse, nor a
+/// password ([`redact_url`]).
 #[derive(Debug, Error)]
 pub enum ConnectError {
-    /// The URL names no supported backend.
-    #[error("unsupported database URL '{url}': expected sqlite://PATH, postgres://… or mysql://…")]
+    /// The URL names no supported backend. The URL is not shown: only what is wrong with it.
+    #[error("unsupported database URL ({reason}): expected sqlite://PATH, postgres://… or mysql://…")]
     UnsupportedUrl {
-        /// The URL, password hidden.
-        url: String,
+        /// What is wrong: the scheme (`scheme 'oracle'`, when it is a scheme's characters only),
+        /// or which part is missing.
+        reason: String,
+    },
+    /// The URL names a server backend but does not parse as its URL. The URL is not shown.
+    #[error("the database URL is not a valid {backend} URL ({reason}): expected {backend}://USER:PASSWORD@HOST/DB")]
+    BadUrl {
+        /// `postgres` or `mysql`.
+        backend: &'static str,
+        /// Which part is wrong.
+        reason: String,
     },
     /// The server could not be reached or refused the connection.
     #[error("cannot connect to the {backend} database at {url}: {source}")]
@@ -71,44 +83,163 @@ pub enum ConnectError {
     },
 }
 
-/// The URL with its password replaced by `***`, for messages and logs.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rfind('@') {
-        Some(at) => {
-            let (userinfo, host) = authority.split_at(at);
-            match userinfo.split_once(':') {
-                Some((user, _password)) => format!("{scheme}://{user}:***{host}{tail}"),
-                None => url.to_owned(),
-            }
-        }
-        None => url.to_owned(),
+impl ConnectError {
+    /// Whether the error is the caller's URL (unsupported or unparsable), not the database.
+    pub fn is_usage(&self) -> bool {
+        matches!(self, Self::UnsupportedUrl { .. } | Self::BadUrl { .. })
     }
 }
 
-/// The backend a URL names.
+/// Query parameters whose value is a secret: shown as `***`. Matched on the decoded name, in
+/// any case: `password` (PostgreSQL's drivers read it), `pass`, `pwd`, and any name containing
+/// `password` (`sslpassword`, …).
+fn is_secret_parameter(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name == "pass" || name == "pwd" || name.contains("password")
+}
+
+/// What [`redact_url`] shows for a URL that does not parse.
+pub const UNPARSABLE_URL: &str = "(a URL that does not parse, not shown)";
+
+/// The URL as messages and logs show it: parsed by the `url` crate (the parser the drivers
+/// use), with its password, the value of every secret query parameter (`password`, `pass`,
+/// `pwd`, `sslpassword`, …) and any fragment replaced by `***`. A URL that does not parse is
+/// never shown: [`UNPARSABLE_URL`]. Neither is one with an `@` after its host (a password's
+/// unencoded `/`, `?` or `#` moves the rest of it there). A SQLite URL that sqlx reads and
+/// that has no `@` is shown as written (it names a file and holds no secret).
+pub fn redact_url(url: &str) -> String {
+    shown(url).unwrap_or_else(|| UNPARSABLE_URL.to_owned())
+}
+
+fn shown(url: &str) -> Option<String> {
+    // sqlx reads a SQLite URL as a file name, without the `url` crate (`sqlite://c:d.db`, and
+    // `a/../b.db` not normalised); the query it accepts holds only `mode`, `cache`,
+    // `immutable` and `vfs`, so such a URL without an `@` holds no secret: shown as written.
+    if matches!(backend_of(url), Ok(Backend::Sqlite))
+        && !url.contains('@')
+        && sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(url).is_ok()
+    {
+        return Some(url.to_owned());
+    }
+    let mut parsed = Url::parse(url).ok()?;
+    if at_after_host(&parsed) {
+        return None;
+    }
+    if parsed.password().is_some() {
+        parsed.set_password(Some("***")).ok()?;
+    }
+    if let Some(query) = parsed.query().filter(|query| !query.is_empty()) {
+        let pieces: Vec<String> = query
+            .split('&')
+            .map(|piece| {
+                let name = piece.split_once('=').map_or(piece, |(name, _)| name);
+                let decoded: String = form_urlencoded::parse(name.as_bytes()).map(|(name, _)| name).collect();
+                if piece.contains('=') && is_secret_parameter(&decoded) {
+                    format!("{name}=***")
+                } else {
+                    piece.to_owned()
+                }
+            })
+            .collect();
+        parsed.set_query(Some(&pieces.join("&")));
+    }
+    if parsed.fragment().is_some() {
+        parsed.set_fragment(Some("***"));
+    }
+    Some(parsed.to_string())
+}
+
+/// Whether an `@` follows the host: in the path, query or fragment, which a password's
+/// unencoded `/`, `?` or `#` would have cut there (`postgres://u:12/34@h/db` reads as port 12
+/// and database `34@h/db`).
+fn at_after_host(url: &Url) -> bool {
+    [Some(url.path()), url.query(), url.fragment()].into_iter().flatten().any(|part| part.contains('@'))
+}
+
+/// The backend a URL names, from its scheme alone.
 ///
 /// # Errors
-/// [`ConnectError::UnsupportedUrl`].
+/// [`ConnectError::UnsupportedUrl`], saying what is wrong without showing the URL.
 pub fn backend_of(url: &str) -> Result<Backend, ConnectError> {
-    let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase()).unwrap_or_default();
-    match scheme.as_str() {
+    let unsupported = |reason: String| ConnectError::UnsupportedUrl { reason };
+    let Some((scheme, _)) = url.split_once(':') else {
+        return Err(unsupported(
+            known_scheme_prefix(url)
+                .map_or_else(|| "no scheme: no `:`".to_owned(), |known| format!("`{known}` must be followed by `://`")),
+        ));
+    };
+    match scheme.to_ascii_lowercase().as_str() {
         "sqlite" => Ok(Backend::Sqlite),
         "postgres" | "postgresql" => Ok(Backend::Postgres),
         "mysql" | "mariadb" => Ok(Backend::MySql),
-        _ => Err(ConnectError::UnsupportedUrl { url: redact_url(url) }),
+        _ => Err(unsupported(match known_scheme_prefix(scheme) {
+            Some(known) => format!("`{known}` must be followed by `://`"),
+            None if is_scheme(scheme) => format!("scheme '{scheme}'"),
+            None => "the text before the first `:` is not a scheme".to_owned(),
+        })),
     }
+}
+
+/// Whether `text` can be a URL scheme: a letter, then letters, digits, `+`, `-` or `.`, and
+/// short (a longer text before a `:` is more likely a user or a password).
+fn is_scheme(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && text.len() <= 20
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// The supported scheme `text` starts with, followed by something a scheme cannot hold
+/// (`postgres//u:pw@h` names `postgres`), if any.
+fn known_scheme_prefix(text: &str) -> Option<&'static str> {
+    let lower = text.to_ascii_lowercase();
+    ["postgresql", "postgres", "mariadb", "mysql", "sqlite"].into_iter().find(|known| {
+        lower.strip_prefix(known).and_then(|rest| rest.chars().next()).is_some_and(|next| !next.is_ascii_alphanumeric())
+    })
+}
+
+/// Checks a database URL before anything connects: a supported scheme and, for a server, a
+/// URL its driver reads (parsed with no tracing subscriber: sqlx logs an unknown parameter with
+/// its value). Never shows the URL.
+///
+/// # Errors
+/// [`ConnectError::UnsupportedUrl`] or [`ConnectError::BadUrl`].
+pub fn check_url(url: &str) -> Result<Backend, ConnectError> {
+    let backend = backend_of(url)?;
+    if backend == Backend::Sqlite {
+        return Ok(backend);
+    }
+    let bad = |reason: String| ConnectError::BadUrl { backend: backend.name(), reason };
+    let (scheme, rest) = url.split_once(':').unwrap_or_default();
+    if !rest.starts_with("//") {
+        return Err(bad(format!("`//` must follow `{scheme}:`")));
+    }
+    let parsed = Url::parse(url).map_err(|error| bad(error.to_string()))?;
+    if at_after_host(&parsed) {
+        return Err(bad(
+            "an `@` after the host: percent-encode `@`, `/`, `?` and `#` in a user, password or parameter \
+             (%40, %2F, %3F, %23)"
+                .to_owned(),
+        ));
+    }
+    let driver = tracing::subscriber::with_default(NoSubscriber::default(), || match backend {
+        Backend::Postgres => sea_orm::sqlx::postgres::PgConnectOptions::from_str(url).map(drop),
+        _ => sea_orm::sqlx::mysql::MySqlConnectOptions::from_str(&format!("mysql:{rest}")).map(drop),
+    });
+    driver.map_err(|error| {
+        let reason = error.to_string();
+        bad(reason.strip_prefix("error with configuration: ").unwrap_or(&reason).to_owned())
+    })?;
+    Ok(backend)
 }
 
 /// Opens a connection pool for `url` (`sqlite://PATH?mode=rwc`, `postgres://…`, `mysql://…`).
 /// Reads nothing: use it to run migrations, or pass it to `SeaOrmDatabase::new`.
 ///
 /// # Errors
-/// [`ConnectError::UnsupportedUrl`] or [`ConnectError::Connect`].
+/// [`ConnectError::UnsupportedUrl`], [`ConnectError::BadUrl`] or [`ConnectError::Connect`].
 pub async fn open(url: &str) -> Result<DatabaseConnection, ConnectError> {
-    let backend = backend_of(url)?;
+    let backend = check_url(url)?;
     let url = match (backend, url.strip_prefix("mariadb:")) {
         (Backend::MySql, Some(rest)) => format!("mysql:{rest}"),
         _ => url.to_owned(),
@@ -236,7 +367,43 @@ mod tests {
         assert_eq!(redact_url("mysql://u:p%40ss@h/db?ssl-mode=x"), "mysql://u:***@h/db?ssl-mode=x");
         assert_eq!(redact_url("mysql://u:p@ss@h/db"), "mysql://u:***@h/db");
         assert_eq!(redact_url("sqlite://./x.sqlite3?mode=rwc"), "sqlite://./x.sqlite3?mode=rwc");
+        assert_eq!(redact_url("sqlite:///tmp/x.sqlite3"), "sqlite:///tmp/x.sqlite3");
+        assert_eq!(redact_url("sqlite::memory:"), "sqlite::memory:");
+        assert_eq!(redact_url("sqlite://c:d.db"), "sqlite://c:d.db");
         assert_eq!(redact_url("postgres://user@h/db"), "postgres://user@h/db");
+    }
+
+    #[test]
+    fn query_passwords_never_show() {
+        assert_eq!(
+            redact_url("postgres://u@127.0.0.1:1/db?password=s3cr3t"),
+            "postgres://u@127.0.0.1:1/db?password=***"
+        );
+        assert_eq!(
+            redact_url("postgres:///db?host=/tmp&password=s3cr3t&sslmode=disable"),
+            "postgres:///db?host=/tmp&password=***&sslmode=disable"
+        );
+        assert_eq!(
+            redact_url("mysql://u:a@h/d?PASS=1&pwd=2&sslpassword=3&pass%77ord=4&x=pwd"),
+            "mysql://u:***@h/d?PASS=***&pwd=***&sslpassword=***&pass%77ord=***&x=pwd"
+        );
+        assert_eq!(redact_url("postgres://u:pw@h/db#s3cr3t"), "postgres://u:***@h/db#***");
+    }
+
+    #[test]
+    fn urls_that_do_not_parse_are_never_shown() {
+        for url in [
+            "postgres:/u:s3cr3t@127.0.0.1:56432/x",
+            "postgres//u:s3cr3t@127.0.0.1/db",
+            "postgres://u:s3cr3t@127.0.0.1:notaport/db",
+            "postgres://u:12/s3cr3t@h/db",
+            "postgres://u:12?s3cr3t@h/db",
+            "mysql://u:12#s3cr3t@h/db",
+        ] {
+            let shown = redact_url(url);
+            assert!(!shown.contains("s3cr3t"), "{url}: {shown}");
+        }
+        assert_eq!(redact_url("postgres://u:s3cr3t@h:notaport/db"), UNPARSABLE_URL);
     }
 
     #[test]
@@ -244,7 +411,30 @@ mod tests {
         assert_eq!(backend_of("sqlite::memory:").unwrap(), Backend::Sqlite);
         assert_eq!(backend_of("postgresql://h/db").unwrap(), Backend::Postgres);
         assert_eq!(backend_of("mariadb://h/db").unwrap(), Backend::MySql);
-        let err = backend_of("oracle://u:pw@h/db").unwrap_err().to_string();
-        assert!(!err.contains("pw"), "{err}");
+        let reason = |url| match backend_of(url) {
+            Err(ConnectError::UnsupportedUrl { reason }) => reason,
+            other => panic!("{url}: {other:?}"),
+        };
+        assert_eq!(reason("oracle://u:pw@h/db"), "scheme 'oracle'");
+        assert_eq!(reason("postgres//u:pw@h/db"), "`postgres` must be followed by `://`");
+        assert_eq!(reason("sqlite3://x.db"), "scheme 'sqlite3'");
+        assert_eq!(reason("just-a-file.db"), "no scheme: no `:`");
+        assert_eq!(reason("a/b:pw@h"), "the text before the first `:` is not a scheme");
+    }
+
+    #[test]
+    fn server_urls_are_checked_without_showing_them() {
+        let reason = |url| match check_url(url) {
+            Err(ConnectError::BadUrl { reason, .. }) => reason,
+            other => panic!("{url}: {other:?}"),
+        };
+        assert_eq!(reason("postgres:/u:s3cr3t@127.0.0.1:56432/x"), "`//` must follow `postgres:`");
+        assert_eq!(reason("postgres://u:s3cr3t@127.0.0.1:notaport/db"), "invalid port number");
+        assert!(reason("postgres://u:12/s3cr3t@h/db").starts_with("an `@` after the host"));
+        assert!(check_url("postgres:///db?host=/tmp&password=s3cr3t").is_ok());
+        assert!(check_url("mysql://u:pw@h:3306/db?ssl-mode=disabled").is_ok());
+        assert!(check_url("sqlite://anything").is_ok());
+        let message = check_url("postgres:/u:s3cr3t@h/x").unwrap_err().to_string();
+        assert!(!message.contains("s3cr3t"), "{message}");
     }
 }

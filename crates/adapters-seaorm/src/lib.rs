@@ -20,8 +20,10 @@
 //! **Invariants.** Every statement is built with sea-query (`sea_orm::sea_query`), which
 //! quotes identifiers and binds every value; the few SQL fragments sea-query cannot express
 //! are written by hand, each with its reason beside it, and hold no values. Table names come
-//! from `catalog::tables` only. Statements bind at most 10,000 values (chunks). Keys, usernames and course keys are matched
-//! exactly in Rust after the SQL filter, whatever the collation. Datetimes are written as
+//! from `catalog::tables` only. Statements bind at most 10,000 values (chunks). External keys and usernames are matched
+//! exactly in Rust after the SQL filter, whatever the collation; course keys and emails as the
+//! database compares them (its `domain::Collation`, read from the catalog), as upstream's SQL
+//! lookups do. Datetimes are written as
 //! Django writes them (UTC, microseconds; text `YYYY-MM-DD HH:MM:SS.ffffff` on SQLite).
 //!
 //! # Example
@@ -51,6 +53,6 @@ mod writes;
 
 pub use backend::{Backend, UuidColumn};
 pub use catalog::{Column, table_columns};
-pub use connect::{ConnectError, backend_of, open, redact_url};
+pub use connect::{ConnectError, UNPARSABLE_URL, backend_of, check_url, open, redact_url};
 pub use grants::{LINK_GRANTS, Privilege, SERIAL_SEQUENCES, TableGrant, grant_statements};
 pub use transaction::SeaOrmDatabase;

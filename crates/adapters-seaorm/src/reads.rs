@@ -1,13 +1,15 @@
 //! [`LinkingReads`]: the bulk reads, in chunks that respect each backend's limit on bound
-//! values, with exact matching in Rust after the SQL filter (MySQL's default collations ignore
-//! case and trailing spaces, so `IN` may return more rows than asked for; never fewer).
+//! values, matched in Rust after the SQL filter: external keys and usernames exactly (MySQL's
+//! default collations ignore case and trailing spaces, so `IN` may return more rows than asked
+//! for; never fewer), course keys and emails under the database's [`Collation`] (as upstream's
+//! SQL lookups compare them), returned as stored.
 
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::Utc;
 use domain::{
-    CourseEnrollmentId, CourseEnrollmentRecord, CourseKey, CourseMode, CourseModeRecord, CurriculumUuid,
+    Collation, CourseEnrollmentId, CourseEnrollmentRecord, CourseKey, CourseMode, CourseModeRecord, CurriculumUuid,
     ExternalUserKey, InvitationId, InvitationRecord, LinkedUser, PceStatus, ProgramCourseEnrollmentId,
     ProgramCourseEnrollmentRecord, ProgramEnrollmentId, ProgramEnrollmentRecord, ProgramUuid, RoleAssignmentId,
     RoleAssignmentRecord, UserId, UserProgramEnrollment, UserRecord, Username,
@@ -22,6 +24,11 @@ use crate::transaction::SeaTransaction;
 
 fn corrupt(table: &'static str, id: i64, error: impl std::fmt::Display) -> StoreError {
     StoreError::CorruptData { table, detail: format!("id={id}: {error}") }
+}
+
+/// The texts by which `collation` compares `values`.
+fn keys_under<'a>(collation: Collation, values: impl IntoIterator<Item = &'a str>) -> HashSet<String> {
+    values.into_iter().map(|value| collation.key(value).into_owned()).collect()
 }
 
 impl SeaTransaction {
@@ -69,6 +76,10 @@ impl SeaTransaction {
 
 #[async_trait]
 impl LinkingReads for SeaTransaction {
+    fn collation(&self) -> Collation {
+        self.context.catalog.collation()
+    }
+
     async fn program_enrollments_by_keys(
         &self,
         program_uuid: ProgramUuid,
@@ -180,17 +191,21 @@ impl LinkingReads for SeaTransaction {
         user_ids: &[UserId],
         course_keys: &[CourseKey],
     ) -> StoreResult<Vec<CourseEnrollmentRecord>> {
-        let courses: HashMap<&str, &CourseKey> = course_keys.iter().map(|k| (k.as_str(), k)).collect();
+        let collation = self.collation();
+        let courses = keys_under(collation, course_keys.iter().map(CourseKey::as_str));
         let ids: Vec<i64> = user_ids.iter().map(|u| u.0).collect();
         let head = select(tables::CE, &["id", "user_id", "course_id", "mode", "is_active"]);
         let mut found = Vec::new();
         self.each_row(&head, (tables::CE, "user_id"), &ids, |row| {
             let course_id = get_string(row, "course_id")?;
-            let Some(&course_key) = courses.get(course_id.as_str()) else { return Ok(()) };
+            if !courses.contains(collation.key(&course_id).as_ref()) {
+                return Ok(());
+            }
+            let id = get_i64(row, "id")?;
             found.push(CourseEnrollmentRecord {
-                id: CourseEnrollmentId(get_i64(row, "id")?),
+                id: CourseEnrollmentId(id),
                 user_id: UserId(get_i64(row, "user_id")?),
-                course_key: course_key.clone(),
+                course_key: CourseKey::parse(course_id).map_err(|e| corrupt(tables::CE, id, e))?,
                 mode: CourseMode::new(get_string(row, "mode")?),
                 is_active: get_bool(row, "is_active")?,
             });
@@ -201,14 +216,15 @@ impl LinkingReads for SeaTransaction {
     }
 
     async fn existing_courses(&self, course_keys: &[CourseKey]) -> StoreResult<Vec<CourseKey>> {
+        let collation = self.collation();
         let values: Vec<&str> = course_keys.iter().map(CourseKey::as_str).collect();
         let mut present = HashSet::new();
         self.each_row(&select(tables::COURSE_OVERVIEW, &["id"]), (tables::COURSE_OVERVIEW, "id"), &values, |row| {
-            present.insert(get_string(row, "id")?);
+            present.insert(collation.key(&get_string(row, "id")?).into_owned());
             Ok(())
         })
         .await?;
-        Ok(course_keys.iter().filter(|k| present.contains(k.as_str())).cloned().collect())
+        Ok(course_keys.iter().filter(|k| present.contains(collation.key(k.as_str()).as_ref())).cloned().collect())
     }
 
     async fn pending_invitations(
@@ -221,19 +237,22 @@ impl LinkingReads for SeaTransaction {
         }
         let mut head = select(tables::INVITATION, &["id", "email", "course_id"]);
         head.and_where(Expr::col((tables::INVITATION, "user_id")).is_null());
-        let wanted: HashSet<&str> = emails.iter().map(String::as_str).collect();
-        let courses: HashMap<&str, &CourseKey> = course_keys.iter().map(|k| (k.as_str(), k)).collect();
+        let collation = self.collation();
+        let wanted = keys_under(collation, emails.iter().map(String::as_str));
+        let courses = keys_under(collation, course_keys.iter().map(CourseKey::as_str));
         let mut found = Vec::new();
         self.each_row(&head, (tables::INVITATION, "email"), emails, |row| {
             let email = get_string(row, "email")?;
             let course_id = get_string(row, "course_id")?;
-            let (true, Some(&course_key)) = (wanted.contains(email.as_str()), courses.get(course_id.as_str())) else {
+            if !wanted.contains(collation.key(&email).as_ref()) || !courses.contains(collation.key(&course_id).as_ref())
+            {
                 return Ok(());
-            };
+            }
+            let id = get_i64(row, "id")?;
             found.push(InvitationRecord {
-                id: InvitationId(get_i64(row, "id")?),
+                id: InvitationId(id),
                 email,
-                course_key: course_key.clone(),
+                course_key: CourseKey::parse(course_id).map_err(|e| corrupt(tables::INVITATION, id, e))?,
             });
             Ok(())
         })
@@ -280,17 +299,21 @@ impl LinkingReads for SeaTransaction {
         if !self.context.catalog.has_table(tables::COURSE_MODE) {
             return Ok(Vec::new());
         }
-        let head = select(tables::COURSE_MODE, &["course_id", "mode_slug", "expiration_datetime"]);
-        let courses: HashMap<&str, &CourseKey> = course_keys.iter().map(|k| (k.as_str(), k)).collect();
+        let head = select(tables::COURSE_MODE, &["id", "course_id", "mode_slug", "expiration_datetime"]);
+        let collation = self.collation();
+        let courses = keys_under(collation, course_keys.iter().map(CourseKey::as_str));
         let values: Vec<&str> = course_keys.iter().map(CourseKey::as_str).collect();
         let now = Utc::now();
         let mut found = Vec::new();
         self.each_row(&head, (tables::COURSE_MODE, "course_id"), &values, |row| {
             let course_id = get_string(row, "course_id")?;
-            let Some(&course_key) = courses.get(course_id.as_str()) else { return Ok(()) };
+            if !courses.contains(collation.key(&course_id).as_ref()) {
+                return Ok(());
+            }
             if get_opt_datetime(row, "expiration_datetime")?.is_none_or(|at| at > now) {
+                let id = get_i64(row, "id")?;
                 found.push(CourseModeRecord {
-                    course_key: course_key.clone(),
+                    course_key: CourseKey::parse(course_id).map_err(|e| corrupt(tables::COURSE_MODE, id, e))?,
                     mode: CourseMode::new(get_string(row, "mode_slug")?),
                 });
             }

@@ -25,9 +25,40 @@ async fn an_unreachable_server_is_named_without_its_password() {
 }
 
 #[tokio::test]
-async fn an_unsupported_url_is_refused_without_its_password() {
-    let message = error_of("oracle://operator:s3cret-pw@db/edxapp").await;
-    assert!(message.starts_with("unsupported database URL 'oracle://operator:***@db/edxapp'"), "{message}");
+async fn a_password_in_the_query_is_hidden_too() {
+    for (url, shown) in [
+        (
+            "postgres://operator@127.0.0.1:1/edxapp?password=s3cret-pw",
+            "postgres://operator@127.0.0.1:1/edxapp?password=***",
+        ),
+        (
+            "postgres:///edxapp?host=127.0.0.1&port=1&password=s3cret-pw",
+            "postgres:///edxapp?host=127.0.0.1&port=1&password=***",
+        ),
+        ("mysql://operator@127.0.0.1:1/edxapp?pwd=s3cret-pw", "mysql://operator@127.0.0.1:1/edxapp?pwd=***"),
+    ] {
+        let message = error_of(url).await;
+        assert!(message.contains(&format!(" database at {shown}: ")), "{message}");
+        assert!(!message.contains("s3cret-pw"), "{message}");
+    }
+}
+
+#[tokio::test]
+async fn an_unsupported_or_unparsable_url_is_refused_without_showing_it() {
+    for (url, start) in [
+        ("oracle://operator:s3cret-pw@db/edxapp", "unsupported database URL (scheme 'oracle')"),
+        ("postgres//operator:s3cret-pw@db/edxapp", "unsupported database URL (`postgres` must be followed by `://`)"),
+        (
+            "postgres:/operator:s3cret-pw@127.0.0.1:1/x",
+            "the database URL is not a valid postgres URL (`//` must follow `postgres:`)",
+        ),
+    ] {
+        let err = SeaOrmDatabase::connect(url).await.err().unwrap();
+        assert!(err.is_usage(), "{err}");
+        let message = err.to_string();
+        assert!(message.starts_with(start), "{message}");
+        assert!(!message.contains("s3cret-pw") && !message.contains("operator"), "{message}");
+    }
 }
 
 #[tokio::test]

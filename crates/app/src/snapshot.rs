@@ -28,7 +28,7 @@ pub async fn read_snapshot(
     let program_enrollments = reads.program_enrollments_by_keys(program_uuid, &keys).await?;
     let users = reads.users_by_usernames(&batch.usernames()).await?;
     let next = follow_up_reads(batch, &program_enrollments, &users, options);
-    let mut snapshot = Snapshot { program_enrollments, users, ..Snapshot::default() };
+    let mut snapshot = Snapshot { program_enrollments, users, collation: reads.collation(), ..Snapshot::default() };
     if next.is_empty() {
         return Ok(snapshot);
     }

@@ -2,9 +2,7 @@
 
 use std::io::Write;
 
-use std::str::FromStr;
-
-use adapters_seaorm::{Backend, SeaOrmDatabase, backend_of, redact_url};
+use adapters_seaorm::{Backend, ConnectError, SeaOrmDatabase, redact_url};
 use domain::{LinkBatch, ProgramUuid};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use sea_orm_migration::MigratorTrait;
@@ -28,35 +26,18 @@ fn create_if_missing(url: &str) {
     let _ = std::fs::OpenOptions::new().write(true).create_new(true).open(&file.path);
 }
 
-/// Checks the database URL before anything connects: a scheme we support, and for a server a
-/// URL its driver can read. The URL is never shown (it may hold a password).
+/// Checks the database URL before anything connects ([`adapters_seaorm::check_url`]): a
+/// scheme we support, and for a server a URL its driver can read. The URL is never shown (it
+/// may hold a password): the error says which part is wrong.
 ///
 /// # Errors
 /// [`CliError::UnsupportedUrl`] or [`CliError::BadUrl`] (exit 2).
 pub fn check_url(url: &str) -> Result<Backend, CliError> {
-    let backend = backend_of(url).map_err(|_| {
-        let scheme = url.split_once(':').map(|(scheme, _)| scheme).filter(|scheme| {
-            !scheme.is_empty() && scheme.len() <= 20 && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+')
-        });
-        CliError::UnsupportedUrl { scheme: scheme.map(str::to_owned) }
-    })?;
-    if backend == Backend::Sqlite {
-        return Ok(backend);
-    }
-    let bad = |reason: String| CliError::BadUrl { backend: backend.name(), reason };
-    let (scheme, rest) = url.split_once(':').unwrap_or_default();
-    if !rest.starts_with("//") {
-        return Err(bad(format!("`//` must follow `{scheme}:`")));
-    }
-    let parsed = match backend {
-        Backend::Postgres => sea_orm::sqlx::postgres::PgConnectOptions::from_str(url).map(drop),
-        _ => sea_orm::sqlx::mysql::MySqlConnectOptions::from_str(&format!("mysql:{}", rest)).map(drop),
-    };
-    parsed.map_err(|error| {
-        let reason = error.to_string();
-        bad(reason.strip_prefix("error with configuration: ").unwrap_or(&reason).to_owned())
-    })?;
-    Ok(backend)
+    adapters_seaorm::check_url(url).map_err(|error| match error {
+        ConnectError::UnsupportedUrl { reason } => CliError::UnsupportedUrl { reason },
+        ConnectError::BadUrl { backend, reason } => CliError::BadUrl { backend, reason },
+        other => CliError::Connect(other),
+    })
 }
 
 /// Whether the database's `django_migrations` table lists migrations of the app

@@ -39,12 +39,12 @@ pub enum CliError {
         /// The file.
         path: String,
     },
-    /// The database URL names no backend we support. The URL is not shown: only its scheme,
-    /// when it has one that cannot hold a password.
-    #[error("unsupported database URL{}: expected sqlite://PATH, postgres://… or mysql://…", scheme_shown(.scheme))]
+    /// The database URL names no backend we support. The URL is not shown: only what is wrong
+    /// with it (its scheme, when it is a scheme's characters only).
+    #[error("unsupported database URL ({reason}): expected sqlite://PATH, postgres://… or mysql://…")]
     UnsupportedUrl {
-        /// The text before the URL's first `:`, when it is a scheme's letters only.
-        scheme: Option<String>,
+        /// What is wrong (`scheme 'oracle'`, `` `postgres` must be followed by `://` ``, …).
+        reason: String,
     },
     /// The database URL names a server backend but cannot be read. The URL is not shown.
     #[error("the database URL is not a valid {backend} URL ({reason}): expected {backend}://USER:PASSWORD@HOST/DB")]
@@ -151,6 +151,7 @@ impl CliError {
             | Self::TrackingLog(_)
             | Self::OutputFile { .. } => EXIT_INPUT,
             Self::Serve(error) if error.is_usage() => EXIT_INPUT,
+            Self::Connect(error) if error.is_usage() => EXIT_INPUT,
             Self::NoSqliteFile { .. }
             | Self::Connect(_)
             | Self::Migrate { .. }
@@ -161,9 +162,4 @@ impl CliError {
             | Self::Io { .. } => EXIT_DATABASE,
         }
     }
-}
-
-/// ` (scheme 'x')` for a scheme, nothing without one.
-fn scheme_shown(scheme: &Option<String>) -> String {
-    scheme.as_ref().map(|scheme| format!(" (scheme '{scheme}')")).unwrap_or_default()
 }

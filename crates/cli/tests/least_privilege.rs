@@ -2,7 +2,8 @@
 //! a user holding exactly the README's grants (`adapters_seaorm::LINK_GRANTS`) links the
 //! fixture and writes every row; a user missing a grant is told which table it lacks, and
 //! nothing is written. The user's password never appears on standard output or standard error,
-//! not even with every log on (`RUST_LOG=trace`). The grants themselves (each needed, none too
+//! not even with every log on (`RUST_LOG=trace`), in the URL's user information or (PostgreSQL)
+//! its `password` query parameter. The grants themselves (each needed, none too
 //! wide) are checked through the library by `tests/tests/least_privilege.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -75,6 +76,17 @@ async fn link_as_a_restricted_user(target: Target) {
     assert!(stdout.contains("0003: No user found with username nobody"), "{stdout}");
     assert!(stdout.contains("linked 3 of 4"), "{stdout}");
     assert_linked(&db.tables().await, &f);
+
+    // PostgreSQL also reads the password from the query (`?password=`): hidden there too, on a
+    // connection that succeeds (every key is now already linked: exit 1).
+    if db.backend() == adapters_seaorm::Backend::Postgres {
+        let in_query = user.url.replacen(&format!(":{}@", user.password), "@", 1);
+        let separator = if in_query.contains('?') { '&' } else { '?' };
+        let output = link(&format!("{in_query}{separator}password={}", user.password), &program).output().unwrap();
+        assert_no_password(&user, &output);
+        assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+        assert!(text(&output.stdout).contains("linked 0 of 4"), "{}", text(&output.stdout));
+    }
 
     user.drop(&db).await;
     db.finish().await;

@@ -13,3 +13,4 @@ mod operator;
 mod readme_session;
 mod serve;
 mod tracking_log;
+mod url_secrets;

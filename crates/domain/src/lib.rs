@@ -48,6 +48,7 @@
 #![deny(missing_docs)]
 
 mod batch;
+mod collation;
 mod ids;
 mod key_match;
 mod linking;
@@ -64,6 +65,7 @@ mod test_fixtures;
 mod tracking;
 
 pub use batch::{DuplicateKey, LinkBatch};
+pub use collation::Collation;
 pub use ids::{
     CourseEnrollmentId, CourseKey, CurriculumUuid, ExternalUserKey, InvalidValue, InvitationId,
     ProgramCourseEnrollmentId, ProgramEnrollmentId, ProgramUuid, RoleAssignmentId, UserId, Username,

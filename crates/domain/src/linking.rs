@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::batch::LinkBatch;
+use crate::collation::Collation;
 use crate::ids::{
     CourseKey, CurriculumUuid, ExternalUserKey, InvitationId, ProgramCourseEnrollmentId, ProgramUuid, UserId, Username,
 };
@@ -40,13 +41,16 @@ pub struct Planner {
     enrollments_by_key: HashMap<ExternalUserKey, ProgramEnrollmentRecord>,
     /// Distinct stored keys by lookup text (the key, or its case fold).
     stored_keys: HashMap<String, Vec<ExternalUserKey>>,
-    course_modes: HashMap<CourseKey, Vec<CourseMode>>,
+    /// How the database compares course keys and emails: the maps below are keyed by
+    /// [`Collation::key`] of them, so that a PCE finds the rows the database would find.
+    collation: Collation,
+    course_modes: HashMap<String, Vec<CourseMode>>,
     role_assignments: HashMap<ProgramCourseEnrollmentId, Vec<RoleAssignmentRecord>>,
     users_by_name: HashMap<Username, UserRecord>,
     user_curricula: HashSet<(UserId, CurriculumUuid)>,
-    course_enrollments: HashMap<(UserId, CourseKey), EnrollmentState>,
-    existing_courses: HashSet<CourseKey>,
-    pending_invitations: HashMap<(String, CourseKey), Vec<InvitationId>>,
+    course_enrollments: HashMap<(UserId, String), EnrollmentState>,
+    existing_courses: HashSet<String>,
+    pending_invitations: HashMap<(String, String), Vec<InvitationId>>,
 }
 
 impl Planner {
@@ -61,9 +65,11 @@ impl Planner {
             snapshot.program_enrollments.iter().map(|pe| &pe.external_user_key),
             options.case_insensitive_keys,
         );
-        let mut course_modes: HashMap<CourseKey, Vec<CourseMode>> = HashMap::new();
+        let collation = snapshot.collation;
+        let text = |value: &str| collation.key(value).into_owned();
+        let mut course_modes: HashMap<String, Vec<CourseMode>> = HashMap::new();
         for mode in snapshot.course_modes {
-            course_modes.entry(mode.course_key).or_default().push(mode.mode);
+            course_modes.entry(text(mode.course_key.as_str())).or_default().push(mode.mode);
         }
         let mut role_assignments: HashMap<ProgramCourseEnrollmentId, Vec<RoleAssignmentRecord>> = HashMap::new();
         for assignment in snapshot.role_assignments {
@@ -91,12 +97,13 @@ impl Planner {
                     mode: ce.mode,
                     is_active: ce.is_active,
                 };
-                ((ce.user_id, ce.course_key), state)
+                ((ce.user_id, text(ce.course_key.as_str())), state)
             })
             .collect();
-        let mut pending_invitations: HashMap<(String, CourseKey), Vec<InvitationId>> = HashMap::new();
+        let mut pending_invitations: HashMap<(String, String), Vec<InvitationId>> = HashMap::new();
         for invitation in snapshot.invitations {
-            pending_invitations.entry((invitation.email, invitation.course_key)).or_default().push(invitation.id);
+            let place = (text(&invitation.email), text(invitation.course_key.as_str()));
+            pending_invitations.entry(place).or_default().push(invitation.id);
         }
         for ids in pending_invitations.values_mut() {
             ids.sort();
@@ -106,14 +113,20 @@ impl Planner {
             options,
             enrollments_by_key,
             stored_keys,
+            collation,
             course_modes,
             role_assignments,
             users_by_name,
             user_curricula,
             course_enrollments,
-            existing_courses: snapshot.existing_courses.into_iter().collect(),
+            existing_courses: snapshot.existing_courses.iter().map(|course| text(course.as_str())).collect(),
             pending_invitations,
         }
+    }
+
+    /// The text by which the database compares `course_key` ([`Collation::key`]).
+    fn text(&self, course_key: &CourseKey) -> String {
+        self.collation.key(course_key.as_str()).into_owned()
     }
 
     /// Decides one input pair, seeing the effects of the keys recorded so far.
@@ -165,9 +178,10 @@ impl Planner {
                 key: enrollment.external_user_key.clone(),
                 new_username: username.clone(),
             });
-            unlink = Some(plan_unlink(enrollment, linked.id, &self.course_modes, |course_key, id| {
+            let modes = |course_key: &CourseKey| self.course_modes.get(&self.text(course_key));
+            unlink = Some(plan_unlink(enrollment, linked.id, modes, |course_key, id| {
                 self.course_enrollments
-                    .get(&(linked.id, course_key.clone()))
+                    .get(&(linked.id, self.text(course_key)))
                     .filter(|state| state.reference == CourseEnrollmentRef::Stored(id))
                     .map(|state| (&state.mode, state.is_active))
             }));
@@ -247,12 +261,12 @@ impl Planner {
         pce: &ProgramCourseEnrollmentRecord,
         log: &mut Vec<LogLine>,
     ) -> Result<Option<CourseLink>, CorruptData> {
-        if !self.existing_courses.contains(&pce.course_key) {
+        if !self.existing_courses.contains(&self.text(&pce.course_key)) {
             log.push(LogLine::NonExistentCourse { user_id: user.id, course_key: pce.course_key.clone() });
             return Ok(None);
         }
         let status = pce.status.clone().map_err(|source| CorruptData { program_course_enrollment: pce.id, source })?;
-        let current = self.course_enrollments.get(&(user.id, pce.course_key.clone()));
+        let current = self.course_enrollments.get(&(user.id, self.text(&pce.course_key)));
         let mut invitations = Vec::new();
         let mode = match current {
             // An active enrollment keeps its mode, unless that mode converts to Master's.
@@ -278,7 +292,8 @@ impl Planner {
             // No enrollment, or an inactive one in any mode: enroll in the Master's track,
             // which also consumes the learner's pending invitations to the course.
             _ => {
-                if let Some(ids) = self.pending_invitations.get(&(user.email.clone(), pce.course_key.clone())) {
+                let place = (self.collation.key(&user.email).into_owned(), self.text(&pce.course_key));
+                if let Some(ids) = self.pending_invitations.get(&place) {
                     invitations.clone_from(ids);
                 }
                 CourseMode::masters()
@@ -328,7 +343,8 @@ impl Planner {
         if let Some(unlink) = &writes.unlink {
             self.user_curricula.remove(&(unlink.user_id, writes.curriculum_uuid));
             for course in &unlink.courses {
-                if let Some(state) = self.course_enrollments.get_mut(&(unlink.user_id, course.course_key.clone()))
+                let place = (unlink.user_id, self.text(&course.course_key));
+                if let Some(state) = self.course_enrollments.get_mut(&place)
                     && state.reference == CourseEnrollmentRef::Stored(course.enrollment)
                 {
                     state.is_active = false;
@@ -339,7 +355,8 @@ impl Planner {
             }
         }
         self.user_curricula.insert((writes.user_id, writes.curriculum_uuid));
-        let email = self.users_by_name.get(&plan.username).map(|u| u.email.clone()).unwrap_or_default();
+        let email = self.users_by_name.get(&plan.username).map(|u| self.collation.key(&u.email).into_owned());
+        let email = email.unwrap_or_default();
         for course in &writes.courses {
             if let Some(write) = &course.write {
                 let (mode, is_active) = match write {
@@ -347,12 +364,12 @@ impl Planner {
                     | CourseEnrollmentWrite::Update { mode, is_active, .. } => (mode.clone(), *is_active),
                 };
                 self.course_enrollments.insert(
-                    (writes.user_id, course.course_key.clone()),
+                    (writes.user_id, self.text(&course.course_key)),
                     EnrollmentState { reference: course.enrollment.clone(), mode, is_active },
                 );
             }
             if !course.invitations.is_empty() {
-                self.pending_invitations.remove(&(email.clone(), course.course_key.clone()));
+                self.pending_invitations.remove(&(email.clone(), self.text(&course.course_key)));
             }
         }
     }
@@ -674,6 +691,58 @@ mod tests {
                 "X-Y".into(),
                 "Multiple program enrollments match external student key=X-Y case-insensitively".into()
             )]
+        );
+    }
+
+    #[test]
+    fn course_keys_and_emails_compare_as_the_database_compares_them() {
+        // The case: the PCEs say `course-v1:refx+c000+2024`, the overview is stored as
+        // `course-v1:RefX+C000+2024`, user 8's audit enrollment as `COURSE-V1:REFX+C000+2024`,
+        // and user 7's invitation as `U@EXAMPLE.COM` for `Course-V1:RefX+C000+2024`.
+        let lower = "course-v1:refx+c000+2024";
+        let snapshot = Snapshot {
+            program_enrollments: vec![
+                waiting(1, "a", 1, &[(10, lower, "active")]),
+                waiting(2, "b", 1, &[(11, lower, "active")]),
+            ],
+            users: vec![user(7, "u"), user(8, "v")],
+            course_enrollments: vec![CourseEnrollmentRecord {
+                id: CourseEnrollmentId(3),
+                user_id: UserId(8),
+                course_key: course("COURSE-V1:REFX+C000+2024"),
+                mode: CourseMode::new("audit"),
+                is_active: true,
+            }],
+            existing_courses: vec![course("course-v1:RefX+C000+2024")],
+            invitations: vec![InvitationRecord {
+                id: InvitationId(5),
+                email: "U@EXAMPLE.COM".into(),
+                course_key: course("Course-V1:RefX+C000+2024"),
+            }],
+            ..Snapshot::default()
+        };
+        let pairs = batch(&[("a", "u"), ("b", "v")]);
+        let exact = plan_batch(program(), snapshot.clone(), &pairs, RuleOptions::default()).unwrap();
+        assert_eq!(
+            errors(&exact),
+            vec![("a".into(), "NonExistentCourseError".into()), ("b".into(), "NonExistentCourseError".into())]
+        );
+
+        let snapshot = Snapshot { collation: Collation::CaseInsensitive, ..snapshot };
+        let plans = plan_batch(program(), snapshot, &pairs, RuleOptions::default()).unwrap();
+        assert_eq!(errors(&plans), vec![]);
+        let course_of = |plan: &KeyPlan| match &plan.outcome {
+            KeyOutcome::Link(writes) => writes.courses[0].clone(),
+            other => panic!("{other:?}"),
+        };
+        let created = course_of(&plans[0]);
+        assert_eq!(created.enrollment, CourseEnrollmentRef::New { user_id: UserId(7), course_key: course(lower) });
+        assert_eq!(created.write, Some(CourseEnrollmentWrite::Create { mode: CourseMode::masters(), is_active: true }));
+        assert_eq!(created.invitations, vec![InvitationId(5)]);
+        let converted = course_of(&plans[1]);
+        assert_eq!(converted.enrollment, CourseEnrollmentRef::Stored(CourseEnrollmentId(3)));
+        assert!(
+            matches!(converted.write, Some(CourseEnrollmentWrite::Update { ref read_mode, .. }) if read_mode.as_str() == "audit")
         );
     }
 }

@@ -1,8 +1,6 @@
 //! Relinking (upstream, May 2020; opt-in): a PE linked to a different user is unlinked from
 //! that user, in the key's savepoint, before it is linked to the requested one.
 
-use std::collections::HashMap;
-
 use crate::ids::{CourseEnrollmentId, CourseKey, ProgramCourseEnrollmentId, ProgramEnrollmentId, UserId};
 use crate::snapshot::ProgramEnrollmentRecord;
 use crate::status::CourseMode;
@@ -48,13 +46,14 @@ pub(crate) fn offers_audit(modes: Option<&Vec<CourseMode>>) -> bool {
     offered.peek().is_none() || offered.any(|m| m.as_str() == "audit")
 }
 
-/// The unlink of `enrollment` from `user_id`, given the unexpired modes by course and, through
+/// The unlink of `enrollment` from `user_id`, given the unexpired modes of a course (`modes`,
+/// which compares course keys as the database does) and, through
 /// `current`, the mode and activity of an enrollment of the user in a course as the call sees
 /// them (`None` when it was not read: it is written).
-pub(crate) fn plan_unlink<'a>(
+pub(crate) fn plan_unlink<'a, 'm>(
     enrollment: &ProgramEnrollmentRecord,
     user_id: UserId,
-    modes: &HashMap<CourseKey, Vec<CourseMode>>,
+    modes: impl Fn(&CourseKey) -> Option<&'m Vec<CourseMode>>,
     current: impl Fn(&CourseKey, CourseEnrollmentId) -> Option<(&'a CourseMode, bool)>,
 ) -> UnlinkWrites {
     let courses = enrollment
@@ -62,7 +61,7 @@ pub(crate) fn plan_unlink<'a>(
         .iter()
         .filter_map(|pce| {
             let ce = pce.course_enrollment_id?;
-            let mode = offers_audit(modes.get(&pce.course_key)).then(|| CourseMode::new("audit"));
+            let mode = offers_audit(modes(&pce.course_key)).then(|| CourseMode::new("audit"));
             let read = current(&pce.course_key, ce).map(|(mode, is_active)| (mode.clone(), is_active));
             let changes = match &read {
                 Some((current_mode, is_active)) => *is_active || mode.as_ref().is_some_and(|m| m != current_mode),
@@ -83,6 +82,8 @@ pub(crate) fn plan_unlink<'a>(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
 
     #[test]
@@ -94,7 +95,7 @@ mod tests {
         let masters = CourseMode::masters();
         let changes = |modes: &[&str], current: Option<(&CourseMode, bool)>| {
             let modes = HashMap::from([(course(FRUIT), modes.iter().map(|m| CourseMode::new(*m)).collect())]);
-            plan_unlink(&pe, UserId(7), &modes, |_, _| current).courses[0].changes
+            plan_unlink(&pe, UserId(7), |course| modes.get(course), |_, _| current).courses[0].changes
         };
         assert!(!changes(&[], Some((&audit, false))), "inactive, already audit");
         assert!(!changes(&["masters"], Some((&masters, false))), "inactive, no audit: the mode stays");

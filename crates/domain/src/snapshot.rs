@@ -1,5 +1,6 @@
 //! What the bulk reads return: the part of the database one call can touch.
 
+use crate::collation::Collation;
 use crate::ids::{
     CourseEnrollmentId, CourseKey, CurriculumUuid, ExternalUserKey, InvitationId, ProgramCourseEnrollmentId,
     ProgramEnrollmentId, RoleAssignmentId, UserId, Username,
@@ -89,7 +90,7 @@ pub struct CourseEnrollmentRecord {
 pub struct InvitationRecord {
     /// `id`.
     pub id: InvitationId,
-    /// `email`, matched exactly.
+    /// `email`, as stored (compared with the user's as the database compares it).
     pub email: String,
     /// `course_id`.
     pub course_key: CourseKey,
@@ -136,4 +137,7 @@ pub struct Snapshot {
     pub course_modes: Vec<CourseModeRecord>,
     /// The pending role assignments of the PCEs of PEs that may be linked.
     pub role_assignments: Vec<RoleAssignmentRecord>,
+    /// How the database compares course keys and emails: the rules match the course
+    /// enrollments, courses, modes and invitations read here to the PCEs as it does.
+    pub collation: Collation,
 }

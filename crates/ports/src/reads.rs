@@ -2,8 +2,9 @@
 
 use async_trait::async_trait;
 use domain::{
-    CourseEnrollmentRecord, CourseKey, CourseModeRecord, ExternalUserKey, InvitationRecord, ProgramCourseEnrollmentId,
-    ProgramEnrollmentRecord, ProgramUuid, RoleAssignmentRecord, UserId, UserProgramEnrollment, UserRecord, Username,
+    Collation, CourseEnrollmentRecord, CourseKey, CourseModeRecord, ExternalUserKey, InvitationRecord,
+    ProgramCourseEnrollmentId, ProgramEnrollmentRecord, ProgramUuid, RoleAssignmentRecord, UserId,
+    UserProgramEnrollment, UserRecord, Username,
 };
 
 use crate::error::StoreResult;
@@ -13,8 +14,13 @@ use crate::error::StoreResult;
 /// # Contract
 /// - Every method takes any number of values (100,000 and more) and MUST split them into
 ///   statements that respect the backend's limit on bind parameters.
-/// - Matching is exact and case-sensitive on every backend: `abc` never matches `ABC` or
-///   `abc ` (MySQL's default collations would; implementations MUST filter exactly anyway).
+/// - External keys, usernames and ids match exactly and case-sensitively on every backend:
+///   `abc` never matches `ABC` or `abc ` (MySQL's default collations would; implementations
+///   MUST filter exactly anyway), as upstream looks them up in Python dictionaries.
+/// - Course keys and emails match as the database compares them, the
+///   [`LinkingReads::collation`] (upstream looks them up in SQL): a read by course key returns
+///   the rows whose stored course key equals one asked for under it, with the course key as
+///   stored (`existing_courses` returns the keys asked for).
 /// - Results come in any order; callers do not rely on it.
 /// - Reads see the writes made earlier in the same transaction.
 /// - A read of a table that may be missing (invitations, course modes, course access roles)
@@ -26,6 +32,11 @@ use crate::error::StoreResult;
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait LinkingReads: Send + Sync {
+    /// How this database compares course keys and emails ([`Collation::Exact`] on SQLite and
+    /// PostgreSQL, [`Collation::CaseInsensitive`] on MySQL/MariaDB's `_ci` collations). The
+    /// rules match what the reads return to the PCEs by it.
+    fn collation(&self) -> Collation;
+
     /// The program enrollments of `program_uuid` whose `external_user_key` is one of `keys`
     /// (any curriculum, any status), each with all its program course enrollments and its
     /// linked user's id and username.
