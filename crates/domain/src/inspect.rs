@@ -294,7 +294,10 @@ pub fn selected_provider<'a>(rows: &'a [SamlProviderRecord], org_key: &str) -> O
 /// The account a username or email names, from the accounts whose username or email equals it
 /// (as the database compares). None → [`InspectorError::AccountNotFound`]; two →
 /// [`InspectorError::AmbiguousAccount`].
-pub fn found_account<'a>(edx_user: &str, matches: &'a [InspectedAccount]) -> Result<&'a InspectedAccount, InspectorError> {
+pub fn found_account<'a>(
+    edx_user: &str,
+    matches: &'a [InspectedAccount],
+) -> Result<&'a InspectedAccount, InspectorError> {
     let mut ids: Vec<&InspectedAccount> = matches.iter().collect();
     ids.sort_by_key(|a| a.id);
     ids.dedup_by_key(|a| a.id);
@@ -402,7 +405,7 @@ pub fn external_key_result(
             return Err(InspectorError::ExternalKeyNotFound {
                 external_user_key: query_key.to_owned(),
                 org_key: org_key.to_owned(),
-            })
+            });
         }
     };
     Ok(LearnerProgramEnrollments { learner, enrollments, notes })
@@ -410,22 +413,22 @@ pub fn external_key_result(
 
 /// One SSO record as `GET /support/sso_records/…` shows it, with its history newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SsoRecord<'a> {
+pub struct SsoRecord {
     /// The record.
-    pub record: &'a SocialAuthRecord,
+    pub record: SocialAuthRecord,
     /// Its history rows, newest first (by `history_date`, then `history_id`).
-    pub history: Vec<&'a SocialAuthHistoryRecord>,
+    pub history: Vec<SocialAuthHistoryRecord>,
 }
 
 /// The SSO records of a user, in id order, each with its history newest first.
-pub fn sso_records<'a>(records: &'a [SocialAuthRecord], history: &'a [SocialAuthHistoryRecord]) -> Vec<SsoRecord<'a>> {
-    let mut records: Vec<&SocialAuthRecord> = records.iter().collect();
+pub fn sso_records(mut records: Vec<SocialAuthRecord>, history: Vec<SocialAuthHistoryRecord>) -> Vec<SsoRecord> {
     records.sort_by_key(|r| r.id);
     records
         .into_iter()
         .map(|record| {
-            let mut rows: Vec<&SocialAuthHistoryRecord> = history.iter().filter(|h| h.id == record.id).collect();
-            rows.sort_by(|a, b| (b.history_date, b.history_id).cmp(&(a.history_date, a.history_id)));
+            let mut rows: Vec<SocialAuthHistoryRecord> =
+                history.iter().filter(|h| h.id == record.id).cloned().collect();
+            rows.sort_by_key(|h| std::cmp::Reverse((h.history_date, h.history_id)));
             SsoRecord { record, history: rows }
         })
         .collect()
@@ -512,10 +515,7 @@ mod tests {
     #[test]
     fn an_account_is_found_once_and_two_accounts_are_an_error_naming_both() {
         let a = account(1, "alice", "a@example.com");
-        assert_eq!(
-            found_account("nobody", &[]),
-            Err(InspectorError::AccountNotFound { edx_user: "nobody".into() })
-        );
+        assert_eq!(found_account("nobody", &[]), Err(InspectorError::AccountNotFound { edx_user: "nobody".into() }));
         assert_eq!(found_account("alice", &[a.clone(), a.clone()]).map(|a| a.id), Ok(UserId(1)));
         let b = account(2, "a@example.com", "b@example.com");
         let err = found_account("a@example.com", &[b, a]).unwrap_err();
@@ -584,7 +584,7 @@ mod tests {
 
     #[test]
     fn sso_history_is_newest_first() {
-        let records = [sso(1, 1, "tpa-saml", "test:new")];
+        let records = vec![sso(1, 1, "tpa-saml", "test:new")];
         let h = |history_id, date, uid: &str| SocialAuthHistoryRecord {
             history_id,
             id: 1,
@@ -595,8 +595,9 @@ mod tests {
             modified: Timestamp(date),
             history_date: Timestamp(date),
         };
-        let history = [h(1, 10, "test:old"), h(2, 20, "test:new"), h(3, 5, "other:x")];
-        let shown = sso_records(&records, &history[..2]);
+        let mut other = h(3, 30, "other:x");
+        other.id = 2;
+        let shown = sso_records(records, vec![h(1, 10, "test:old"), h(2, 20, "test:new"), other]);
         let uids: Vec<&str> = shown[0].history.iter().map(|h| h.uid.as_str()).collect();
         assert_eq!(uids, ["test:new", "test:old"]);
     }

@@ -60,9 +60,9 @@ mod relink;
 mod roles;
 mod snapshot;
 mod status;
-mod time;
 #[cfg(test)]
 mod test_fixtures;
+mod time;
 
 pub use batch::{DuplicateKey, LinkBatch};
 pub use ids::{
@@ -71,10 +71,11 @@ pub use ids::{
 };
 pub use inspect::{
     InspectedAccount, InspectedCourseEnrollment, InspectedLearner, InspectedProgramCourseEnrollment,
-    InspectedProgramEnrollment, InspectorError, InspectorNote, InspectorQuery, InspectorSearch, LearnerProgramEnrollments,
-    SamlProviderRecord, SocialAuthHistoryRecord, SocialAuthRecord, SsoRecord, account_result, candidate_uids,
-    current_saml_providers, external_key_result, found_account, inspector_org_keys, organization_providers,
-    saml_provider_organizations, selected_provider, shown_sso_uids, sso_records, user_holding_key,
+    InspectedProgramEnrollment, InspectorError, InspectorNote, InspectorQuery, InspectorSearch,
+    LearnerProgramEnrollments, SamlProviderRecord, SocialAuthHistoryRecord, SocialAuthRecord, SsoRecord,
+    account_result, candidate_uids, current_saml_providers, external_key_result, found_account, inspector_org_keys,
+    organization_providers, saml_provider_organizations, selected_provider, shown_sso_uids, sso_records,
+    user_holding_key,
 };
 pub use key_match::{DuplicateKeyIgnoringCase, check_distinct_ignoring_case, fold_case, stored_keys_matching};
 pub use linking::{Planner, plan_batch};
@@ -90,5 +91,5 @@ pub use snapshot::{
     CourseEnrollmentRecord, CourseModeRecord, InvitationRecord, LinkedUser, ProgramCourseEnrollmentRecord,
     ProgramEnrollmentRecord, RoleAssignmentRecord, Snapshot, UserProgramEnrollment, UserRecord,
 };
-pub use time::Timestamp;
 pub use status::{CourseMode, PceStatus, PeStatus, UnknownStatus};
+pub use time::Timestamp;
