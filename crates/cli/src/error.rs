@@ -100,6 +100,13 @@ pub enum CliError {
         #[source]
         source: ports::StoreError,
     },
+    /// An inspector read failed (a table the database lacks is named).
+    #[error("cannot inspect: {source}")]
+    Inspect {
+        /// The port's error.
+        #[source]
+        source: ports::StoreError,
+    },
     /// The support service could not start or failed while serving.
     #[error("{0}")]
     Serve(#[from] web::ServeError),
@@ -140,6 +147,7 @@ impl CliError {
             | Self::Link { .. }
             | Self::Demo { .. }
             | Self::ActingUserLookup { .. }
+            | Self::Inspect { .. }
             | Self::Serve(_)
             | Self::Io { .. } => EXIT_DATABASE,
         }
