@@ -313,7 +313,8 @@ impl<'a> Rows<'a> {
     /// For the inspector: the university's organisation and SAML provider, and the first
     /// [`SSO_LEARNERS`] learners signed in through it (uid `{slug}:{external key}`).
     async fn single_sign_on(&self) -> Result<(), DbErr> {
-        self.exec("INSERT INTO django_site (id, domain, name) VALUES (1, 'example.com', 'example.com')", vec![]).await?;
+        self.exec("INSERT INTO django_site (id, domain, name) VALUES (1, 'example.com', 'example.com')", vec![])
+            .await?;
         self.exec(
             "INSERT INTO organizations_organization (id, created, modified, name, short_name, description, logo, active) \
              VALUES (1, ?, ?, 'Example University', ?, NULL, NULL, 1)",
@@ -337,9 +338,10 @@ impl<'a> Rows<'a> {
         .await?;
         for i in 0..SSO_LEARNERS {
             let uid = format!("{DEMO_SAML_SLUG}:univ-{i:05}");
-            for (table, history) in
-                [("social_auth_usersocialauth", ""), ("support_historicalusersocialauth", ", history_date, history_type")]
-            {
+            for (table, history) in [
+                ("social_auth_usersocialauth", ""),
+                ("support_historicalusersocialauth", ", history_date, history_type"),
+            ] {
                 let extra = if history.is_empty() { "" } else { ", ?, '+'" };
                 let id = i64::from(i) + 1;
                 let mut values: Vec<Value> =

@@ -33,7 +33,10 @@ pub async fn inspect(url: &str, args: &InspectArgs) -> Result<u8, CliError> {
         Ok(found) => found,
         Err(not_found) => {
             if args.format == Format::Json {
-                println!("{}", serde_json::json!({ "error": not_found.to_string(), "learner_program_enrollments": {} }));
+                println!(
+                    "{}",
+                    serde_json::json!({ "error": not_found.to_string(), "learner_program_enrollments": {} })
+                );
             }
             eprintln!("{not_found}");
             return Ok(EXIT_KEY_ERRORS);

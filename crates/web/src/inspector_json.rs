@@ -71,7 +71,11 @@ fn program_enrollment(pe: &InspectedProgramEnrollment, urls: &CourseUrls, titles
 /// `learner_program_enrollments`: `user`, then `enrollments` when there are any. The notes
 /// (records upstream would have failed on) go under `notes` when there are any; the MFE
 /// ignores keys it does not know. `id_verification` is left out: the MFE does not read it.
-pub fn learner_program_enrollments(found: &LearnerProgramEnrollments, urls: &CourseUrls, titles: &ProgramTitles) -> Value {
+pub fn learner_program_enrollments(
+    found: &LearnerProgramEnrollments,
+    urls: &CourseUrls,
+    titles: &ProgramTitles,
+) -> Value {
     let mut object = Map::new();
     let user = match &found.learner {
         InspectedLearner::Account { username, email, sso_uids } => {
