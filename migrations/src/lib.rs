@@ -33,9 +33,11 @@
 
 use sea_orm_migration::prelude::*;
 
+mod ddl;
 mod indexes;
 mod m20260101_000001_create_linking_tables;
 mod m20260201_000002_create_later_upstream_tables;
+mod m20260301_000003_create_inspector_tables;
 
 /// The migrator of this crate: applies the migrations below in order.
 ///
@@ -54,6 +56,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20260101_000001_create_linking_tables::Migration),
             Box::new(m20260201_000002_create_later_upstream_tables::Migration),
+            Box::new(m20260301_000003_create_inspector_tables::Migration),
         ]
     }
 }

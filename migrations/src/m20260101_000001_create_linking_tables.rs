@@ -15,7 +15,7 @@
 //! `course_overviews_courseoverview`.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{DatabaseBackend, Statement};
+use sea_orm_migration::sea_orm::DatabaseBackend;
 
 use crate::indexes::execute_unless_indexed;
 
@@ -156,23 +156,6 @@ const MYSQL_TABLES: [&str; 9] = [
     "CREATE TABLE IF NOT EXISTS `program_enrollments_historicalprogramcourseenrollment` (`id` int(11) NOT NULL, `created` datetime(6) NOT NULL, `modified` datetime(6) NOT NULL, `course_key` varchar(255) NOT NULL, `status` varchar(9) NOT NULL, `history_id` int(11) NOT NULL AUTO_INCREMENT, `history_date` datetime(6) NOT NULL, `history_change_reason` varchar(100) NULL, `history_type` varchar(1) NOT NULL, `course_enrollment_id` int(11) NULL, `history_user_id` int(11) NULL, `program_enrollment_id` int(11) NULL, PRIMARY KEY (`history_id`), KEY `hpce_history_user_id_idx` (`history_user_id`), KEY `hpce_id_idx` (`id`), KEY `hpce_course_enrollment_id_idx` (`course_enrollment_id`), KEY `hpce_program_enrollment_id_idx` (`program_enrollment_id`), CONSTRAINT `hpce_history_user_fk` FOREIGN KEY (`history_user_id`) REFERENCES `auth_user` (`id`))",
 ];
 
-/// `ENGINE=InnoDB`, and the charset: Django leaves charset and collation to the database's
-/// default, so do we when that default is `utf8mb4` (keeping its collation, typically a
-/// case-insensitive one); otherwise we ask for `utf8mb4` with that charset's default collation.
-async fn mysql_table_options(conn: &SchemaManagerConnection<'_>) -> Result<&'static str, DbErr> {
-    let row = conn
-        .query_one_raw(Statement::from_string(
-            DatabaseBackend::MySql,
-            "SELECT CAST(@@character_set_database AS CHAR) AS cs",
-        ))
-        .await?;
-    let charset: Option<String> = match row {
-        Some(row) => row.try_get_by_index(0)?,
-        None => None,
-    };
-    Ok(if charset.as_deref() == Some("utf8mb4") { "ENGINE=InnoDB" } else { "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" })
-}
-
 async fn execute_all<'a>(
     conn: &SchemaManagerConnection<'_>,
     statements: impl IntoIterator<Item = &'a str>,
@@ -197,7 +180,7 @@ impl MigrationTrait for Migration {
                 execute_unless_indexed(conn, &[&PLAIN_INDEXES[..], &POSTGRES_LIKE_INDEXES[..]].concat()).await
             }
             DatabaseBackend::MySql => {
-                let options = mysql_table_options(conn).await?;
+                let options = crate::ddl::mysql_table_options(conn).await?;
                 for sql in MYSQL_TABLES {
                     conn.execute_unprepared(&format!("{sql} {options}")).await?;
                 }
@@ -208,14 +191,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let conn = manager.get_connection();
-        let quote = match manager.get_database_backend() {
-            DatabaseBackend::MySql => '`',
-            _ => '"',
-        };
-        for table in TABLES.iter().rev() {
-            conn.execute_unprepared(&format!("DROP TABLE IF EXISTS {quote}{table}{quote}")).await?;
-        }
-        Ok(())
+        crate::ddl::drop(manager, &TABLES).await
     }
 }

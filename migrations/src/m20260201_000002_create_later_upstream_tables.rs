@@ -12,9 +12,6 @@
 //! `program_enrollments_courseaccessroleassignment`.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{DatabaseBackend, Statement};
-
-use crate::indexes::execute_unless_indexed;
 
 /// Creates the course mode and course access role tables; `down` drops them again.
 pub struct Migration;
@@ -66,48 +63,13 @@ const MYSQL: [&str; 3] = [
     "CREATE TABLE IF NOT EXISTS `program_enrollments_courseaccessroleassignment` (`id` int(11) NOT NULL AUTO_INCREMENT, `created` datetime(6) NOT NULL, `modified` datetime(6) NOT NULL, `role` varchar(64) NOT NULL, `enrollment_id` int(11) NOT NULL, PRIMARY KEY (`id`), UNIQUE KEY `cara_role_enrollment_uniq` (`role`, `enrollment_id`), KEY `cara_enrollment_id_idx` (`enrollment_id`), CONSTRAINT `cara_enrollment_fk` FOREIGN KEY (`enrollment_id`) REFERENCES `program_enrollments_programcourseenrollment` (`id`))",
 ];
 
-/// As the first migration: `ENGINE=InnoDB`, and `utf8mb4` unless that is the database default.
-async fn mysql_table_options(conn: &SchemaManagerConnection<'_>) -> Result<&'static str, DbErr> {
-    let row = conn
-        .query_one_raw(Statement::from_string(
-            DatabaseBackend::MySql,
-            "SELECT CAST(@@character_set_database AS CHAR) AS cs",
-        ))
-        .await?;
-    let charset: Option<String> = match row {
-        Some(row) => row.try_get_by_index(0)?,
-        None => None,
-    };
-    Ok(if charset.as_deref() == Some("utf8mb4") { "ENGINE=InnoDB" } else { "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" })
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let conn = manager.get_connection();
-        match manager.get_database_backend() {
-            DatabaseBackend::Sqlite => execute_unless_indexed(conn, &SQLITE).await,
-            DatabaseBackend::Postgres => execute_unless_indexed(conn, &POSTGRES).await,
-            DatabaseBackend::MySql => {
-                let options = mysql_table_options(conn).await?;
-                for sql in MYSQL {
-                    conn.execute_unprepared(&format!("{sql} {options}")).await?;
-                }
-                Ok(())
-            }
-            other => Err(DbErr::Migration(format!("unsupported database backend {other:?}"))),
-        }
+        crate::ddl::create(manager, &SQLITE, &POSTGRES, &MYSQL).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let conn = manager.get_connection();
-        let quote = match manager.get_database_backend() {
-            DatabaseBackend::MySql => '`',
-            _ => '"',
-        };
-        for table in TABLES.iter().rev() {
-            conn.execute_unprepared(&format!("DROP TABLE IF EXISTS {quote}{table}{quote}")).await?;
-        }
-        Ok(())
+        crate::ddl::drop(manager, &TABLES).await
     }
 }

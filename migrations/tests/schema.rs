@@ -32,7 +32,7 @@ use sea_orm_migration::sea_orm::{ConnectOptions, ConnectionTrait, Database, Data
 // -------------------------------------------------------------------------------------------------
 
 /// The tables our migration creates, in creation order.
-const OUR_TABLES: [&str; 12] = [
+const OUR_TABLES: [&str; 17] = [
     "auth_user",
     "course_overviews_courseoverview",
     "student_courseenrollment",
@@ -45,6 +45,11 @@ const OUR_TABLES: [&str; 12] = [
     "course_modes_coursemode",
     "student_courseaccessrole",
     "program_enrollments_courseaccessroleassignment",
+    "django_site",
+    "organizations_organization",
+    "social_auth_usersocialauth",
+    "support_historicalusersocialauth",
+    "third_party_auth_samlproviderconfig",
 ];
 
 /// (column, [SQLite type, PostgreSQL type, MariaDB type], nullable), in Django's column order
@@ -69,6 +74,16 @@ const VARCHAR_255: [&str; 3] = ["varchar(255)", "character varying(255)", "varch
 const VARCHAR_8: [&str; 3] = ["varchar(8)", "character varying(8)", "varchar(8)"];
 const VARCHAR_64: [&str; 3] = ["varchar(64)", "character varying(64)", "varchar(64)"];
 const DATE: [&str; 3] = ["date", "date", "date"];
+/// social_django's ids are `BigAutoField`s (SQLite's `integer` primary key is 64-bit anyway).
+const BIG_PK: [&str; 3] = ["INTEGER", "bigint", "bigint(20)"];
+const BIGINT: [&str; 3] = ["bigint", "bigint", "bigint(20)"];
+/// A `JSONField`: `text` with a `JSON_VALID` check on SQLite, `jsonb`, `longtext` (`utf8mb4_bin`,
+/// with a check) on MariaDB.
+const JSON: [&str; 3] = ["TEXT", "jsonb", "longtext"];
+const VARCHAR_30: [&str; 3] = ["varchar(30)", "character varying(30)", "varchar(30)"];
+const VARCHAR_32: [&str; 3] = ["varchar(32)", "character varying(32)", "varchar(32)"];
+const VARCHAR_35: [&str; 3] = ["varchar(35)", "character varying(35)", "varchar(35)"];
+const VARCHAR_50: [&str; 3] = ["varchar(50)", "character varying(50)", "varchar(50)"];
 
 const AUTH_USER: &[ColumnSpec] = &[
     ("id", PK, false),
@@ -208,6 +223,85 @@ const ROLE_ASSIGNMENT: &[ColumnSpec] = &[
     ("enrollment_id", INT, false),
 ];
 
+const SITE: &[ColumnSpec] = &[("id", PK, false), ("domain", VARCHAR_100, false), ("name", VARCHAR_50, false)];
+/// Django's SQLite `django_site` has `domain` last (its table rebuild for `sites` 0002).
+const SITE_SQLITE_ORDER: [&str; 3] = ["id", "name", "domain"];
+const ORGANIZATION: &[ColumnSpec] = &[
+    ("id", PK, false),
+    ("created", DATETIME, false),
+    ("modified", DATETIME, false),
+    ("name", VARCHAR_255, false),
+    ("short_name", VARCHAR_255, false),
+    ("description", TEXT, true),
+    ("logo", VARCHAR_255, true),
+    ("active", BOOL, false),
+];
+const USER_SOCIAL_AUTH: &[ColumnSpec] = &[
+    ("id", BIG_PK, false),
+    ("provider", VARCHAR_32, false),
+    ("uid", VARCHAR_255, false),
+    ("extra_data", JSON, false),
+    ("created", DATETIME, false),
+    ("modified", DATETIME, false),
+    ("user_id", INT, false),
+];
+const HISTORICAL_USER_SOCIAL_AUTH: &[ColumnSpec] = &[
+    ("id", BIGINT, false),
+    ("provider", VARCHAR_32, false),
+    ("uid", VARCHAR_255, false),
+    ("extra_data", JSON, false),
+    ("created", DATETIME, false),
+    ("modified", DATETIME, false),
+    ("history_id", PK, false),
+    ("history_date", DATETIME, false),
+    ("history_change_reason", VARCHAR_100, true),
+    ("history_type", VARCHAR_1, false),
+    ("history_user_id", INT, true),
+    ("user_id", INT, true),
+];
+const SAML_PROVIDER: &[ColumnSpec] = &[
+    ("id", PK, false),
+    ("change_date", DATETIME, false),
+    ("enabled", BOOL, false),
+    ("icon_class", VARCHAR_50, false),
+    ("icon_image", VARCHAR_100, false),
+    ("name", VARCHAR_50, false),
+    ("slug", VARCHAR_30, false),
+    ("secondary", BOOL, false),
+    ("skip_hinted_login_dialog", BOOL, false),
+    ("skip_registration_form", BOOL, false),
+    ("skip_email_verification", BOOL, false),
+    ("send_welcome_email", BOOL, false),
+    ("visible", BOOL, false),
+    ("send_to_registration_first", BOOL, false),
+    ("sync_learner_profile_data", BOOL, false),
+    ("enable_sso_id_verification", BOOL, false),
+    ("disable_for_enterprise_sso", BOOL, false),
+    ("display_name", VARCHAR_35, false),
+    ("backend_name", VARCHAR_50, false),
+    ("entity_id", VARCHAR_255, false),
+    ("metadata_source", VARCHAR_255, false),
+    ("attr_user_permanent_id", VARCHAR_128, false),
+    ("attr_full_name", VARCHAR_128, false),
+    ("default_full_name", VARCHAR_255, false),
+    ("attr_first_name", VARCHAR_128, false),
+    ("default_first_name", VARCHAR_255, false),
+    ("attr_last_name", VARCHAR_128, false),
+    ("default_last_name", VARCHAR_255, false),
+    ("attr_username", VARCHAR_128, false),
+    ("default_username", VARCHAR_255, false),
+    ("attr_email", VARCHAR_128, false),
+    ("default_email", VARCHAR_255, false),
+    ("automatic_refresh_enabled", BOOL, false),
+    ("identity_provider_type", VARCHAR_128, false),
+    ("debug_mode", BOOL, false),
+    ("country", VARCHAR_128, false),
+    ("other_settings", TEXT, false),
+    ("archived", BOOL, false),
+    ("organization_id", INT, true),
+    ("site_id", INT, false),
+];
+
 /// The expected (column, type, nullable) list of `table` on `backend`, in column order.
 fn expected_columns(backend: Backend, table: &str) -> Vec<(String, String, bool)> {
     let spec = match table {
@@ -223,6 +317,11 @@ fn expected_columns(backend: Backend, table: &str) -> Vec<(String, String, bool)
         "course_modes_coursemode" => COURSE_MODE,
         "student_courseaccessrole" => COURSE_ACCESS_ROLE,
         "program_enrollments_courseaccessroleassignment" => ROLE_ASSIGNMENT,
+        "django_site" => SITE,
+        "organizations_organization" => ORGANIZATION,
+        "social_auth_usersocialauth" => USER_SOCIAL_AUTH,
+        "support_historicalusersocialauth" => HISTORICAL_USER_SOCIAL_AUTH,
+        "third_party_auth_samlproviderconfig" => SAML_PROVIDER,
         other => panic!("no expected columns for {other}"),
     };
     let i = match backend {
@@ -234,6 +333,9 @@ fn expected_columns(backend: Backend, table: &str) -> Vec<(String, String, bool)
         spec.iter().map(|(name, ty, null)| (name.to_string(), ty[i].to_string(), *null)).collect();
     if backend == Backend::Sqlite && table == "auth_user" {
         columns.sort_by_key(|(name, _, _)| AUTH_USER_SQLITE_ORDER.iter().position(|n| n == name));
+    }
+    if backend == Backend::Sqlite && table == "django_site" {
+        columns.sort_by_key(|(name, _, _)| SITE_SQLITE_ORDER.iter().position(|n| n == name));
     }
     columns
 }
@@ -252,6 +354,9 @@ fn expected_uniques(table: &str) -> BTreeSet<Vec<String>> {
         "course_modes_coursemode" => &[&["course_id", "mode_slug", "currency"]],
         "student_courseaccessrole" => &[&["user_id", "org", "course_id", "role"]],
         "program_enrollments_courseaccessroleassignment" => &[&["role", "enrollment_id"]],
+        "django_site" => &[&["domain"]],
+        "organizations_organization" => &[&["short_name"]],
+        "social_auth_usersocialauth" => &[&["provider", "uid"]],
         _ => &[],
     };
     lists.iter().map(|cols| cols.iter().map(|c| c.to_string()).collect()).collect()

@@ -33,7 +33,14 @@ INSTALLED_APPS = [
     "course_modes",
     "student",
     "program_enrollments",
+    # What the support tool's inspector reads: SSO records, their history, SAML providers.
+    "django.contrib.sites",
+    "organizations",
+    "social_django",
+    "support",
+    "third_party_auth",
 ]
+SITE_ID = 1
 
 
 def _database_from_url(url):

@@ -8,6 +8,7 @@ use crate::database::TestDatabase;
 use crate::fixtures::{ANIMAL, FRUIT, World, assert_enrolled_in, ce, pces, pe, pes_of};
 
 pub use crate::acting_cases::*;
+pub use crate::inspector_cases::*;
 pub use crate::later_cases::*;
 pub use crate::ports_contract::*;
 

@@ -70,6 +70,10 @@ pub trait TestDatabase: Send + Sync {
     async fn set_staff(&self, user: UserId, is_staff: bool) {
         let _ = (user, is_staff);
     }
+    /// The inspector's reads and fixtures, where the backend has them.
+    fn learners(&self) -> Option<&dyn LearnerTestDatabase> {
+        None
+    }
     /// Called when a case passed: drop the throw-away database, or keep it for a read-back.
     async fn finish(&self) {}
     /// How the cases' calls write (the result must not depend on it).
@@ -82,6 +86,23 @@ pub trait TestDatabase: Send + Sync {
     fn ignores_case_in_course_keys(&self) -> bool {
         false
     }
+}
+
+/// The inspector's tables of a backend: its reads, and fixture inserts.
+#[async_trait]
+pub trait LearnerTestDatabase: Send + Sync {
+    /// The inspector's reads of this database (built anew after a schema change).
+    async fn records(&self) -> Arc<dyn ports::LearnerRecords>;
+    /// Inserts an organisation; its id.
+    async fn add_organization(&self, short_name: &str) -> i64;
+    /// Inserts a SAML provider configuration row (backend `tpa-saml`); its id.
+    async fn add_saml_provider(&self, slug: &str, organization: Option<i64>, enabled: bool) -> i64;
+    /// Inserts an SSO record (`extra_data` `{}`) with its history row; its id.
+    async fn add_social_auth(&self, user: UserId, provider: &str, uid: &str) -> i64;
+    /// Changes an SSO record's uid, with a history row.
+    async fn change_social_auth_uid(&self, id: i64, uid: &str);
+    /// Removes the SSO, SAML provider and organisation tables.
+    async fn drop_learner_tables(&self);
 }
 
 /// The in-memory adapter as a [`TestDatabase`].
@@ -176,5 +197,30 @@ impl TestDatabase for MemoryTestDatabase {
     }
     fn ignores_case_in_course_keys(&self) -> bool {
         self.0.collation() == domain::Collation::CaseInsensitive
+    }
+    fn learners(&self) -> Option<&dyn LearnerTestDatabase> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl LearnerTestDatabase for MemoryTestDatabase {
+    async fn records(&self) -> Arc<dyn ports::LearnerRecords> {
+        Arc::new(self.0.clone())
+    }
+    async fn add_organization(&self, short_name: &str) -> i64 {
+        self.0.add_organization(short_name).unwrap()
+    }
+    async fn add_saml_provider(&self, slug: &str, organization: Option<i64>, enabled: bool) -> i64 {
+        self.0.add_saml_provider(slug, organization, enabled).unwrap()
+    }
+    async fn add_social_auth(&self, user: UserId, provider: &str, uid: &str) -> i64 {
+        self.0.add_social_auth(user, provider, uid, "{}").unwrap()
+    }
+    async fn change_social_auth_uid(&self, id: i64, uid: &str) {
+        self.0.change_social_auth_uid(id, uid).unwrap();
+    }
+    async fn drop_learner_tables(&self) {
+        self.0.drop_learner_tables();
     }
 }

@@ -13,6 +13,7 @@ pub mod cases;
 mod database;
 mod fixtures;
 pub mod hooked;
+pub mod inspector_cases;
 pub mod later_cases;
 pub mod layout;
 pub mod ports_contract;
@@ -23,7 +24,7 @@ pub mod skip;
 
 pub use adapters_memory::Tables;
 pub use capture::{CapturedLog, capture_logs};
-pub use database::{MemoryTestDatabase, TestDatabase};
+pub use database::{LearnerTestDatabase, MemoryTestDatabase, TestDatabase};
 pub use fixtures::{ANIMAL, FRUIT, Run, World, batch, link, link_rules, link_with, link_with_rules, pe};
 pub use sea::{SeaTestDatabase, Target};
 
@@ -99,6 +100,12 @@ macro_rules! contract_suite {
             port_course_modes_and_stored_keys,
             h1_history_rows_carry_the_acting_user,
             h2_accounts_read_finds_users_and_their_support_role,
+            i1_an_account_is_found_by_username_or_email_with_sso_and_enrollments,
+            i2_an_account_without_sso_or_enrollments_and_an_unknown_account,
+            i3_an_external_key_is_found_connected_unconnected_or_not_at_all,
+            i4_where_upstream_crashes_the_inspector_reports,
+            i5_saml_providers_and_sso_records_with_history,
+            i6_missing_tables_are_named,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

@@ -35,7 +35,7 @@ use ports::UnitOfWork;
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Statement, Value};
 use sea_orm_migration::MigratorTrait;
 
-use crate::database::TestDatabase;
+use crate::database::{LearnerTestDatabase, TestDatabase};
 pub use crate::skip::env_or_skip_for;
 
 /// Where a test database comes from.
@@ -106,6 +106,8 @@ pub struct SeaTestDatabase {
     cleanup: Cleanup,
     /// Whether the schema was changed (a table dropped): the LMS could not read it back.
     altered: std::sync::atomic::AtomicBool,
+    /// Whether the database has the inspector's tables (Django's schema has them).
+    inspector_tables: bool,
 }
 
 enum Cleanup {
@@ -155,6 +157,8 @@ impl SeaTestDatabase {
             Target::Postgres | Target::DjangoPostgres => Backend::Postgres,
             Target::MySql | Target::DjangoMySql | Target::DjangoMySqlUuid => Backend::MySql,
         };
+        let inspector_tables =
+            !table_columns(&conn, backend, "social_auth_usersocialauth").await.unwrap_or_default().is_empty();
         Some(Self {
             target,
             url,
@@ -164,6 +168,7 @@ impl SeaTestDatabase {
             columns: Mutex::new(HashMap::new()),
             cleanup,
             altered: std::sync::atomic::AtomicBool::new(false),
+            inspector_tables,
         })
     }
 
@@ -548,6 +553,10 @@ impl TestDatabase for SeaTestDatabase {
         read_tables(self).await
     }
 
+    fn learners(&self) -> Option<&dyn LearnerTestDatabase> {
+        self.inspector_tables.then_some(self as &dyn LearnerTestDatabase)
+    }
+
     async fn accounts(&self) -> Option<Arc<dyn ports::Accounts>> {
         Some(self.database().await)
     }
@@ -776,4 +785,109 @@ async fn read_tables(db: &SeaTestDatabase) -> Tables {
         t.course_enrollment_history.push(meta(row, i as u64, ce(row)));
     }
     t
+}
+
+#[async_trait]
+impl LearnerTestDatabase for SeaTestDatabase {
+    async fn records(&self) -> Arc<dyn ports::LearnerRecords> {
+        self.database().await
+    }
+
+    async fn add_organization(&self, short_name: &str) -> i64 {
+        self.insert("organizations_organization", vec![("short_name", short_name.into()), ("name", short_name.into())])
+            .await
+    }
+
+    async fn add_saml_provider(&self, slug: &str, organization: Option<i64>, enabled: bool) -> i64 {
+        // The site every provider belongs to (Django's `sites` app makes it on `migrate`; a
+        // MariaDB clone copies the schema only).
+        if self.query("SELECT id FROM django_site WHERE id = 1").await.is_empty() {
+            self.insert(
+                "django_site",
+                vec![("id", 1i64.into()), ("domain", "example.com".into()), ("name", "example.com".into())],
+            )
+            .await;
+        }
+        self.insert(
+            "third_party_auth_samlproviderconfig",
+            vec![
+                ("slug", slug.into()),
+                ("enabled", enabled.into()),
+                ("backend_name", "tpa-saml".into()),
+                ("organization_id", organization.into()),
+                ("site_id", 1i64.into()),
+            ],
+        )
+        .await
+    }
+
+    async fn add_social_auth(&self, user: UserId, provider: &str, uid: &str) -> i64 {
+        let db = self.database().await;
+        let now = db.datetime_value(Utc::now());
+        let values = vec![user.0.into(), provider.into(), uid.into(), now.clone(), now];
+        let id = if self.backend == Backend::Postgres {
+            // `extra_data` is `jsonb` here: a text parameter needs the cast.
+            let sql = "INSERT INTO social_auth_usersocialauth (user_id, provider, uid, extra_data, created, modified) \
+                       VALUES ($1, $2, $3, CAST('{}' AS jsonb), $4, $5) RETURNING id";
+            let statement = Statement::from_sql_and_values(self.conn.get_database_backend(), sql, values);
+            let row = self.conn.query_one_raw(statement).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            row.map(|r| get_i64(&r, "id").unwrap()).unwrap_or_default()
+        } else {
+            let sql = "INSERT INTO social_auth_usersocialauth (user_id, provider, uid, extra_data, created, modified) \
+                       VALUES (?, ?, ?, '{}', ?, ?)";
+            let statement = Statement::from_sql_and_values(self.conn.get_database_backend(), sql, values);
+            let result = self.conn.execute_raw(statement).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            i64::try_from(result.last_insert_id()).unwrap()
+        };
+        self.social_auth_history(id, "+").await;
+        id
+    }
+
+    async fn change_social_auth_uid(&self, id: i64, uid: &str) {
+        let db = self.database().await;
+        let sql = match self.backend {
+            Backend::Postgres => "UPDATE social_auth_usersocialauth SET uid = $1, modified = $2 WHERE id = $3",
+            _ => "UPDATE social_auth_usersocialauth SET uid = ?, modified = ? WHERE id = ?",
+        };
+        self.execute(sql, vec![uid.into(), db.datetime_value(Utc::now()), id.into()]).await;
+        self.social_auth_history(id, "~").await;
+    }
+
+    async fn drop_learner_tables(&self) {
+        self.altered.store(true, std::sync::atomic::Ordering::SeqCst);
+        for table in [
+            "support_historicalusersocialauth",
+            "social_auth_usersocialauth",
+            "third_party_auth_samlproviderconfig",
+            "organizations_historicalorganization",
+            "organizations_organization",
+        ] {
+            let cascade = if self.backend == Backend::Postgres { " CASCADE" } else { "" };
+            let quoted = if self.backend == Backend::MySql { format!("`{table}`") } else { format!("\"{table}\"") };
+            self.execute(&format!("DROP TABLE IF EXISTS {quoted}{cascade}"), vec![]).await;
+        }
+        *self.db.lock().unwrap() = None;
+    }
+}
+
+impl SeaTestDatabase {
+    /// The history row of an SSO record as django-simple-history writes it: a copy of the row.
+    async fn social_auth_history(&self, id: i64, history_type: &str) {
+        let db = self.database().await;
+        let (id_param, at_param, type_param) = match self.backend {
+            Backend::Postgres => ("$1", "$2", "$3"),
+            _ => ("?", "?", "?"),
+        };
+        let sql = format!(
+            "INSERT INTO support_historicalusersocialauth (id, provider, uid, extra_data, created, modified, user_id, \
+             history_date, history_change_reason, history_type, history_user_id) \
+             SELECT id, provider, uid, extra_data, created, modified, user_id, {at_param}, NULL, {type_param}, NULL \
+             FROM social_auth_usersocialauth WHERE id = {id_param}"
+        );
+        let values = match self.backend {
+            Backend::Postgres => vec![id.into(), db.datetime_value(Utc::now()), history_type.into()],
+            _ => vec![db.datetime_value(Utc::now()), history_type.into(), id.into()],
+        };
+        self.execute(&sql, values).await;
+    }
 }

@@ -45,6 +45,7 @@ impl MemoryDatabase {
             invitations: Some(Default::default()),
             course_access_roles: Some(Default::default()),
             role_assignments: Some(Default::default()),
+            learners: crate::learners::LearnerTables::all(),
             ..Tables::default()
         };
         let state = State::new(tables);

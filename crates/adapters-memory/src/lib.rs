@@ -34,10 +34,12 @@
 
 mod database;
 mod engine;
+mod learners;
 mod rows;
 mod transaction;
 
 pub use database::MemoryDatabase;
+pub use learners::{LearnerTables, SamlProviderRow, SocialAuthRow};
 pub use rows::{
     CourseAccessRoleRow, CourseEnrollmentRow, CourseModeRow, HistoryRow, HistoryType, InvitationRow,
     ProgramCourseEnrollmentRow, ProgramEnrollmentRow, RoleAssignmentRow, Tables, UserRow,

@@ -202,4 +202,6 @@ pub struct Tables {
     pub program_course_enrollment_history: Vec<HistoryRow<ProgramCourseEnrollmentRow>>,
     /// `student_courseenrollment_history`.
     pub course_enrollment_history: Vec<HistoryRow<CourseEnrollmentRow>>,
+    /// The inspector's tables (SSO records, SAML providers, organisations).
+    pub learners: crate::learners::LearnerTables,
 }

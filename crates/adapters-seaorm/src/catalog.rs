@@ -28,12 +28,16 @@ pub(crate) const REQUIRED: [&str; 8] = [
 /// course access roles.
 pub(crate) const OPTIONAL: [&str; 4] = [tables::INVITATION, tables::COURSE_MODE, tables::ROLE, tables::ROLE_ASSIGNMENT];
 
+/// The tables only the support tool's inspector reads (never the linking; not in `LINK_GRANTS`).
+pub(crate) const INSPECT: [&str; 4] =
+    [tables::SOCIAL_AUTH, tables::SOCIAL_AUTH_HISTORY, tables::SAML_PROVIDER, tables::ORGANIZATION];
+
 /// The migrations' bookkeeping table (present on a database our migrations created).
 const MIGRATIONS: &str = "seaql_migrations";
 
 /// Every table the catalog describes: the linking's, and [`MIGRATIONS`].
 fn described() -> impl Iterator<Item = &'static str> {
-    REQUIRED.into_iter().chain(OPTIONAL).chain([MIGRATIONS])
+    REQUIRED.into_iter().chain(OPTIONAL).chain(INSPECT).chain([MIGRATIONS])
 }
 
 /// Table names, as Open edX has them.
@@ -50,6 +54,10 @@ pub(crate) mod tables {
     pub(crate) const COURSE_MODE: &str = "course_modes_coursemode";
     pub(crate) const ROLE: &str = "student_courseaccessrole";
     pub(crate) const ROLE_ASSIGNMENT: &str = "program_enrollments_courseaccessroleassignment";
+    pub(crate) const SOCIAL_AUTH: &str = "social_auth_usersocialauth";
+    pub(crate) const SOCIAL_AUTH_HISTORY: &str = "support_historicalusersocialauth";
+    pub(crate) const SAML_PROVIDER: &str = "third_party_auth_samlproviderconfig";
+    pub(crate) const ORGANIZATION: &str = "organizations_organization";
 }
 
 /// One column: name and lowercase type name.

@@ -46,6 +46,7 @@ mod connect;
 pub mod decode;
 mod error;
 mod grants;
+mod learners;
 mod reads;
 mod statements;
 mod transaction;

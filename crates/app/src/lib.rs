@@ -10,7 +10,8 @@
 //! Files: `types.rs` (the public types), `link.rs` (the call and its transactions), `paths.rs`
 //! (the two write paths), `next.rs` (what happens after writes and failures), `writes.rs`,
 //! `roles.rs` (the writes), `snapshot.rs` (the reads), `log.rs` (the log lines), `tracking.rs`
-//! (the tracking log: the LMS's enrollment events of what committed).
+//! (the tracking log: the LMS's enrollment events of what committed); `inspect.rs` is the
+//! support tool's read-only inspector ([`inspect_learner`]).
 //!
 //! # Example
 //! ```
@@ -41,6 +42,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod inspect;
 mod link;
 mod log;
 mod next;
@@ -53,6 +55,7 @@ mod types;
 mod writes;
 
 pub use domain::RuleOptions;
+pub use inspect::{InspectorAnswer, inspect_learner, saml_provider_orgs, sso_records_of};
 pub use link::{link_program_enrollments, link_program_enrollments_report, link_program_enrollments_with};
 pub use log::{LOG_TARGET, emit};
 pub use next::MAX_ATTEMPTS;

@@ -55,9 +55,33 @@ pub enum Command {
     /// through the same code as `link`, and print the report (SQLite only: --database-url is
     /// not used; logs default to WARNING and ERROR).
     Demo(DemoArgs),
+    /// Show what the LMS holds about a learner, as the support tool's Program Enrollments
+    /// Inspector does: by account (--user) or by institution and external key (--org, --key).
+    /// Exit 0 when found, 1 when not (with the inspector's message), 2 on bad arguments, 3 when
+    /// the database cannot be read. Read-only.
+    Inspect(InspectArgs),
     /// Serve the LMS's support endpoints for linking (`/support/link_program_enrollments*`) to
     /// Open edX's support micro-frontend and staff's browsers, behind the LMS's reverse proxy.
     Serve(ServeArgs),
+}
+
+/// The arguments of `inspect`: `--user`, or `--org` with `--key`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("search").required(true).args(["user", "org"])))]
+pub struct InspectArgs {
+    /// The learner's username or email.
+    #[arg(long, value_name = "USERNAME_OR_EMAIL", conflicts_with_all = ["org", "key"])]
+    pub user: Option<String>,
+    /// The institution: the short name of an organisation with a SAML provider.
+    #[arg(long, value_name = "ORG", requires = "key")]
+    pub org: Option<String>,
+    /// The learner's external key at that institution (matched without case, in every program).
+    #[arg(long, value_name = "EXTERNAL_KEY", requires = "org")]
+    pub key: Option<String>,
+    /// The output's format: text for a person, or JSON as the inspector API's
+    /// `learner_program_enrollments`.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// The arguments of `serve`; each also from an environment variable.

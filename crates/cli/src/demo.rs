@@ -28,6 +28,12 @@ pub const CURRICULUM_UUID: &str = "6f1c2d3e4a5b4c6d8e7f901234567801";
 pub const APPLICATION_ID: u32 = 0x5045_6e72;
 /// How many waiting learners the example batch links.
 pub const LEARNERS: usize = 300;
+/// The organisation of the example's SAML provider (`inspect --org`).
+pub const DEMO_ORG: &str = "univ";
+/// The example SAML provider's slug: its learners' SSO uids are `univ:{external key}`.
+pub const DEMO_SAML_SLUG: &str = "univ";
+/// How many of the first learners sign in through the SAML provider.
+pub const SSO_LEARNERS: u32 = 5;
 
 const FRUIT: &str = "course-v1:edX+Oranges+Apples";
 const ANIMAL: &str = "course-v1:edX+Cats+Dogs";
@@ -300,7 +306,60 @@ impl<'a> Rows<'a> {
             self.user(username).await?;
             self.program_enrollment(key, None, &both).await?;
         }
+        self.single_sign_on().await?;
         Ok(pairs)
+    }
+
+    /// For the inspector: the university's organisation and SAML provider, and the first
+    /// [`SSO_LEARNERS`] learners signed in through it (uid `{slug}:{external key}`).
+    async fn single_sign_on(&self) -> Result<(), DbErr> {
+        self.exec("INSERT INTO django_site (id, domain, name) VALUES (1, 'example.com', 'example.com')", vec![])
+            .await?;
+        self.exec(
+            "INSERT INTO organizations_organization (id, created, modified, name, short_name, description, logo, active) \
+             VALUES (1, ?, ?, 'Example University', ?, NULL, NULL, 1)",
+            vec![self.now.clone().into(), self.now.clone().into(), DEMO_ORG.into()],
+        )
+        .await?;
+        self.exec(
+            "INSERT INTO third_party_auth_samlproviderconfig (id, change_date, enabled, icon_class, icon_image, name, \
+             slug, secondary, skip_hinted_login_dialog, skip_registration_form, skip_email_verification, \
+             send_welcome_email, visible, send_to_registration_first, sync_learner_profile_data, \
+             enable_sso_id_verification, disable_for_enterprise_sso, display_name, backend_name, entity_id, \
+             metadata_source, attr_user_permanent_id, attr_full_name, default_full_name, attr_first_name, \
+             default_first_name, attr_last_name, default_last_name, attr_username, default_username, attr_email, \
+             default_email, automatic_refresh_enabled, identity_provider_type, debug_mode, country, other_settings, \
+             archived, organization_id, site_id) \
+             VALUES (1, ?, 1, 'fa-university', '', 'Example University', ?, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, '', \
+             'tpa-saml', 'https://idp.example.edu/idp/shibboleth', '', '', '', '', '', '', '', '', '', '', '', '', 1, \
+             'standard_saml_provider', 0, '', '{}', 0, 1, 1)",
+            vec![self.now.clone().into(), DEMO_SAML_SLUG.into()],
+        )
+        .await?;
+        for i in 0..SSO_LEARNERS {
+            let uid = format!("{DEMO_SAML_SLUG}:univ-{i:05}");
+            for (table, history) in [
+                ("social_auth_usersocialauth", ""),
+                ("support_historicalusersocialauth", ", history_date, history_type"),
+            ] {
+                let extra = if history.is_empty() { "" } else { ", ?, '+'" };
+                let id = i64::from(i) + 1;
+                let mut values: Vec<Value> =
+                    vec![id.into(), uid.clone().into(), self.now.clone().into(), self.now.clone().into(), id.into()];
+                if !history.is_empty() {
+                    values.push(self.now.clone().into());
+                }
+                self.exec(
+                    &format!(
+                        "INSERT INTO {table} (id, provider, uid, extra_data, created, modified, user_id{history}) \
+                         VALUES (?, 'tpa-saml', ?, '{{}}', ?, ?, ?{extra})"
+                    ),
+                    values,
+                )
+                .await?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -321,7 +380,10 @@ fn hints(path: &Path) -> String {
          \x20 sqlite3 {file} \"SELECT course_id, mode, is_active, COUNT(*) FROM student_courseenrollment GROUP BY 1, 2, 3\"\n\
          Link the {waiting} learners still waiting (add --dry-run to only see what would happen):\n\
          \x20 printf 'external_user_key,lms_username\\n{csv}' > batch.csv\n\
-         \x20 {me} link --database-url {url} {PROGRAM_UUID} --file batch.csv\n",
+         \x20 {me} link --database-url {url} {PROGRAM_UUID} --file batch.csv\n\
+         Look up a learner as support staff do (by account, or by institution and external key):\n\
+         \x20 {me} inspect --database-url {url} --user learner_001\n\
+         \x20 {me} inspect --database-url {url} --org {DEMO_ORG} --key UNIV-00002\n",
         waiting = WAITING.len(),
     )
 }

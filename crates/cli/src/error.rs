@@ -115,6 +115,13 @@ pub enum CliError {
     /// `--tracking-log` cannot be opened for appending; nothing was linked.
     #[error("{0}; nothing was written")]
     TrackingLog(#[source] app::TrackingLogError),
+    /// An inspector read failed (a table the database lacks is named).
+    #[error("cannot inspect: {source}")]
+    Inspect {
+        /// The port's error.
+        #[source]
+        source: ports::StoreError,
+    },
     /// The support service could not start or failed while serving.
     #[error("{0}")]
     Serve(#[from] web::ServeError),
@@ -158,6 +165,7 @@ impl CliError {
             | Self::Link { .. }
             | Self::Demo { .. }
             | Self::ActingUserLookup { .. }
+            | Self::Inspect { .. }
             | Self::Serve(_)
             | Self::Io { .. } => EXIT_DATABASE,
         }

@@ -25,6 +25,7 @@ pub mod commands;
 pub mod demo;
 pub mod error;
 pub mod input;
+pub mod inspect;
 pub mod plan;
 pub mod progress;
 pub mod report;
@@ -94,6 +95,7 @@ pub async fn run(cli: &Cli, stderr: &Stderr) -> Result<u8, CliError> {
         Command::Migrate(args) => commands::migrate(&cli.global.database_url, args.force).await,
         Command::Link(args) => commands::link(&cli.global.database_url, args, stderr).await,
         Command::Demo(args) => demo::demo(args, stderr).await,
+        Command::Inspect(args) => inspect::inspect(&cli.global.database_url, args).await,
         Command::Serve(args) => commands::serve(&cli.global.database_url, args).await,
     }
 }

@@ -6,6 +6,7 @@ mod concurrency;
 mod faults;
 mod hostile_input;
 mod input_properties;
+mod inspect;
 mod later_upstream;
 mod layout;
 mod least_privilege;

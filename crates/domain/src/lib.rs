@@ -50,6 +50,7 @@
 mod batch;
 mod collation;
 mod ids;
+mod inspect;
 mod key_match;
 mod linking;
 mod messages;
@@ -62,6 +63,7 @@ mod snapshot;
 mod status;
 #[cfg(test)]
 mod test_fixtures;
+mod time;
 mod tracking;
 
 pub use batch::{DuplicateKey, LinkBatch};
@@ -69,6 +71,14 @@ pub use collation::Collation;
 pub use ids::{
     CourseEnrollmentId, CourseKey, CurriculumUuid, ExternalUserKey, InvalidValue, InvitationId,
     ProgramCourseEnrollmentId, ProgramEnrollmentId, ProgramUuid, RoleAssignmentId, UserId, Username,
+};
+pub use inspect::{
+    InspectedAccount, InspectedCourseEnrollment, InspectedLearner, InspectedProgramCourseEnrollment,
+    InspectedProgramEnrollment, InspectorError, InspectorNote, InspectorQuery, InspectorSearch,
+    LearnerProgramEnrollments, SamlProviderRecord, SocialAuthHistoryRecord, SocialAuthRecord, SsoRecord,
+    account_result, candidate_uids, current_saml_providers, external_key_result, found_account, inspector_org_keys,
+    organization_providers, saml_provider_organizations, selected_provider, shown_sso_uids, sso_records,
+    user_holding_key,
 };
 pub use key_match::{DuplicateKeyIgnoringCase, check_distinct_ignoring_case, fold_case, stored_keys_matching};
 pub use linking::{Planner, plan_batch};
@@ -85,4 +95,5 @@ pub use snapshot::{
     ProgramEnrollmentRecord, RoleAssignmentRecord, Snapshot, UserProgramEnrollment, UserRecord,
 };
 pub use status::{CourseMode, PceStatus, PeStatus, UnknownStatus};
+pub use time::Timestamp;
 pub use tracking::{EnrollmentEvent, EnrollmentEventName, enrollment_events};

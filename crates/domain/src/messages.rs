@@ -13,6 +13,7 @@ use crate::ids::{
     CourseKey, ExternalUserKey, InvalidValue, ProgramCourseEnrollmentId, ProgramUuid, RoleAssignmentId, UserId,
     Username,
 };
+use crate::inspect::{InspectorError, InspectorNote};
 use crate::key_match::DuplicateKeyIgnoringCase;
 use crate::status::{CourseMode, UnknownStatus};
 
@@ -423,6 +424,40 @@ impl fmt::Display for LogLine {
                 f,
                 "{reason}; the transaction of {keys} keys was rolled back and runs again (attempt {attempt} of \
                  {max_attempts}): the log lines of its keys are repeated"
+            ),
+        }
+    }
+}
+
+/// The inspector's messages: upstream's three (`support-web.md` §2.5) byte for byte, and ours
+/// where upstream fails with a server error.
+impl fmt::Display for InspectorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AccountNotFound { edx_user } => write!(f, "Could not find edx account with {edx_user}"),
+            Self::ExternalKeyNotFound { external_user_key, org_key } => {
+                write!(f, "No user found for external key {external_user_key} for institution {org_key}")
+            }
+            Self::NoSearch => f.write_str(
+                "To perform a search, you must provide either the student's (a) edX username, (b) email \
+                 address associated with their edX account, or (c) Identity-providing institution and external key!",
+            ),
+            Self::AmbiguousAccount { edx_user, usernames } => write!(
+                f,
+                "More than one edx account matches {edx_user} (by username or email): {}",
+                usernames.join(", ")
+            ),
+        }
+    }
+}
+
+impl fmt::Display for InspectorNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnfittingSsoRecord { uid, provider, slug, backend_name } => write!(
+                f,
+                "SSO record {uid} (provider {provider}) does not fit the SAML provider {slug} ({backend_name}): \
+                 shown as matching the key without case"
             ),
         }
     }

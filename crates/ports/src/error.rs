@@ -57,6 +57,13 @@ pub enum StoreError {
         #[source]
         source: BoxError,
     },
+    /// The database has no such table: an LMS without the feature (SSO, SAML providers) whose
+    /// read was asked for. A read-only answer, never one key's failure.
+    #[error("this database has no table {table}")]
+    MissingTable {
+        /// The table.
+        table: &'static str,
+    },
     /// The port was used against its contract (for example a savepoint used after its parent
     /// finished).
     #[error("unit of work misuse: {0}")]

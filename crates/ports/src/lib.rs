@@ -4,6 +4,7 @@
 //! - [`LinkingWrites`]: the writes that link keys, each with its history row.
 //! - [`UnitOfWork`] and [`Transaction`]: a transaction per call and a savepoint per key.
 //! - [`Accounts`]: the LMS accounts a driving adapter acts for (the support tool's user).
+//! - [`LearnerRecords`]: what the support tool's inspector reads (read-only).
 //!
 //! **Invariants.** No type of any database library appears here; adapters convert. Every
 //! method is object-safe and takes slices, so that one call can carry a whole chunk. Every
@@ -19,6 +20,7 @@
 
 mod accounts;
 mod error;
+mod learners;
 mod reads;
 mod unit_of_work;
 mod writes;
@@ -27,6 +29,9 @@ mod writes;
 pub use accounts::MockAccounts;
 pub use accounts::{Account, Accounts};
 pub use error::{BoxError, StoreError, StoreResult};
+pub use learners::LearnerRecords;
+#[cfg(feature = "mock")]
+pub use learners::MockLearnerRecords;
 pub use reads::LinkingReads;
 #[cfg(feature = "mock")]
 pub use reads::MockLinkingReads;

@@ -22,6 +22,7 @@ pub mod api;
 pub mod auth;
 pub mod csrf;
 mod form;
+pub mod inspector_json;
 pub mod jwt;
 pub mod page;
 mod printable_table;
