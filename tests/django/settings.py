@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "course_modes",
     "student",
     "program_enrollments",
+    "django_comment_common",
+    "schedules",
+    "courseware",
 ]
 
 

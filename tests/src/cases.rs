@@ -10,6 +10,7 @@ use crate::fixtures::{ANIMAL, FRUIT, World, assert_enrolled_in, ce, pces, pe, pe
 pub use crate::acting_cases::*;
 pub use crate::later_cases::*;
 pub use crate::ports_contract::*;
+pub use crate::side_rows_cases::*;
 
 fn info(text: impl std::fmt::Display) -> String {
     format!("INFO {text}")

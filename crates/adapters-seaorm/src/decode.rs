@@ -63,6 +63,17 @@ pub fn get_bool(row: &QueryResult, column: &str) -> StoreResult<bool> {
         .map_err(|e| decode_error(column, e))
 }
 
+/// Reads column `column` (see [the module](self)).
+///
+/// # Errors
+/// [`ports::StoreError::CorruptData`] when the value does not decode.
+pub fn get_opt_bool(row: &QueryResult, column: &str) -> StoreResult<Option<bool>> {
+    get::<Option<bool>>(row, column)
+        .or_else(|_| get::<Option<i64>>(row, column).map(|v| v.map(|v| v != 0)))
+        .or_else(|_| get::<Option<i32>>(row, column).map(|v| v.map(|v| v != 0)))
+        .map_err(|e| decode_error(column, e))
+}
+
 /// A UUID in any of the encodings: native, 32 hex digits or hyphenated text.
 /// Reads column `column` (see [the module](self)).
 ///

@@ -45,6 +45,7 @@ mod log;
 mod next;
 mod paths;
 mod roles;
+mod side_rows;
 mod snapshot;
 mod types;
 mod writes;
