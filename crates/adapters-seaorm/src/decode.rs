@@ -23,7 +23,13 @@ fn get<T: TryGetable>(row: &QueryResult, column: &str) -> Result<T, sea_orm::DbE
 /// # Errors
 /// [`ports::StoreError::CorruptData`] when the value does not decode.
 pub fn get_i64(row: &QueryResult, column: &str) -> StoreResult<i64> {
-    get::<i64>(row, column).or_else(|_| get::<i32>(row, column).map(i64::from)).map_err(|e| decode_error(column, e))
+    get::<i64>(row, column)
+        .or_else(|_| get::<i32>(row, column).map(i64::from))
+        // `smallint` (PostgreSQL) and MySQL's `smallint unsigned` (Django's
+        // `PositiveSmallIntegerField`).
+        .or_else(|_| get::<i16>(row, column).map(i64::from))
+        .or_else(|_| get::<u16>(row, column).map(i64::from))
+        .map_err(|e| decode_error(column, e))
 }
 
 /// Reads column `column` (see [the module](self)).
