@@ -357,7 +357,7 @@ async fn race(backend: Backend, admin: &str) {
     let pce_history = rows(
         &conn,
         backend,
-        "SELECT COUNT(*), COUNT(DISTINCT id) FROM program_enrollments_historicalprogramcourseenrollment",
+        "SELECT COUNT(*) AS history_rows, COUNT(DISTINCT id) AS enrollments FROM program_enrollments_historicalprogramcourseenrollment",
     )
     .await;
     assert_eq!(pce_history[0], [(2 * tool_linked).to_string(), (2 * tool_linked).to_string()], "{backend:?}");
@@ -378,9 +378,11 @@ async fn race(backend: Backend, admin: &str) {
     let schedules = rows(
         &conn,
         backend,
-        "SELECT (SELECT COUNT(*) FROM schedules_schedule), (SELECT COUNT(*) FROM schedules_scheduleexperience), \
-         (SELECT COUNT(*) FROM schedules_historicalschedule WHERE history_type = '+'), \
-         (SELECT COUNT(*) FROM student_courseenrollment)",
+        // Named columns: PostgreSQL names each unnamed `COUNT(*)` `count`, and a row is read by name.
+        "SELECT (SELECT COUNT(*) FROM schedules_schedule) AS schedules, \
+         (SELECT COUNT(*) FROM schedules_scheduleexperience) AS experiences, \
+         (SELECT COUNT(*) FROM schedules_historicalschedule WHERE history_type = '+') AS created, \
+         (SELECT COUNT(*) FROM student_courseenrollment) AS enrollments",
     )
     .await;
     let created = (2 * tool_linked - lms.enrolled).to_string();
