@@ -37,17 +37,23 @@ mod ddl;
 mod indexes;
 mod m20260101_000001_create_linking_tables;
 mod m20260201_000002_create_later_upstream_tables;
-mod m20260301_000003_create_inspector_tables;
+mod m20260301_000003_create_enrollment_side_tables;
+mod m20260401_000004_create_inspector_tables;
 
 /// The migrator of this crate: applies the migrations below in order.
 ///
 /// 1. `m20260101_000001_create_linking_tables`: `auth_user`, `course_overviews_courseoverview`
-///    (only `id` and `display_name`), `student_courseenrollment`, `student_courseenrollment_history`,
+///    (only `id` and `display_name`; migration 3 adds three columns), `student_courseenrollment`, `student_courseenrollment_history`,
 ///    `student_courseenrollmentallowed`, `program_enrollments_programenrollment`,
 ///    `program_enrollments_programcourseenrollment` and the two program enrollment history tables.
 /// 2. `m20260201_000002_create_later_upstream_tables`: `course_modes_coursemode`,
 ///    `student_courseaccessrole` and `program_enrollments_courseaccessroleassignment` (relinking
 ///    and course access role fulfilment).
+/// 3. `m20260301_000003_create_enrollment_side_tables`: the discussion role tables
+///    (`django_comment_client_role`, its users, `django_comment_client_permission`, its roles),
+///    the schedule tables (`schedules_schedule`, `schedules_scheduleexperience`,
+///    `schedules_historicalschedule`), and `start`, `self_paced` and `has_highlights` on
+///    `course_overviews_courseoverview`.
 pub struct Migrator;
 
 #[async_trait::async_trait]
@@ -56,7 +62,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20260101_000001_create_linking_tables::Migration),
             Box::new(m20260201_000002_create_later_upstream_tables::Migration),
-            Box::new(m20260301_000003_create_inspector_tables::Migration),
+            Box::new(m20260301_000003_create_enrollment_side_tables::Migration),
+            Box::new(m20260401_000004_create_inspector_tables::Migration),
         ]
     }
 }

@@ -54,12 +54,16 @@ from student.models import (  # noqa: E402
     CourseEnrollment,
     CourseEnrollmentAllowed,
 )
+from django_comment_common.models import Role  # noqa: E402
+from schedules.models import Schedule, ScheduleExperience  # noqa: E402
 
 HistoricalProgramEnrollment = ProgramEnrollment.historical_records.model
 HistoricalProgramCourseEnrollment = ProgramCourseEnrollment.historical_records.model
 HistoricalCourseEnrollment = CourseEnrollment.history.model
 HistoricalCourseOverview = CourseOverview.history.model
 HistoricalCourseMode = CourseMode.history.model
+RoleUsers = Role.users.through
+HistoricalSchedule = Schedule.history.model
 
 MODELS = [
     User,
@@ -76,6 +80,11 @@ MODELS = [
     ProgramCourseEnrollment,
     HistoricalProgramCourseEnrollment,
     CourseAccessRoleAssignment,
+    Role,
+    RoleUsers,
+    Schedule,
+    ScheduleExperience,
+    HistoricalSchedule,
 ]
 
 # Django writes datetimes on SQLite as str(naive UTC datetime): microseconds only when non-zero.

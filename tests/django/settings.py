@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "course_modes",
     "student",
     "program_enrollments",
+    "django_comment_common",
+    "schedules",
+    "courseware",
     # What the support tool's inspector reads: SSO records, their history, SAML providers.
     "django.contrib.sites",
     "organizations",

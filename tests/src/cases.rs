@@ -11,6 +11,7 @@ pub use crate::acting_cases::*;
 pub use crate::inspector_cases::*;
 pub use crate::later_cases::*;
 pub use crate::ports_contract::*;
+pub use crate::side_rows_cases::*;
 
 fn info(text: impl std::fmt::Display) -> String {
     format!("INFO {text}")

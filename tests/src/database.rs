@@ -1,8 +1,9 @@
 //! What a backend provides to the contract suite.
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-use adapters_memory::{MemoryDatabase, Tables};
+use adapters_memory::{MemoryDatabase, Tables, UpgradeDeadlineScope};
 use async_trait::async_trait;
 use domain::{
     CourseEnrollmentId, CurriculumUuid, InvitationId, ProgramCourseEnrollmentId, ProgramEnrollmentId, ProgramUuid,
@@ -19,8 +20,37 @@ pub trait TestDatabase: Send + Sync {
     async fn unit_of_work(&self) -> Arc<dyn UnitOfWork>;
     /// Inserts a user.
     async fn add_user(&self, username: &str, email: &str) -> UserId;
-    /// Inserts a course overview row.
+    /// Inserts a course overview row, its course started (`start` [`course_start`]),
+    /// instructor-paced, `has_highlights` NULL.
     async fn add_course_overview(&self, course_key: &str);
+    /// Sets a course overview's `start`, `self_paced` and `has_highlights`.
+    async fn set_course_overview_fields(
+        &self,
+        course_key: &str,
+        start: Option<SystemTime>,
+        self_paced: bool,
+        has_highlights: Option<bool>,
+    );
+    /// Inserts a discussion role (`django_comment_client_role`); returns its id.
+    async fn add_forum_role(&self, course_key: &str, name: &str) -> i64;
+    /// Adds a user to a discussion role.
+    async fn add_forum_role_user(&self, role_id: i64, user: UserId);
+    /// Inserts a schedule for a course enrollment (no history, no experience); returns its id.
+    async fn add_schedule(&self, ce: CourseEnrollmentId, start_date: Option<SystemTime>) -> i64;
+    /// Inserts a row of a dynamic upgrade deadline configuration table (`change_date` now).
+    async fn add_upgrade_deadline_configuration(
+        &self,
+        scope: UpgradeDeadlineScope,
+        enabled: bool,
+        deadline_days: i64,
+        opt_out: bool,
+    );
+    /// Inserts a course mode expiring at `expiration`.
+    async fn add_course_mode_expiring(&self, course_key: &str, mode: &str, expiration: SystemTime);
+    /// Removes the discussion role tables.
+    async fn drop_forum_role_tables(&self);
+    /// Removes the schedule tables.
+    async fn drop_schedule_tables(&self);
     /// Inserts a program enrollment.
     async fn add_program_enrollment(
         &self,
@@ -105,6 +135,11 @@ pub trait LearnerTestDatabase: Send + Sync {
     async fn drop_learner_tables(&self);
 }
 
+/// The `start` of every course overview the fixtures insert: 2020-01-01 00:00:00 UTC.
+pub fn course_start() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_577_836_800)
+}
+
 /// The in-memory adapter as a [`TestDatabase`].
 #[derive(Debug, Clone, Default)]
 pub struct MemoryTestDatabase(pub MemoryDatabase, pub Option<app::WritePath>);
@@ -132,6 +167,44 @@ impl TestDatabase for MemoryTestDatabase {
     }
     async fn add_course_overview(&self, course_key: &str) {
         self.0.add_course_overview(course_key, course_key);
+        self.set_course_overview_fields(course_key, Some(course_start()), false, None).await;
+    }
+    async fn set_course_overview_fields(
+        &self,
+        course_key: &str,
+        start: Option<SystemTime>,
+        self_paced: bool,
+        has_highlights: Option<bool>,
+    ) {
+        let fields = adapters_memory::CourseOverviewFields { start, self_paced, has_highlights };
+        self.0.set_course_overview_fields(course_key, fields);
+    }
+    async fn add_forum_role(&self, course_key: &str, name: &str) -> i64 {
+        self.0.add_forum_role(course_key, name).unwrap()
+    }
+    async fn add_forum_role_user(&self, role_id: i64, user: UserId) {
+        self.0.add_forum_role_user(role_id, user).unwrap();
+    }
+    async fn add_schedule(&self, ce: CourseEnrollmentId, start_date: Option<SystemTime>) -> i64 {
+        self.0.add_schedule(ce, start_date).unwrap()
+    }
+    async fn add_upgrade_deadline_configuration(
+        &self,
+        scope: UpgradeDeadlineScope,
+        enabled: bool,
+        deadline_days: i64,
+        opt_out: bool,
+    ) {
+        self.0.add_upgrade_deadline_configuration(scope, enabled, deadline_days, opt_out);
+    }
+    async fn add_course_mode_expiring(&self, course_key: &str, mode: &str, expiration: SystemTime) {
+        self.0.add_course_mode(course_key, mode, Some(expiration));
+    }
+    async fn drop_forum_role_tables(&self) {
+        self.0.drop_forum_role_tables();
+    }
+    async fn drop_schedule_tables(&self) {
+        self.0.drop_schedule_tables();
     }
     async fn add_program_enrollment(
         &self,

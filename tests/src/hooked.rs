@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use domain::{ProgramCourseEnrollmentId, ProgramEnrollmentId, RoleAssignmentId};
+use domain::{
+    ForumRoleMembership, NewSchedule, ProgramCourseEnrollmentId, ProgramEnrollmentId, RoleAssignmentId, ScheduleReset,
+};
 use ports::{
     CourseAccessRoleGrant, CourseEnrollmentAttachment, CourseEnrollmentChange, CourseEnrollmentDeactivation,
     InvitationUse, LinkingReads, LinkingWrites, NewCourseEnrollment, ProgramEnrollmentLink, ProgramEnrollmentUnlink,
@@ -117,5 +119,14 @@ impl LinkingWrites for HookedTx {
     }
     async fn delete_role_assignments(&self, assignments: &[RoleAssignmentId]) -> StoreResult<()> {
         self.inner.writes().delete_role_assignments(assignments).await
+    }
+    async fn add_forum_student_roles(&self, memberships: &[ForumRoleMembership]) -> StoreResult<()> {
+        self.inner.writes().add_forum_student_roles(memberships).await
+    }
+    async fn create_schedules(&self, schedules: &[NewSchedule]) -> StoreResult<()> {
+        self.inner.writes().create_schedules(schedules).await
+    }
+    async fn reset_schedule_starts(&self, resets: &[ScheduleReset]) -> StoreResult<()> {
+        self.inner.writes().reset_schedule_starts(resets).await
     }
 }

@@ -20,11 +20,12 @@ pub mod ports_contract;
 pub mod restricted;
 pub mod scenario;
 pub mod sea;
+pub mod side_rows_cases;
 pub mod skip;
 
 pub use adapters_memory::Tables;
 pub use capture::{CapturedLog, capture_logs};
-pub use database::{LearnerTestDatabase, MemoryTestDatabase, TestDatabase};
+pub use database::{LearnerTestDatabase, MemoryTestDatabase, TestDatabase, course_start};
 pub use fixtures::{ANIMAL, FRUIT, Run, World, batch, link, link_rules, link_with, link_with_rules, pe};
 pub use sea::{SeaTestDatabase, Target};
 
@@ -106,6 +107,15 @@ macro_rules! contract_suite {
             i4_where_upstream_crashes_the_inspector_reports,
             i5_saml_providers_and_sso_records_with_history,
             i6_missing_tables_are_named,
+            s1_a_new_enrollment_brings_its_forum_role_created_when_missing,
+            s2_an_existing_forum_role_is_reused_and_a_membership_not_duplicated,
+            s3_a_new_enrollment_brings_its_schedule_from_the_course_start_or_the_enrollment,
+            s4_a_course_without_start_gets_no_schedule_and_an_error_line,
+            s5_a_reused_enrollment_brings_the_role_and_in_a_self_paced_course_the_reset_start,
+            s6_relinking_resets_the_old_schedule_to_the_enrollment_start,
+            s7_a_rolled_back_key_leaves_no_role_or_schedule,
+            s8_without_the_tables_one_info_line_each_and_the_link_works,
+            s9_the_upgrade_deadline_follows_the_configuration,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

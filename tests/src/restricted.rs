@@ -174,7 +174,8 @@ pub const RULES: domain::RuleOptions = domain::RuleOptions { relink: true, case_
 /// Inserts the fixture (as the admin): a link of [`PAIRS`] with [`RULES`] reads every table and
 /// makes every kind of write: PEs and PCEs updated, a CE created and one changed, an invitation
 /// marked used, a PE relinked (its old user's CE deactivated, its PCE detached), a course access
-/// role granted and its assignment deleted, and the three kinds of history rows.
+/// role granted and its assignment deleted, discussion roles created and joined, schedules
+/// created (with their experiences) and one reset, and the four kinds of history rows.
 pub async fn fixture(db: &dyn TestDatabase) -> Fixture {
     let w = World::new(db).await;
     let pe_1 = w.waiting("0001", w.p).await;
@@ -191,6 +192,9 @@ pub async fn fixture(db: &dyn TestDatabase) -> Fixture {
     let ce_3 = db.add_course_enrollment(user_3, FRUIT, "masters", true).await;
     db.add_program_course_enrollment(pe_4, FRUIT, "active", Some(ce_3)).await;
     db.add_course_mode(FRUIT, "audit", false).await;
+    // FRUIT self-paced, user_3's CE with a schedule: relinking resets it (UPDATE).
+    db.set_course_overview_fields(FRUIT, Some(crate::database::course_start()), true, None).await;
+    db.add_schedule(ce_3, Some(crate::database::course_start())).await;
     Fixture { program: w.p, user_1: w.user_1, user_2: w.user_2, user_3, user_4, pe_1, pe_2, pe_4, invitation }
 }
 
@@ -224,6 +228,11 @@ pub fn assert_linked(t: &Tables, f: &Fixture) {
     assert_eq!(kinds(&t.program_course_enrollment_history, HistoryType::Update), 5, "a `~` row per PCE write");
     assert_eq!(kinds(&t.course_enrollment_history, HistoryType::Insert), 3, "three CEs created");
     assert_eq!(kinds(&t.course_enrollment_history, HistoryType::Update), 2, "one CE changed, one deactivated");
+    // Every CE written brings the `Student` role: user_1 (FRUIT, ANIMAL), user_2, user_3, user_4.
+    let members = t.forum_role_users.as_ref().map_or(0, |m| m.len());
+    assert_eq!((t.forum_roles.as_ref().map_or(0, |m| m.len()), members), (2, 5), "discussion roles and members");
+    assert_eq!(kinds(&t.schedule_history, HistoryType::Insert), 3, "three schedules created");
+    assert_eq!(kinds(&t.schedule_history, HistoryType::Update), 1, "user_3's schedule reset");
 }
 
 fn kinds<T>(rows: &[HistoryRow<T>], kind: HistoryType) -> usize {

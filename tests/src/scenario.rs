@@ -138,6 +138,15 @@ impl Scenario {
                 db.add_course_overview(course).await;
             }
         }
+        // Schedules: the first course is self-paced with highlights (started), the second
+        // starts in the future, the third has no start.
+        let future = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(4_102_444_800);
+        db.set_course_overview_fields(COURSES[0], Some(crate::database::course_start()), true, Some(true)).await;
+        db.set_course_overview_fields(COURSES[1], Some(future), false, Some(false)).await;
+        if !self.course_gone {
+            db.set_course_overview_fields(COURSES[2], None, true, None).await;
+        }
+        db.add_upgrade_deadline_configuration(adapters_memory::UpgradeDeadlineScope::Global, true, 21, false).await;
         let mut users = Vec::new();
         for (i, name) in USERNAMES.iter().enumerate() {
             let user = db.add_user(name, &format!("e{}@example.com", self.emails[i])).await;
@@ -162,7 +171,11 @@ impl Scenario {
         let mut enrollments = std::collections::HashMap::new();
         for &(user, course, mode, active) in &self.enrollments {
             if let std::collections::hash_map::Entry::Vacant(entry) = enrollments.entry((user, course)) {
-                entry.insert(db.add_course_enrollment(users[user], COURSES[course], MODES[mode], active).await);
+                let ce = db.add_course_enrollment(users[user], COURSES[course], MODES[mode], active).await;
+                entry.insert(ce);
+                if course == 0 {
+                    db.add_schedule(ce, Some(crate::database::course_start())).await;
+                }
             }
         }
         let mut taken_keys = std::collections::HashSet::new();
@@ -293,7 +306,52 @@ pub fn normalize(t: &Tables) -> Vec<String> {
             c.is_active
         ));
     }
+    side_rows(t, &ce_ref, &mut lines);
     let _ = UserId(0);
     lines.sort();
     lines
+}
+
+/// The discussion role and schedule lines of [`normalize`]: no ids or times (a schedule's start
+/// is told relative to its course's start).
+fn side_rows(t: &Tables, ce_ref: &dyn Fn(Option<CourseEnrollmentId>) -> Option<String>, lines: &mut Vec<String>) {
+    let roles: BTreeMap<i64, String> =
+        t.forum_roles.iter().flat_map(|m| m.values()).map(|r| (r.id, format!("{}/{}", r.course_id, r.name))).collect();
+    for role in roles.values() {
+        lines.push(format!("forum-role {role}"));
+    }
+    for m in t.forum_role_users.iter().flat_map(|m| m.values()) {
+        lines.push(format!("forum-member {:?} {}", roles.get(&m.role_id), m.user_id));
+    }
+    let course_of: BTreeMap<CourseEnrollmentId, &str> =
+        t.course_enrollments.values().map(|c| (c.id, c.course_id.as_str())).collect();
+    let start = |s: &adapters_memory::ScheduleRow| {
+        let course_start =
+            course_of.get(&s.enrollment_id).and_then(|c| t.course_overview_fields.get(*c)).and_then(|f| f.start);
+        match (s.start_date, course_start) {
+            (None, _) => "none",
+            (Some(_), None) => "no-course-start",
+            (Some(at), Some(course)) if at == course => "course-start",
+            (Some(at), Some(course)) if at > course => "later",
+            _ => "earlier",
+        }
+    };
+    let schedule_ce: BTreeMap<i64, Option<String>> =
+        t.schedules.iter().flat_map(|m| m.values()).map(|s| (s.id, ce_ref(Some(s.enrollment_id)))).collect();
+    for s in t.schedules.iter().flat_map(|m| m.values()) {
+        let deadline = s.upgrade_deadline.is_some();
+        lines.push(format!("schedule {:?} {} {} {deadline}", ce_ref(Some(s.enrollment_id)), s.active, start(s)));
+    }
+    for e in t.schedule_experiences.iter().flat_map(|m| m.values()) {
+        lines.push(format!("experience {:?} {}", schedule_ce.get(&e.schedule_id), e.experience_type));
+    }
+    for h in &t.schedule_history {
+        let s = &h.row;
+        lines.push(format!(
+            "schedule-history {} {:?} {}",
+            h.history_type.as_char(),
+            ce_ref(Some(s.enrollment_id)),
+            start(s)
+        ));
+    }
 }

@@ -19,10 +19,13 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use adapters_memory::{
-    CourseAccessRoleRow, CourseEnrollmentRow, CourseModeRow, HistoryRow, HistoryType, InvitationRow,
-    ProgramCourseEnrollmentRow, ProgramEnrollmentRow, RoleAssignmentRow, Tables, UserRow,
+    CourseAccessRoleRow, CourseEnrollmentRow, CourseModeRow, CourseOverviewFields, ForumRoleRow, ForumRoleUserRow,
+    HistoryRow, HistoryType, InvitationRow, ProgramCourseEnrollmentRow, ProgramEnrollmentRow, RoleAssignmentRow,
+    ScheduleExperienceRow, ScheduleRow, Tables, UpgradeDeadlineScope, UserRow,
 };
-use adapters_seaorm::decode::{get_bool, get_i64, get_opt_datetime, get_opt_i64, get_opt_string, get_string, get_uuid};
+use adapters_seaorm::decode::{
+    get_bool, get_i64, get_opt_bool, get_opt_datetime, get_opt_i64, get_opt_string, get_string, get_uuid,
+};
 use adapters_seaorm::{Backend, Column, SeaOrmDatabase, UuidColumn, table_columns};
 use async_trait::async_trait;
 use chrono::Utc;
@@ -35,7 +38,7 @@ use ports::UnitOfWork;
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Statement, Value};
 use sea_orm_migration::MigratorTrait;
 
-use crate::database::{LearnerTestDatabase, TestDatabase};
+use crate::database::{LearnerTestDatabase, TestDatabase, course_start};
 pub use crate::skip::env_or_skip_for;
 
 /// Where a test database comes from.
@@ -268,6 +271,18 @@ impl SeaTestDatabase {
         }
     }
 
+    /// A datetime to bind, or a NULL of the backend's datetime type.
+    async fn datetime_or_null(&self, at: Option<SystemTime>) -> Value {
+        match at {
+            Some(at) => self.database().await.datetime_value(chrono::DateTime::<Utc>::from(at)),
+            None => match self.backend {
+                Backend::Postgres => Value::ChronoDateTimeUtc(None),
+                Backend::MySql => Value::ChronoDateTime(None),
+                Backend::Sqlite => Value::String(None),
+            },
+        }
+    }
+
     async fn program_uuid_value(&self, uuid: &uuid::Uuid) -> Value {
         let db = self.database().await;
         db.uuid_value(uuid, db.program_uuid_column())
@@ -378,6 +393,113 @@ impl TestDatabase for SeaTestDatabase {
             values.push(("display_org_with_default", org.into()));
         }
         self.insert("course_overviews_courseoverview", values).await;
+        if self.table_columns("course_overviews_courseoverview").await.iter().any(|c| c.name == "start") {
+            self.set_course_overview_fields(course_key, Some(course_start()), false, None).await;
+        }
+    }
+
+    async fn set_course_overview_fields(
+        &self,
+        course_key: &str,
+        start: Option<SystemTime>,
+        self_paced: bool,
+        has_highlights: Option<bool>,
+    ) {
+        let sql = match self.backend {
+            Backend::Postgres => {
+                "UPDATE course_overviews_courseoverview SET start = $1, self_paced = $2, has_highlights = $3 WHERE id = $4"
+            }
+            _ => {
+                "UPDATE course_overviews_courseoverview SET start = ?, self_paced = ?, has_highlights = ? WHERE id = ?"
+            }
+        };
+        let start = self.datetime_or_null(start).await;
+        self.execute(sql, vec![start, self_paced.into(), Value::Bool(has_highlights), course_key.into()]).await;
+    }
+
+    async fn add_forum_role(&self, course_key: &str, name: &str) -> i64 {
+        self.insert("django_comment_client_role", vec![("name", name.into()), ("course_id", course_key.into())]).await
+    }
+
+    async fn add_forum_role_user(&self, role_id: i64, user: UserId) {
+        self.insert("django_comment_client_role_users", vec![("role_id", role_id.into()), ("user_id", user.0.into())])
+            .await;
+    }
+
+    async fn add_schedule(&self, ce: CourseEnrollmentId, start_date: Option<SystemTime>) -> i64 {
+        let db = self.database().await;
+        let now = db.datetime_value(Utc::now());
+        let start = self.datetime_or_null(start_date).await;
+        self.insert(
+            "schedules_schedule",
+            vec![
+                ("created", now.clone()),
+                ("modified", now),
+                ("active", true.into()),
+                ("start_date", start),
+                ("enrollment_id", ce.0.into()),
+            ],
+        )
+        .await
+    }
+
+    async fn add_upgrade_deadline_configuration(
+        &self,
+        scope: UpgradeDeadlineScope,
+        enabled: bool,
+        deadline_days: i64,
+        opt_out: bool,
+    ) {
+        let now = self.database().await.datetime_value(Utc::now());
+        let mut values =
+            vec![("change_date", now), ("enabled", enabled.into()), ("deadline_days", deadline_days.into())];
+        let table = match scope {
+            UpgradeDeadlineScope::Global => "courseware_dynamicupgradedeadlineconfiguration",
+            UpgradeDeadlineScope::Org(org) => {
+                values.extend([("org_id", org.into()), ("opt_out", opt_out.into())]);
+                "courseware_orgdynamicupgradedeadlineconfiguration"
+            }
+            UpgradeDeadlineScope::Course(course) => {
+                values.extend([("course_id", course.into()), ("opt_out", opt_out.into())]);
+                "courseware_coursedynamicupgradedeadlineconfiguration"
+            }
+        };
+        self.insert(table, values).await;
+    }
+
+    async fn add_course_mode_expiring(&self, course_key: &str, mode: &str, expiration: SystemTime) {
+        let expiration = self.datetime_or_null(Some(expiration)).await;
+        self.insert(
+            "course_modes_coursemode",
+            vec![
+                ("course_id", course_key.into()),
+                ("mode_slug", mode.into()),
+                ("mode_display_name", mode.into()),
+                ("currency", "usd".into()),
+                ("expiration_datetime", expiration),
+            ],
+        )
+        .await;
+    }
+
+    async fn drop_forum_role_tables(&self) {
+        for table in
+            ["django_comment_client_permission_roles", "django_comment_client_role_users", "django_comment_client_role"]
+        {
+            self.execute(&format!("DROP TABLE IF EXISTS {table}"), vec![]).await;
+        }
+        self.altered.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.columns.lock().unwrap().clear();
+        *self.db.lock().unwrap() = None;
+    }
+
+    async fn drop_schedule_tables(&self) {
+        for table in ["schedules_scheduleexperience", "schedules_historicalschedule", "schedules_schedule"] {
+            self.execute(&format!("DROP TABLE {table}"), vec![]).await;
+        }
+        self.altered.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.columns.lock().unwrap().clear();
+        *self.db.lock().unwrap() = None;
     }
 
     async fn add_program_enrollment(
@@ -618,6 +740,42 @@ async fn read_tables(db: &SeaTestDatabase) -> Tables {
         t.course_overviews
             .insert(get_string(&row, "id").unwrap(), get_opt_string(&row, "display_name").unwrap().unwrap_or_default());
     }
+    if db.table_columns("course_overviews_courseoverview").await.iter().any(|c| c.name == "start") {
+        for row in db.query("SELECT id, start, self_paced, has_highlights FROM course_overviews_courseoverview").await {
+            let fields = CourseOverviewFields {
+                start: get_opt_datetime(&row, "start").unwrap().map(SystemTime::from),
+                self_paced: get_bool(&row, "self_paced").unwrap(),
+                has_highlights: get_opt_bool(&row, "has_highlights").unwrap(),
+            };
+            t.course_overview_fields.insert(get_string(&row, "id").unwrap(), fields);
+        }
+    }
+    if !db.table_columns("django_comment_client_role").await.is_empty()
+        && !db.table_columns("django_comment_client_role_users").await.is_empty()
+    {
+        let mut roles = BTreeMap::new();
+        for row in db.query("SELECT id, name, course_id FROM django_comment_client_role ORDER BY id").await {
+            let id = get_i64(&row, "id").unwrap();
+            let role = ForumRoleRow {
+                id,
+                name: get_string(&row, "name").unwrap(),
+                course_id: get_string(&row, "course_id").unwrap(),
+            };
+            roles.insert(id, role);
+        }
+        t.forum_roles = Some(roles);
+        let mut members = BTreeMap::new();
+        for row in db.query("SELECT id, role_id, user_id FROM django_comment_client_role_users ORDER BY id").await {
+            let id = get_i64(&row, "id").unwrap();
+            let member = ForumRoleUserRow {
+                id,
+                role_id: get_i64(&row, "role_id").unwrap(),
+                user_id: UserId(get_i64(&row, "user_id").unwrap()),
+            };
+            members.insert(id, member);
+        }
+        t.forum_role_users = Some(members);
+    }
     let pe_columns = "id, created, modified, user_id, external_user_key, program_uuid, curriculum_uuid, status";
     let pe = |row: &QueryResult| ProgramEnrollmentRow {
         id: ProgramEnrollmentId(get_i64(row, "id").unwrap()),
@@ -772,6 +930,46 @@ async fn read_tables(db: &SeaTestDatabase) -> Tables {
     {
         let id = get_i64(&row, "history_id").unwrap() as u64;
         t.program_course_enrollment_history.push(meta(&row, id, pce(&row)));
+    }
+    let schedule_columns = "id, created, modified, active, start_date, upgrade_deadline, enrollment_id";
+    let schedule = |row: &QueryResult| ScheduleRow {
+        id: get_i64(row, "id").unwrap(),
+        created: time(get_opt_datetime(row, "created").unwrap()),
+        modified: time(get_opt_datetime(row, "modified").unwrap()),
+        active: get_bool(row, "active").unwrap(),
+        start_date: get_opt_datetime(row, "start_date").unwrap().map(SystemTime::from),
+        upgrade_deadline: get_opt_datetime(row, "upgrade_deadline").unwrap().map(SystemTime::from),
+        enrollment_id: CourseEnrollmentId(get_i64(row, "enrollment_id").unwrap()),
+    };
+    if !db.table_columns("schedules_schedule").await.is_empty() {
+        let mut schedules = BTreeMap::new();
+        for row in db.query(&format!("SELECT {schedule_columns} FROM schedules_schedule ORDER BY id")).await {
+            let row = schedule(&row);
+            schedules.insert(row.id, row);
+        }
+        t.schedules = Some(schedules);
+        let mut experiences = BTreeMap::new();
+        for row in
+            db.query("SELECT id, experience_type, schedule_id FROM schedules_scheduleexperience ORDER BY id").await
+        {
+            let id = get_i64(&row, "id").unwrap();
+            let experience = ScheduleExperienceRow {
+                id,
+                experience_type: i16::try_from(get_i64(&row, "experience_type").unwrap()).unwrap(),
+                schedule_id: get_i64(&row, "schedule_id").unwrap(),
+            };
+            experiences.insert(id, experience);
+        }
+        t.schedule_experiences = Some(experiences);
+        for row in db
+            .query(&format!(
+                "SELECT history_id, {schedule_columns}, {history} FROM schedules_historicalschedule ORDER BY history_id"
+            ))
+            .await
+        {
+            let id = get_i64(&row, "history_id").unwrap() as u64;
+            t.schedule_history.push(meta(&row, id, schedule(&row)));
+        }
     }
     // `history_id` is a random UUID here: order by time, then `+` before `~`.
     for (i, row) in db

@@ -91,6 +91,8 @@ async fn a_port_error_mid_batch_aborts_and_rolls_back_the_whole_transaction() {
     reads.expect_program_enrollments_of_users().returning(|_, _| Ok(vec![]));
     reads.expect_collation().return_const(domain::Collation::Exact);
     reads.expect_course_access_roles_supported().returning(|| Ok(true));
+    reads.expect_forum_roles_supported().returning(|| Ok(true));
+    reads.expect_schedules_supported().returning(|| Ok(true));
     let mut writes = MockLinkingWrites::new();
     let mut calls = 0;
     writes.expect_link_program_enrollments().times(2).returning(move |_| {
@@ -259,6 +261,42 @@ impl TestDatabase for FaultyTestDatabase {
     }
     async fn tables(&self) -> acceptance::Tables {
         self.memory.tables().await
+    }
+    async fn set_course_overview_fields(
+        &self,
+        course_key: &str,
+        start: Option<std::time::SystemTime>,
+        self_paced: bool,
+        has_highlights: Option<bool>,
+    ) {
+        self.memory.set_course_overview_fields(course_key, start, self_paced, has_highlights).await
+    }
+    async fn add_forum_role(&self, course_key: &str, name: &str) -> i64 {
+        self.memory.add_forum_role(course_key, name).await
+    }
+    async fn add_forum_role_user(&self, role_id: i64, user: UserId) {
+        self.memory.add_forum_role_user(role_id, user).await
+    }
+    async fn add_schedule(&self, ce: domain::CourseEnrollmentId, start_date: Option<std::time::SystemTime>) -> i64 {
+        self.memory.add_schedule(ce, start_date).await
+    }
+    async fn add_upgrade_deadline_configuration(
+        &self,
+        scope: adapters_memory::UpgradeDeadlineScope,
+        enabled: bool,
+        deadline_days: i64,
+        opt_out: bool,
+    ) {
+        self.memory.add_upgrade_deadline_configuration(scope, enabled, deadline_days, opt_out).await
+    }
+    async fn add_course_mode_expiring(&self, course_key: &str, mode: &str, expiration: std::time::SystemTime) {
+        self.memory.add_course_mode_expiring(course_key, mode, expiration).await
+    }
+    async fn drop_forum_role_tables(&self) {
+        self.memory.drop_forum_role_tables().await
+    }
+    async fn drop_schedule_tables(&self) {
+        self.memory.drop_schedule_tables().await
     }
 }
 

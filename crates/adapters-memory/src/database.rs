@@ -11,10 +11,13 @@ use domain::{
 };
 use ports::{StoreError, StoreResult, Transaction, UnitOfWork};
 
-use crate::engine::{Historied, Sequence, State, insert_unique, lock_state, role_violation, same_role};
+use crate::engine::{
+    Historied, Sequence, State, forum_role_violation, insert_unique, lock_state, role_violation, same_role,
+};
 use crate::rows::{
-    CourseAccessRoleRow, CourseEnrollmentRow, CourseModeRow, InvitationRow, ProgramCourseEnrollmentRow,
-    ProgramEnrollmentRow, RoleAssignmentRow, Tables, UserRow,
+    CourseAccessRoleRow, CourseEnrollmentRow, CourseModeRow, CourseOverviewFields, ForumRoleRow, ForumRoleUserRow,
+    InvitationRow, ProgramCourseEnrollmentRow, ProgramEnrollmentRow, RoleAssignmentRow, ScheduleRow, Tables,
+    UpgradeDeadlineConfigRow, UpgradeDeadlineScope, UserRow,
 };
 use crate::transaction::MemoryTransaction;
 
@@ -38,14 +41,18 @@ impl Default for MemoryDatabase {
 }
 
 impl MemoryDatabase {
-    /// An empty database with every table, the invitation and course access role tables
-    /// included.
+    /// An empty database with every table, the invitation, course access role, discussion
+    /// role and schedule tables included.
     pub fn new() -> Self {
         let tables = Tables {
             invitations: Some(Default::default()),
             course_access_roles: Some(Default::default()),
             role_assignments: Some(Default::default()),
             learners: crate::learners::LearnerTables::all(),
+            forum_roles: Some(Default::default()),
+            forum_role_users: Some(Default::default()),
+            schedules: Some(Default::default()),
+            schedule_experiences: Some(Default::default()),
             ..Tables::default()
         };
         let state = State::new(tables);
@@ -86,6 +93,92 @@ impl MemoryDatabase {
         let mut state = self.lock();
         state.tables.course_access_roles = None;
         state.tables.role_assignments = None;
+    }
+
+    /// Drops `django_comment_client_role` and `django_comment_client_role_users`, as in a
+    /// database without discussions.
+    pub fn drop_forum_role_tables(&self) {
+        let mut state = self.lock();
+        state.tables.forum_roles = None;
+        state.tables.forum_role_users = None;
+    }
+
+    /// Drops the schedule tables, as in a database without the schedules app.
+    pub fn drop_schedule_tables(&self) {
+        let mut state = self.lock();
+        state.tables.schedules = None;
+        state.tables.schedule_experiences = None;
+    }
+
+    /// Sets the `start`, `self_paced` and `has_highlights` of a course overview.
+    pub fn set_course_overview_fields(&self, course_id: &str, fields: CourseOverviewFields) {
+        self.lock().tables.course_overview_fields.insert(course_id.into(), fields);
+    }
+
+    /// Inserts a discussion role (`django_comment_client_role`).
+    ///
+    /// # Errors
+    /// Misuse where the table was dropped.
+    pub fn add_forum_role(&self, course_id: &str, name: &str) -> StoreResult<i64> {
+        let mut state = self.lock();
+        let id = state.next_id(Sequence::ForumRole);
+        let row = ForumRoleRow { id, name: name.into(), course_id: course_id.into() };
+        let roles = state.tables.forum_roles.as_mut();
+        insert_unique(roles, "the discussion role table does not exist", id, row, |_, _| false, forum_role_violation)?;
+        Ok(id)
+    }
+
+    /// Adds a user to a discussion role (`django_comment_client_role_users`).
+    ///
+    /// # Errors
+    /// A unique violation of `(role_id, user_id)`, or misuse where the table was dropped.
+    pub fn add_forum_role_user(&self, role_id: i64, user_id: UserId) -> StoreResult<()> {
+        let mut state = self.lock();
+        let id = state.next_id(Sequence::ForumRoleUser);
+        let row = ForumRoleUserRow { id, role_id, user_id };
+        let users = state.tables.forum_role_users.as_mut();
+        let clashes = |a: &ForumRoleUserRow, b: &ForumRoleUserRow| a.role_id == b.role_id && a.user_id == b.user_id;
+        insert_unique(users, "the discussion role table does not exist", id, row, clashes, forum_role_violation)
+    }
+
+    /// Inserts a schedule for a course enrollment (a fixture: no history, no experience).
+    ///
+    /// # Errors
+    /// A unique violation of `enrollment_id`, or misuse where the table was dropped.
+    pub fn add_schedule(&self, enrollment_id: CourseEnrollmentId, start_date: Option<SystemTime>) -> StoreResult<i64> {
+        let mut state = self.lock();
+        let id = state.next_id(Sequence::Schedule);
+        let now = SystemTime::now();
+        let row = ScheduleRow {
+            id,
+            created: now,
+            modified: now,
+            active: true,
+            start_date,
+            upgrade_deadline: None,
+            enrollment_id,
+        };
+        let schedules = state.tables.schedules.as_mut();
+        let clashes = |a: &ScheduleRow, b: &ScheduleRow| a.enrollment_id == b.enrollment_id;
+        let violation = || UniqueViolation::new("schedules_schedule", ["enrollment_id"]);
+        insert_unique(schedules, "the schedule table does not exist", id, row, clashes, violation)?;
+        Ok(id)
+    }
+
+    /// Inserts a row of a dynamic upgrade deadline configuration table (`change_date` now).
+    pub fn add_upgrade_deadline_configuration(
+        &self,
+        scope: UpgradeDeadlineScope,
+        enabled: bool,
+        deadline_days: i64,
+        opt_out: bool,
+    ) {
+        let mut state = self.lock();
+        let id =
+            i64::try_from(state.tables.upgrade_deadline_configurations.len()).unwrap_or(i64::MAX).saturating_add(1);
+        let row =
+            UpgradeDeadlineConfigRow { id, scope, change_date: SystemTime::now(), enabled, deadline_days, opt_out };
+        state.tables.upgrade_deadline_configurations.push(row);
     }
 
     /// Inserts a course mode (`course_modes_coursemode`).

@@ -17,8 +17,8 @@ use domain::{
 use ports::{StoreError, StoreResult};
 
 use crate::rows::{
-    CourseAccessRoleRow, CourseEnrollmentRow, HistoryRow, HistoryType, InvitationRow, ProgramCourseEnrollmentRow,
-    ProgramEnrollmentRow, RoleAssignmentRow, Tables,
+    CourseAccessRoleRow, CourseEnrollmentRow, ForumRoleRow, ForumRoleUserRow, HistoryRow, HistoryType, InvitationRow,
+    ProgramCourseEnrollmentRow, ProgramEnrollmentRow, RoleAssignmentRow, ScheduleExperienceRow, ScheduleRow, Tables,
 };
 
 /// How to undo one change (the row's previous value, or a history row to drop).
@@ -30,6 +30,11 @@ pub(crate) enum Undo {
     Invitation(InvitationId, Option<InvitationRow>),
     CourseAccessRole(i64, Option<CourseAccessRoleRow>),
     RoleAssignment(RoleAssignmentId, Option<RoleAssignmentRow>),
+    ForumRole(i64, Option<ForumRoleRow>),
+    ForumRoleUser(i64, Option<ForumRoleUserRow>),
+    Schedule(i64, Option<ScheduleRow>),
+    ScheduleExperience(i64, Option<ScheduleExperienceRow>),
+    ScheduleHistory,
     ProgramEnrollmentHistory,
     ProgramCourseEnrollmentHistory,
     CourseEnrollmentHistory,
@@ -40,7 +45,7 @@ pub(crate) enum Undo {
 pub(crate) struct State {
     pub(crate) tables: Tables,
     pub(crate) journal: Vec<Undo>,
-    next_ids: [i64; 8],
+    next_ids: [i64; 12],
     next_history_id: u64,
     /// The `history_user_id` of the open transaction's history rows (its acting user).
     pub(crate) history_user: Option<UserId>,
@@ -61,6 +66,10 @@ pub(crate) enum Sequence {
     CourseMode = 5,
     CourseAccessRole = 6,
     RoleAssignment = 7,
+    ForumRole = 8,
+    ForumRoleUser = 9,
+    Schedule = 10,
+    ScheduleExperience = 11,
 }
 
 impl State {
@@ -104,6 +113,29 @@ impl State {
                     if let Some(assignments) = t.role_assignments.as_mut() {
                         restore(assignments, id, row);
                     }
+                }
+                Undo::ForumRole(id, row) => {
+                    if let Some(roles) = t.forum_roles.as_mut() {
+                        restore(roles, id, row);
+                    }
+                }
+                Undo::ForumRoleUser(id, row) => {
+                    if let Some(users) = t.forum_role_users.as_mut() {
+                        restore(users, id, row);
+                    }
+                }
+                Undo::Schedule(id, row) => {
+                    if let Some(schedules) = t.schedules.as_mut() {
+                        restore(schedules, id, row);
+                    }
+                }
+                Undo::ScheduleExperience(id, row) => {
+                    if let Some(experiences) = t.schedule_experiences.as_mut() {
+                        restore(experiences, id, row);
+                    }
+                }
+                Undo::ScheduleHistory => {
+                    t.schedule_history.pop();
                 }
                 Undo::ProgramEnrollmentHistory => {
                     t.program_enrollment_history.pop();
@@ -177,6 +209,33 @@ impl State {
             }
         }
         Ok(untouched)
+    }
+
+    /// Stores a schedule with its history row (`+` when `before` is `None`, `~` otherwise),
+    /// undoably, once its unique `enrollment_id` allows it.
+    ///
+    /// # Errors
+    /// [`StoreError::Misuse`] without the schedule tables; [`StoreError::UniqueViolation`]
+    /// naming `(enrollment_id)`, nothing stored.
+    pub(crate) fn save_schedule(
+        &mut self,
+        before: Option<ScheduleRow>,
+        after: ScheduleRow,
+        now: SystemTime,
+    ) -> StoreResult<()> {
+        let Some(schedules) = self.tables.schedules.as_mut() else {
+            return Err(StoreError::Misuse("the schedule tables do not exist"));
+        };
+        if schedules.values().any(|s| s.id != after.id && s.enrollment_id == after.enrollment_id) {
+            return Err(StoreError::UniqueViolation(UniqueViolation::new("schedules_schedule", ["enrollment_id"])));
+        }
+        let kind = if before.is_some() { HistoryType::Update } else { HistoryType::Insert };
+        schedules.insert(after.id, after.clone());
+        self.journal.push(Undo::Schedule(after.id, before));
+        let history = self.history(after, kind, now);
+        self.tables.schedule_history.push(history);
+        self.journal.push(Undo::ScheduleHistory);
+        Ok(())
     }
 
     fn history<T>(&mut self, row: T, kind: HistoryType, now: SystemTime) -> HistoryRow<T> {
@@ -351,6 +410,11 @@ pub(crate) fn same_role(collation: Collation) -> impl Fn(&CourseAccessRoleRow, &
 /// The `(user_id, org, course_id, role)` constraint of `student_courseaccessrole`.
 pub(crate) fn role_violation() -> UniqueViolation {
     UniqueViolation::new("student_courseaccessrole", ["user_id", "org", "course_id", "role"])
+}
+
+/// The `(role_id, user_id)` constraint of `django_comment_client_role_users`.
+pub(crate) fn forum_role_violation() -> UniqueViolation {
+    UniqueViolation::new("django_comment_client_role_users", ["role_id", "user_id"])
 }
 
 pub(crate) fn lock_state(state: &Mutex<State>) -> MutexGuard<'_, State> {

@@ -41,6 +41,7 @@ mod transaction;
 pub use database::MemoryDatabase;
 pub use learners::{LearnerTables, SamlProviderRow, SocialAuthRow};
 pub use rows::{
-    CourseAccessRoleRow, CourseEnrollmentRow, CourseModeRow, HistoryRow, HistoryType, InvitationRow,
-    ProgramCourseEnrollmentRow, ProgramEnrollmentRow, RoleAssignmentRow, Tables, UserRow,
+    CourseAccessRoleRow, CourseEnrollmentRow, CourseModeRow, CourseOverviewFields, ForumRoleRow, ForumRoleUserRow,
+    HistoryRow, HistoryType, InvitationRow, ProgramCourseEnrollmentRow, ProgramEnrollmentRow, RoleAssignmentRow,
+    ScheduleExperienceRow, ScheduleRow, Tables, UpgradeDeadlineConfigRow, UpgradeDeadlineScope, UserRow,
 };

@@ -138,6 +138,99 @@ pub struct RoleAssignmentRow {
     pub enrollment_id: ProgramCourseEnrollmentId,
 }
 
+/// The columns of `course_overviews_courseoverview` the schedules read, beside its id and
+/// display name. A course without an entry has no `start`, is instructor-paced and has
+/// `has_highlights` NULL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CourseOverviewFields {
+    /// `start`.
+    pub start: Option<SystemTime>,
+    /// `self_paced`.
+    pub self_paced: bool,
+    /// `has_highlights`.
+    pub has_highlights: Option<bool>,
+}
+
+/// `django_comment_client_role`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForumRoleRow {
+    /// `id`.
+    pub id: i64,
+    /// `name`.
+    pub name: String,
+    /// `course_id`.
+    pub course_id: String,
+}
+
+/// `django_comment_client_role_users` (unique `(role_id, user_id)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForumRoleUserRow {
+    /// `id`.
+    pub id: i64,
+    /// `role_id`.
+    pub role_id: i64,
+    /// `user_id`.
+    pub user_id: UserId,
+}
+
+/// `schedules_schedule` (unique `enrollment_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleRow {
+    /// `id`.
+    pub id: i64,
+    /// `created`.
+    pub created: SystemTime,
+    /// `modified`.
+    pub modified: SystemTime,
+    /// `active`.
+    pub active: bool,
+    /// `start_date`.
+    pub start_date: Option<SystemTime>,
+    /// `upgrade_deadline`.
+    pub upgrade_deadline: Option<SystemTime>,
+    /// `enrollment_id`.
+    pub enrollment_id: CourseEnrollmentId,
+}
+
+/// `schedules_scheduleexperience` (unique `schedule_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleExperienceRow {
+    /// `id`.
+    pub id: i64,
+    /// `experience_type`.
+    pub experience_type: i16,
+    /// `schedule_id`.
+    pub schedule_id: i64,
+}
+
+/// Which configuration a dynamic upgrade deadline row belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpgradeDeadlineScope {
+    /// `courseware_dynamicupgradedeadlineconfiguration`.
+    Global,
+    /// `courseware_orgdynamicupgradedeadlineconfiguration`, for this `org_id`.
+    Org(String),
+    /// `courseware_coursedynamicupgradedeadlineconfiguration`, for this `course_id`.
+    Course(String),
+}
+
+/// A row of one of courseware's three dynamic upgrade deadline configuration tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeDeadlineConfigRow {
+    /// `id`.
+    pub id: i64,
+    /// The table, and its key.
+    pub scope: UpgradeDeadlineScope,
+    /// `change_date`: the current row of a key is its latest.
+    pub change_date: SystemTime,
+    /// `enabled`.
+    pub enabled: bool,
+    /// `deadline_days`.
+    pub deadline_days: i64,
+    /// `opt_out` (false for the global table, which has none).
+    pub opt_out: bool,
+}
+
 /// What kind of write a history row records (`history_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HistoryType {
@@ -181,6 +274,8 @@ pub struct Tables {
     pub users: BTreeMap<UserId, UserRow>,
     /// `course_overviews_courseoverview`: id to display name.
     pub course_overviews: BTreeMap<String, String>,
+    /// `course_overviews_courseoverview`: id to the columns schedules read.
+    pub course_overview_fields: BTreeMap<String, CourseOverviewFields>,
     /// `program_enrollments_programenrollment`.
     pub program_enrollments: BTreeMap<ProgramEnrollmentId, ProgramEnrollmentRow>,
     /// `program_enrollments_programcourseenrollment`.
@@ -204,4 +299,16 @@ pub struct Tables {
     pub course_enrollment_history: Vec<HistoryRow<CourseEnrollmentRow>>,
     /// The inspector's tables (SSO records, SAML providers, organisations).
     pub learners: crate::learners::LearnerTables,
+    /// `django_comment_client_role`; `None` where the discussion role tables do not exist.
+    pub forum_roles: Option<BTreeMap<i64, ForumRoleRow>>,
+    /// `django_comment_client_role_users`; `None` where the discussion role tables do not exist.
+    pub forum_role_users: Option<BTreeMap<i64, ForumRoleUserRow>>,
+    /// `schedules_schedule`; `None` where the schedule tables do not exist.
+    pub schedules: Option<BTreeMap<i64, ScheduleRow>>,
+    /// `schedules_scheduleexperience`; `None` where the schedule tables do not exist.
+    pub schedule_experiences: Option<BTreeMap<i64, ScheduleExperienceRow>>,
+    /// `schedules_historicalschedule`.
+    pub schedule_history: Vec<HistoryRow<ScheduleRow>>,
+    /// The three dynamic upgrade deadline configuration tables (the linking only reads them).
+    pub upgrade_deadline_configurations: Vec<UpgradeDeadlineConfigRow>,
 }

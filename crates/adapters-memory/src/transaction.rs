@@ -3,14 +3,15 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use domain::{
     Collation, CourseEnrollmentId, CourseEnrollmentRecord, CourseEnrollmentRef, CourseKey, CourseMode,
-    CourseModeRecord, ExternalUserKey, InvitationRecord, LinkedUser, PceStatus, ProgramCourseEnrollmentId,
-    ProgramCourseEnrollmentRecord, ProgramEnrollmentId, ProgramEnrollmentRecord, ProgramUuid, RoleAssignmentId,
-    RoleAssignmentRecord, UserId, UserProgramEnrollment, UserRecord, Username,
+    CourseModeRecord, CourseOverviewRecord, DeadlineSetting, ExternalUserKey, FORUM_STUDENT_ROLE, ForumRoleMembership,
+    InvitationRecord, LinkedUser, NewSchedule, PceStatus, ProgramCourseEnrollmentId, ProgramCourseEnrollmentRecord,
+    ProgramEnrollmentId, ProgramEnrollmentRecord, ProgramUuid, RoleAssignmentId, RoleAssignmentRecord, ScheduleReset,
+    Timestamp, UpgradeDeadlineSettings, UserId, UserProgramEnrollment, UserRecord, Username,
 };
 use ports::{
     CourseAccessRoleGrant, CourseEnrollmentAttachment, CourseEnrollmentChange, CourseEnrollmentDeactivation,
@@ -20,7 +21,10 @@ use ports::{
 use tokio::sync::OwnedMutexGuard;
 
 use crate::engine::{Sequence, State, Undo, lock_state, role_violation, same_role};
-use crate::rows::{CourseAccessRoleRow, CourseEnrollmentRow, ProgramCourseEnrollmentRow, ProgramEnrollmentRow};
+use crate::rows::{
+    CourseAccessRoleRow, CourseEnrollmentRow, ForumRoleRow, ForumRoleUserRow, ProgramCourseEnrollmentRow,
+    ProgramEnrollmentRow, ScheduleExperienceRow, ScheduleRow, UpgradeDeadlineScope,
+};
 
 /// A transaction (holding the writer lock) or a savepoint (a mark in the undo journal).
 pub(crate) struct MemoryTransaction {
@@ -286,6 +290,82 @@ impl LinkingReads for MemoryTransaction {
         Ok(course_keys.iter().filter(|k| present.contains(state.collation.key(k.as_str()).as_ref())).cloned().collect())
     }
 
+    async fn course_overviews(&self, course_keys: &[CourseKey]) -> StoreResult<Vec<CourseOverviewRecord>> {
+        let state = self.lock();
+        let t = &state.tables;
+        Ok(course_keys
+            .iter()
+            .filter(|k| t.course_overviews.contains_key(k.as_str()))
+            .map(|k| {
+                let fields = t.course_overview_fields.get(k.as_str()).cloned().unwrap_or_default();
+                CourseOverviewRecord {
+                    course_key: k.clone(),
+                    start: fields.start.map(timestamp),
+                    self_paced: fields.self_paced,
+                    has_highlights: fields.has_highlights,
+                }
+            })
+            .collect())
+    }
+
+    async fn upgrade_deadline_settings(&self, course_keys: &[CourseKey]) -> StoreResult<UpgradeDeadlineSettings> {
+        let state = self.lock();
+        let t = &state.tables;
+        // A configuration's current row: its latest by `change_date` (then by id).
+        let current = |scope: &UpgradeDeadlineScope| {
+            t.upgrade_deadline_configurations
+                .iter()
+                .filter(|row| &row.scope == scope)
+                .max_by_key(|row| (row.change_date, row.id))
+                .map(|row| DeadlineSetting {
+                    enabled: row.enabled,
+                    deadline_days: row.deadline_days,
+                    opt_out: row.opt_out,
+                })
+        };
+        let mut settings =
+            UpgradeDeadlineSettings { global: current(&UpgradeDeadlineScope::Global), ..Default::default() };
+        let mut orgs: Vec<&str> = course_keys.iter().filter_map(CourseKey::org).collect();
+        orgs.sort_unstable();
+        orgs.dedup();
+        for org in orgs {
+            if let Some(setting) = current(&UpgradeDeadlineScope::Org(org.to_owned())) {
+                settings.orgs.push((org.to_owned(), setting));
+            }
+        }
+        let now = SystemTime::now();
+        for course_key in course_keys {
+            if let Some(setting) = current(&UpgradeDeadlineScope::Course(course_key.as_str().to_owned())) {
+                settings.courses.push((course_key.clone(), setting));
+            }
+            // `CourseMode.verified_mode_for_course`: the unexpired `professional` mode, else
+            // `verified`; its expiration caps the deadline.
+            let unexpired = |slug: &str| {
+                t.course_modes.values().find(|m| {
+                    m.course_id == course_key.as_str()
+                        && m.mode_slug == slug
+                        && m.expiration_datetime.is_none_or(|at| at > now)
+                })
+            };
+            if let Some(at) =
+                unexpired("professional").or_else(|| unexpired("verified")).and_then(|m| m.expiration_datetime)
+            {
+                settings.verified_expirations.push((course_key.clone(), timestamp(at)));
+            }
+        }
+        Ok(settings)
+    }
+
+    async fn forum_roles_supported(&self) -> StoreResult<bool> {
+        let state = self.lock();
+        Ok(state.tables.forum_roles.is_some() && state.tables.forum_role_users.is_some())
+    }
+
+    async fn schedules_supported(&self) -> StoreResult<bool> {
+        let state = self.lock();
+        Ok(state.tables.schedules.is_some() && state.tables.schedule_experiences.is_some())
+    }
+
     async fn pending_invitations(
         &self,
         emails: &[String],
@@ -513,4 +593,114 @@ impl LinkingWrites for MemoryTransaction {
         }
         Ok(())
     }
+
+    async fn add_forum_student_roles(&self, memberships: &[ForumRoleMembership]) -> StoreResult<()> {
+        let mut state = self.lock();
+        if state.tables.forum_roles.is_none() || state.tables.forum_role_users.is_none() {
+            return Ok(());
+        }
+        for membership in memberships {
+            if !state.tables.users.contains_key(&membership.user_id) {
+                return Err(StoreError::Misuse("a discussion role names a user that does not exist"));
+            }
+            let course_id = membership.course_key.as_str();
+            let existing = state
+                .tables
+                .forum_roles
+                .iter()
+                .flat_map(|roles| roles.values())
+                .filter(|r| r.course_id == course_id && r.name == FORUM_STUDENT_ROLE)
+                .map(|r| r.id)
+                .min();
+            let role_id = match existing {
+                Some(id) => id,
+                None => {
+                    let id = state.next_id(Sequence::ForumRole);
+                    let row = ForumRoleRow { id, name: FORUM_STUDENT_ROLE.into(), course_id: course_id.into() };
+                    if let Some(roles) = state.tables.forum_roles.as_mut() {
+                        roles.insert(id, row);
+                    }
+                    state.journal.push(Undo::ForumRole(id, None));
+                    id
+                }
+            };
+            let member = |u: &ForumRoleUserRow| u.role_id == role_id && u.user_id == membership.user_id;
+            if state.tables.forum_role_users.iter().flat_map(|users| users.values()).any(member) {
+                continue;
+            }
+            let id = state.next_id(Sequence::ForumRoleUser);
+            if let Some(users) = state.tables.forum_role_users.as_mut() {
+                users.insert(id, ForumRoleUserRow { id, role_id, user_id: membership.user_id });
+            }
+            state.journal.push(Undo::ForumRoleUser(id, None));
+        }
+        Ok(())
+    }
+
+    async fn create_schedules(&self, schedules: &[NewSchedule]) -> StoreResult<()> {
+        let mut state = self.lock();
+        if state.tables.schedules.is_none() || state.tables.schedule_experiences.is_none() {
+            return Ok(());
+        }
+        let now = SystemTime::now();
+        for schedule in schedules {
+            let enrollment_id = resolve(&state, &schedule.enrollment)?;
+            let created = state.tables.course_enrollments.get(&enrollment_id).and_then(|ce| ce.created).unwrap_or(now);
+            let start = schedule.start_date(timestamp(created));
+            let id = state.next_id(Sequence::Schedule);
+            let row = ScheduleRow {
+                id,
+                created: now,
+                modified: now,
+                active: true,
+                start_date: Some(system_time(start)),
+                upgrade_deadline: schedule.upgrade_deadline(start).map(system_time),
+                enrollment_id,
+            };
+            state.save_schedule(None, row, now)?;
+            let experience_id = state.next_id(Sequence::ScheduleExperience);
+            let experience =
+                ScheduleExperienceRow { id: experience_id, experience_type: schedule.experience_type, schedule_id: id };
+            if let Some(experiences) = state.tables.schedule_experiences.as_mut() {
+                experiences.insert(experience_id, experience);
+            }
+            state.journal.push(Undo::ScheduleExperience(experience_id, None));
+        }
+        Ok(())
+    }
+
+    async fn reset_schedule_starts(&self, resets: &[ScheduleReset]) -> StoreResult<()> {
+        let mut state = self.lock();
+        if state.tables.schedules.is_none() {
+            return Ok(());
+        }
+        let now = SystemTime::now();
+        for reset in resets {
+            let enrollment_id = resolve(&state, &reset.enrollment)?;
+            let created = state.tables.course_enrollments.get(&enrollment_id).and_then(|ce| ce.created).unwrap_or(now);
+            let found =
+                state.tables.schedules.iter().flat_map(|s| s.values()).find(|s| s.enrollment_id == enrollment_id);
+            let Some(before) = found.cloned() else { continue };
+            let mut after = before.clone();
+            after.start_date = Some(system_time(reset.start_date(timestamp(created), timestamp(now))));
+            after.modified = now;
+            state.save_schedule(Some(before), after, now)?;
+        }
+        Ok(())
+    }
+}
+
+/// A [`SystemTime`] as the rules' [`Timestamp`] (microseconds; earlier digits are dropped).
+fn timestamp(at: SystemTime) -> Timestamp {
+    let micros = |d: Duration| i64::try_from(d.as_micros()).unwrap_or(i64::MAX);
+    match at.duration_since(UNIX_EPOCH) {
+        Ok(after) => Timestamp(micros(after)),
+        Err(before) => Timestamp(-micros(before.duration())),
+    }
+}
+
+/// A [`Timestamp`] as a [`SystemTime`].
+fn system_time(at: Timestamp) -> SystemTime {
+    let span = Duration::from_micros(at.0.unsigned_abs());
+    if at.0 >= 0 { UNIX_EPOCH + span } else { UNIX_EPOCH - span }
 }

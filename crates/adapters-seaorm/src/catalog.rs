@@ -25,8 +25,21 @@ pub(crate) const REQUIRED: [&str; 8] = [
 ];
 
 /// The tables whose absence turns a feature off: invitations, relinking's course modes,
-/// course access roles.
-pub(crate) const OPTIONAL: [&str; 4] = [tables::INVITATION, tables::COURSE_MODE, tables::ROLE, tables::ROLE_ASSIGNMENT];
+/// course access roles, discussion roles, schedules and their upgrade deadline configuration.
+pub(crate) const OPTIONAL: [&str; 12] = [
+    tables::INVITATION,
+    tables::COURSE_MODE,
+    tables::ROLE,
+    tables::ROLE_ASSIGNMENT,
+    tables::FORUM_ROLE,
+    tables::FORUM_ROLE_USERS,
+    tables::SCHEDULE,
+    tables::SCHEDULE_EXPERIENCE,
+    tables::SCHEDULE_HISTORY,
+    tables::UPGRADE_DEADLINE,
+    tables::ORG_UPGRADE_DEADLINE,
+    tables::COURSE_UPGRADE_DEADLINE,
+];
 
 /// The tables only the support tool's inspector reads (never the linking; not in `LINK_GRANTS`).
 pub(crate) const INSPECT: [&str; 4] =
@@ -58,6 +71,14 @@ pub(crate) mod tables {
     pub(crate) const SOCIAL_AUTH_HISTORY: &str = "support_historicalusersocialauth";
     pub(crate) const SAML_PROVIDER: &str = "third_party_auth_samlproviderconfig";
     pub(crate) const ORGANIZATION: &str = "organizations_organization";
+    pub(crate) const FORUM_ROLE: &str = "django_comment_client_role";
+    pub(crate) const FORUM_ROLE_USERS: &str = "django_comment_client_role_users";
+    pub(crate) const SCHEDULE: &str = "schedules_schedule";
+    pub(crate) const SCHEDULE_EXPERIENCE: &str = "schedules_scheduleexperience";
+    pub(crate) const SCHEDULE_HISTORY: &str = "schedules_historicalschedule";
+    pub(crate) const UPGRADE_DEADLINE: &str = "courseware_dynamicupgradedeadlineconfiguration";
+    pub(crate) const ORG_UPGRADE_DEADLINE: &str = "courseware_orgdynamicupgradedeadlineconfiguration";
+    pub(crate) const COURSE_UPGRADE_DEADLINE: &str = "courseware_coursedynamicupgradedeadlineconfiguration";
 }
 
 /// One column: name and lowercase type name.
@@ -112,6 +133,18 @@ impl Catalog {
     /// Whether both course access role tables exist.
     pub(crate) fn roles_supported(&self) -> bool {
         self.has_table(tables::ROLE) && self.has_table(tables::ROLE_ASSIGNMENT)
+    }
+
+    /// Whether both discussion role tables exist.
+    pub(crate) fn forum_roles_supported(&self) -> bool {
+        self.has_table(tables::FORUM_ROLE) && self.has_table(tables::FORUM_ROLE_USERS)
+    }
+
+    /// Whether the schedule, schedule experience and schedule history tables all exist.
+    pub(crate) fn schedules_supported(&self) -> bool {
+        self.has_table(tables::SCHEDULE)
+            && self.has_table(tables::SCHEDULE_EXPERIENCE)
+            && self.has_table(tables::SCHEDULE_HISTORY)
     }
 
     pub(crate) fn column_type(&self, table: &str, column: &str) -> Option<&str> {

@@ -23,7 +23,13 @@ fn get<T: TryGetable>(row: &QueryResult, column: &str) -> Result<T, sea_orm::DbE
 /// # Errors
 /// [`ports::StoreError::CorruptData`] when the value does not decode.
 pub fn get_i64(row: &QueryResult, column: &str) -> StoreResult<i64> {
-    get::<i64>(row, column).or_else(|_| get::<i32>(row, column).map(i64::from)).map_err(|e| decode_error(column, e))
+    get::<i64>(row, column)
+        .or_else(|_| get::<i32>(row, column).map(i64::from))
+        // `smallint` (PostgreSQL) and MySQL's `smallint unsigned` (Django's
+        // `PositiveSmallIntegerField`).
+        .or_else(|_| get::<i16>(row, column).map(i64::from))
+        .or_else(|_| get::<u16>(row, column).map(i64::from))
+        .map_err(|e| decode_error(column, e))
 }
 
 /// Reads column `column` (see [the module](self)).
@@ -60,6 +66,17 @@ pub fn get_bool(row: &QueryResult, column: &str) -> StoreResult<bool> {
     get::<bool>(row, column)
         .or_else(|_| get::<i64>(row, column).map(|v| v != 0))
         .or_else(|_| get::<i32>(row, column).map(|v| v != 0))
+        .map_err(|e| decode_error(column, e))
+}
+
+/// Reads column `column` (see [the module](self)).
+///
+/// # Errors
+/// [`ports::StoreError::CorruptData`] when the value does not decode.
+pub fn get_opt_bool(row: &QueryResult, column: &str) -> StoreResult<Option<bool>> {
+    get::<Option<bool>>(row, column)
+        .or_else(|_| get::<Option<i64>>(row, column).map(|v| v.map(|v| v != 0)))
+        .or_else(|_| get::<Option<i32>>(row, column).map(|v| v.map(|v| v != 0)))
         .map_err(|e| decode_error(column, e))
 }
 

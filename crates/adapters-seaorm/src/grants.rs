@@ -66,7 +66,11 @@ pub const LINK_GRANTS: &[TableGrant] = {
     use Privilege::{Delete, Insert, Select, Update};
     &[
         TableGrant { table: tables::USER, privileges: &[Select], purpose: "users by username, usernames by id" },
-        TableGrant { table: tables::COURSE_OVERVIEW, privileges: &[Select], purpose: "which courses exist" },
+        TableGrant {
+            table: tables::COURSE_OVERVIEW,
+            privileges: &[Select],
+            purpose: "which courses exist; their start, pacing and highlights (schedules)",
+        },
         TableGrant {
             table: tables::PE,
             privileges: &[Select, Update],
@@ -90,7 +94,7 @@ pub const LINK_GRANTS: &[TableGrant] = {
         TableGrant {
             table: tables::COURSE_MODE,
             privileges: &[Select],
-            purpose: "with --relink: whether a course offers `audit`",
+            purpose: "with --relink: whether a course offers `audit`; the verified mode's expiration (upgrade deadlines)",
         },
         TableGrant {
             table: tables::ROLE,
@@ -101,6 +105,41 @@ pub const LINK_GRANTS: &[TableGrant] = {
             table: tables::ROLE_ASSIGNMENT,
             privileges: &[Select, Delete],
             purpose: "pending role assignments of the PCEs; deleted once fulfilled",
+        },
+        TableGrant {
+            table: tables::FORUM_ROLE,
+            privileges: &[Select, Insert],
+            purpose: "the course's `Student` discussion role: read, created when missing",
+        },
+        TableGrant {
+            table: tables::FORUM_ROLE_USERS,
+            privileges: &[Select, Insert],
+            purpose: "learners added to the `Student` role unless already there",
+        },
+        TableGrant {
+            table: tables::SCHEDULE,
+            privileges: &[Select, Insert, Update],
+            purpose: "schedules: created with new enrollments; `start_date` reset on a mode change (self-paced)",
+        },
+        TableGrant {
+            table: tables::SCHEDULE_EXPERIENCE,
+            privileges: &[Insert],
+            purpose: "each new schedule's experience type",
+        },
+        TableGrant {
+            table: tables::UPGRADE_DEADLINE,
+            privileges: &[Select],
+            purpose: "the dynamic upgrade deadline configuration: global",
+        },
+        TableGrant {
+            table: tables::ORG_UPGRADE_DEADLINE,
+            privileges: &[Select],
+            purpose: "the dynamic upgrade deadline configuration: per organisation",
+        },
+        TableGrant {
+            table: tables::COURSE_UPGRADE_DEADLINE,
+            privileges: &[Select],
+            purpose: "the dynamic upgrade deadline configuration: per course run",
         },
         TableGrant {
             table: tables::PE_HISTORY,
@@ -117,6 +156,11 @@ pub const LINK_GRANTS: &[TableGrant] = {
             privileges: &[Insert],
             purpose: "history rows (`INSERT … SELECT` from the live table)",
         },
+        TableGrant {
+            table: tables::SCHEDULE_HISTORY,
+            privileges: &[Insert],
+            purpose: "history rows (`INSERT … SELECT` from the live table)",
+        },
     ]
 };
 
@@ -128,6 +172,11 @@ pub const SERIAL_SEQUENCES: &[&str] = &[
     "student_courseaccessrole_id_seq",
     "program_enrollments_historicalprogramenrollment_history_id_seq",
     "program_enrollments_historicalprogramcourseenrol_history_id_seq",
+    "django_comment_client_role_id_seq",
+    "django_comment_client_role_users_id_seq",
+    "schedules_schedule_id_seq",
+    "schedules_scheduleexperience_id_seq",
+    "schedules_historicalschedule_history_id_seq",
 ];
 
 /// The `GRANT` statements that give `grantee` exactly what `link` needs on `database`, one per

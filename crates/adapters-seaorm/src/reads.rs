@@ -8,17 +8,22 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::Utc;
+use domain::DeadlineSetting;
 use domain::{
-    Collation, CourseEnrollmentId, CourseEnrollmentRecord, CourseKey, CourseMode, CourseModeRecord, CurriculumUuid,
-    ExternalUserKey, InvitationId, InvitationRecord, LinkedUser, PceStatus, ProgramCourseEnrollmentId,
-    ProgramCourseEnrollmentRecord, ProgramEnrollmentId, ProgramEnrollmentRecord, ProgramUuid, RoleAssignmentId,
-    RoleAssignmentRecord, UserId, UserProgramEnrollment, UserRecord, Username,
+    Collation, CourseEnrollmentId, CourseEnrollmentRecord, CourseKey, CourseMode, CourseModeRecord,
+    CourseOverviewRecord, CurriculumUuid, ExternalUserKey, InvitationId, InvitationRecord, LinkedUser, PceStatus,
+    ProgramCourseEnrollmentId, ProgramCourseEnrollmentRecord, ProgramEnrollmentId, ProgramEnrollmentRecord,
+    ProgramUuid, RoleAssignmentId, RoleAssignmentRecord, Timestamp, UpgradeDeadlineSettings, UserId,
+    UserProgramEnrollment, UserRecord, Username,
 };
 use ports::{LinkingReads, StoreError, StoreResult};
-use sea_orm::sea_query::{Expr, ExprTrait, SelectStatement};
+use sea_orm::QueryResult;
+use sea_orm::sea_query::{Expr, ExprTrait, Order, SelectStatement};
 
 use crate::catalog::tables;
-use crate::decode::{get_bool, get_i64, get_opt_datetime, get_opt_i64, get_opt_string, get_string, get_uuid};
+use crate::decode::{
+    get_bool, get_i64, get_opt_bool, get_opt_datetime, get_opt_i64, get_opt_string, get_string, get_uuid,
+};
 use crate::statements::{build, select};
 use crate::transaction::SeaTransaction;
 
@@ -71,6 +76,82 @@ impl SeaTransaction {
             pe.user = Some(LinkedUser { id: UserId(user_id), username });
         }
         Ok(())
+    }
+}
+
+/// A configuration row as the rules read it (`opt_out` only where the table has it).
+fn deadline_setting(row: &QueryResult, has_opt_out: bool) -> StoreResult<DeadlineSetting> {
+    Ok(DeadlineSetting {
+        enabled: get_bool(row, "enabled")?,
+        deadline_days: get_i64(row, "deadline_days")?,
+        opt_out: has_opt_out && get_bool(row, "opt_out")?,
+    })
+}
+
+impl SeaTransaction {
+    /// The current row (latest `change_date`, then id) of each of `keys` in a per-organisation
+    /// or per-course configuration table, by key; empty where the table does not exist.
+    async fn current_deadline_settings(
+        &self,
+        table: &'static str,
+        key_column: &'static str,
+        keys: &[&str],
+    ) -> StoreResult<HashMap<String, DeadlineSetting>> {
+        let mut latest: HashMap<String, (Option<chrono::DateTime<Utc>>, i64, DeadlineSetting)> = HashMap::new();
+        if keys.is_empty() || !self.context.catalog.has_table(table) {
+            return Ok(HashMap::new());
+        }
+        let wanted: HashSet<&str> = keys.iter().copied().collect();
+        let head = select(table, &["id", "change_date", "enabled", "deadline_days", "opt_out", key_column]);
+        self.each_row(&head, (table, key_column), keys, |row| {
+            let key = get_string(row, key_column)?;
+            if !wanted.contains(key.as_str()) {
+                return Ok(());
+            }
+            let candidate = (get_opt_datetime(row, "change_date")?, get_i64(row, "id")?, deadline_setting(row, true)?);
+            match latest.get(&key) {
+                Some(kept) if (kept.0, kept.1) >= (candidate.0, candidate.1) => {}
+                _ => {
+                    latest.insert(key, candidate);
+                }
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(latest.into_iter().map(|(key, (_, _, setting))| (key, setting)).collect())
+    }
+
+    /// `CourseMode.verified_mode_for_course` per course: the unexpired `professional` mode, else
+    /// `verified`; the expiration of the one found, where it has one.
+    async fn verified_expirations(&self, course_keys: &[CourseKey]) -> StoreResult<Vec<(CourseKey, Timestamp)>> {
+        let now = Utc::now();
+        let mut head = select(tables::COURSE_MODE, &["course_id", "mode_slug", "expiration_datetime"]);
+        head.and_where(Expr::col((tables::COURSE_MODE, "mode_slug")).is_in(["professional", "verified"]));
+        let values: Vec<&str> = course_keys.iter().map(CourseKey::as_str).collect();
+        // (professional, verified) per course: `Some(expiration)` for an unexpired mode.
+        let mut modes: HashMap<String, [Option<Option<chrono::DateTime<Utc>>>; 2]> = HashMap::new();
+        self.each_row(&head, (tables::COURSE_MODE, "course_id"), &values, |row| {
+            let expiration = get_opt_datetime(row, "expiration_datetime")?;
+            if expiration.is_some_and(|at| at <= now) {
+                return Ok(());
+            }
+            let slot = match get_string(row, "mode_slug")?.as_str() {
+                "professional" => 0,
+                "verified" => 1,
+                _ => return Ok(()),
+            };
+            modes.entry(get_string(row, "course_id")?).or_default()[slot] = Some(expiration);
+            Ok(())
+        })
+        .await?;
+        Ok(course_keys
+            .iter()
+            .filter_map(|k| {
+                let [professional, verified] = modes.get(k.as_str())?;
+                let at = (*professional).or(*verified)??;
+                Some((k.clone(), Timestamp(at.timestamp_micros())))
+            })
+            .collect())
     }
 }
 
@@ -225,6 +306,71 @@ impl LinkingReads for SeaTransaction {
         })
         .await?;
         Ok(course_keys.iter().filter(|k| present.contains(collation.key(k.as_str()).as_ref())).cloned().collect())
+    }
+
+    /// The overviews' `start`, `self_paced` and `has_highlights`, each read where the column
+    /// exists (our migrations' standalone table has none of them: no start, so no schedules).
+    async fn course_overviews(&self, course_keys: &[CourseKey]) -> StoreResult<Vec<CourseOverviewRecord>> {
+        let catalog = &self.context.catalog;
+        let optional = ["start", "self_paced", "has_highlights"];
+        let present: Vec<&'static str> =
+            optional.into_iter().filter(|c| catalog.column_type(tables::COURSE_OVERVIEW, c).is_some()).collect();
+        let columns: Vec<&'static str> = ["id"].into_iter().chain(present.iter().copied()).collect();
+        let has = |column: &str| present.contains(&column);
+        let wanted: HashMap<&str, &CourseKey> = course_keys.iter().map(|k| (k.as_str(), k)).collect();
+        let values: Vec<&str> = course_keys.iter().map(CourseKey::as_str).collect();
+        let mut found = Vec::new();
+        let head = select(tables::COURSE_OVERVIEW, &columns);
+        self.each_row(&head, (tables::COURSE_OVERVIEW, "id"), &values, |row| {
+            let id = get_string(row, "id")?;
+            let Some(&course_key) = wanted.get(id.as_str()) else { return Ok(()) };
+            let start = if has("start") { get_opt_datetime(row, "start")? } else { None };
+            found.push(CourseOverviewRecord {
+                course_key: course_key.clone(),
+                start: start.map(|at| Timestamp(at.timestamp_micros())),
+                self_paced: has("self_paced") && get_opt_bool(row, "self_paced")?.unwrap_or(false),
+                has_highlights: if has("has_highlights") { get_opt_bool(row, "has_highlights")? } else { None },
+            });
+            Ok(())
+        })
+        .await?;
+        Ok(found)
+    }
+
+    /// Each configuration table's current rows (latest `change_date`, then id, per key, keys
+    /// matched exactly), and the unexpired `professional`/`verified` modes' expirations.
+    async fn upgrade_deadline_settings(&self, course_keys: &[CourseKey]) -> StoreResult<UpgradeDeadlineSettings> {
+        let mut settings = UpgradeDeadlineSettings::default();
+        if self.context.catalog.has_table(tables::UPGRADE_DEADLINE) {
+            let mut head = select(tables::UPGRADE_DEADLINE, &["id", "change_date", "enabled", "deadline_days"]);
+            head.order_by((tables::UPGRADE_DEADLINE, "change_date"), Order::Desc)
+                .order_by((tables::UPGRADE_DEADLINE, "id"), Order::Desc)
+                .limit(1);
+            if let Some(row) = self.query(build(self.backend(), &head)).await?.first() {
+                settings.global = Some(deadline_setting(row, false)?);
+            }
+        }
+        let mut orgs: Vec<&str> = course_keys.iter().filter_map(CourseKey::org).collect();
+        orgs.sort_unstable();
+        orgs.dedup();
+        let by_org = self.current_deadline_settings(tables::ORG_UPGRADE_DEADLINE, "org_id", &orgs).await?;
+        settings.orgs = orgs.iter().filter_map(|org| Some(((*org).to_owned(), *by_org.get(*org)?))).collect();
+        let keys: Vec<&str> = course_keys.iter().map(CourseKey::as_str).collect();
+        let by_course = self.current_deadline_settings(tables::COURSE_UPGRADE_DEADLINE, "course_id", &keys).await?;
+        settings.courses = course_keys.iter().filter_map(|k| Some((k.clone(), *by_course.get(k.as_str())?))).collect();
+        let configured = settings.global.is_some() || !settings.orgs.is_empty() || !settings.courses.is_empty();
+        if configured && self.context.catalog.has_table(tables::COURSE_MODE) {
+            settings.verified_expirations = self.verified_expirations(course_keys).await?;
+        }
+        Ok(settings)
+    }
+
+    async fn forum_roles_supported(&self) -> StoreResult<bool> {
+        Ok(self.context.catalog.forum_roles_supported())
+    }
+
+    async fn schedules_supported(&self) -> StoreResult<bool> {
+        Ok(self.context.catalog.schedules_supported())
     }
 
     async fn pending_invitations(

@@ -5,7 +5,11 @@
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
-use domain::{CourseEnrollmentRef, ProgramCourseEnrollmentId, ProgramEnrollmentId, RoleAssignmentId};
+use chrono::{DateTime, Utc};
+use domain::{
+    CourseEnrollmentRef, FORUM_STUDENT_ROLE, ForumRoleMembership, NewSchedule, ProgramCourseEnrollmentId,
+    ProgramEnrollmentId, RoleAssignmentId, ScheduleReset, Timestamp,
+};
 use ports::{
     CourseAccessRoleGrant, CourseEnrollmentAttachment, CourseEnrollmentChange, CourseEnrollmentDeactivation,
     InvitationUse, LinkingWrites, NewCourseEnrollment, ProgramEnrollmentLink, ProgramEnrollmentUnlink, StoreError,
@@ -15,7 +19,7 @@ use sea_orm::Value;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 
 use crate::catalog::tables;
-use crate::decode::{get_i64, get_string};
+use crate::decode::{get_i64, get_opt_datetime, get_string};
 use crate::statements::{BulkUpdate, HistoryRows, HistoryType, Row, V, build, select, values_table};
 use crate::transaction::SeaTransaction;
 
@@ -153,6 +157,56 @@ impl SeaTransaction {
                     .ok_or(StoreError::Misuse("a write names a course enrollment that does not exist")),
             })
             .collect()
+    }
+
+    /// A rule's time as Django stores a datetime here.
+    fn timestamp_value(&self, at: Timestamp) -> StoreResult<Value> {
+        DateTime::from_timestamp_micros(at.0)
+            .map(|at| self.context.encoding.datetime(at))
+            .ok_or(StoreError::Misuse("a schedule time out of range"))
+    }
+
+    /// The `created` of course enrollments `ids`, by id (a NULL `created` is read as `now`).
+    async fn enrollments_created(&self, ids: &[i64], now: Timestamp) -> StoreResult<HashMap<i64, Timestamp>> {
+        let mut created = HashMap::with_capacity(ids.len());
+        self.each_row(&select(tables::CE, &["id", "created"]), (tables::CE, "id"), ids, |row| {
+            let at = get_opt_datetime(row, "created")?.map_or(now, |at| Timestamp(at.timestamp_micros()));
+            created.insert(get_i64(row, "id")?, at);
+            Ok(())
+        })
+        .await?;
+        Ok(created)
+    }
+
+    /// The ids of the schedules of course enrollments `ids`, by enrollment id.
+    async fn schedules_of(&self, ids: &[i64]) -> StoreResult<HashMap<i64, i64>> {
+        let mut schedules = HashMap::with_capacity(ids.len());
+        let head = select(tables::SCHEDULE, &["id", "enrollment_id"]);
+        self.each_row(&head, (tables::SCHEDULE, "enrollment_id"), ids, |row| {
+            schedules.insert(get_i64(row, "enrollment_id")?, get_i64(row, "id")?);
+            Ok(())
+        })
+        .await?;
+        Ok(schedules)
+    }
+
+    /// The ids of the `Student` discussion roles of `course_ids`, the lowest per course (the
+    /// table has no unique constraint), matched exactly.
+    async fn student_roles(&self, course_ids: &[&str]) -> StoreResult<HashMap<String, i64>> {
+        let wanted: HashSet<&str> = course_ids.iter().copied().collect();
+        let mut head = select(tables::FORUM_ROLE, &["id", "course_id"]);
+        head.and_where(Expr::col((tables::FORUM_ROLE, "name")).eq(FORUM_STUDENT_ROLE));
+        let mut roles: HashMap<String, i64> = HashMap::new();
+        self.each_row(&head, (tables::FORUM_ROLE, "course_id"), course_ids, |row| {
+            let course_id = get_string(row, "course_id")?;
+            if wanted.contains(course_id.as_str()) {
+                let id = get_i64(row, "id")?;
+                roles.entry(course_id).and_modify(|kept| *kept = std::cmp::min(*kept, id)).or_insert(id);
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(roles)
     }
 
     fn require_roles(&self) -> StoreResult<()> {
@@ -438,5 +492,175 @@ impl LinkingWrites for SeaTransaction {
             self.execute(tables::ROLE_ASSIGNMENT, build(self.backend(), &delete)).await?;
         }
         Ok(())
+    }
+
+    /// Creates the missing `Student` roles (`INSERT … SELECT … WHERE NOT EXISTS`), reads the
+    /// roles' ids, then adds the memberships that do not exist (`INSERT … SELECT … WHERE NOT
+    /// EXISTS`).
+    async fn add_forum_student_roles(&self, memberships: &[ForumRoleMembership]) -> StoreResult<()> {
+        if memberships.is_empty() || !self.context.catalog.forum_roles_supported() {
+            return Ok(());
+        }
+        let backend = self.backend();
+        let mut seen = HashSet::new();
+        let course_ids: Vec<&str> =
+            memberships.iter().map(|m| m.course_key.as_str()).filter(|c| seen.insert(*c)).collect();
+        let courses: Vec<Row> =
+            course_ids.iter().zip(0_i64..).map(|(course_id, i)| (i, vec![Value::from(*course_id)])).collect();
+        for chunk in courses.chunks((backend.max_binds() / 3).max(1)) {
+            let mut existing = Query::select();
+            existing
+                .expr(Expr::val(1))
+                .from_as(tables::FORUM_ROLE, "r")
+                .and_where(Expr::col(("r", "course_id")).equals((V, "course_id")))
+                .and_where(Expr::col(("r", "name")).eq(FORUM_STUDENT_ROLE));
+            let mut new_roles = Query::select();
+            new_roles
+                .expr(Expr::val(FORUM_STUDENT_ROLE))
+                .column((V, "course_id"))
+                .from(values_table(backend, &["course_id"], chunk))
+                .and_where(Expr::not_exists(existing));
+            let mut insert = Query::insert();
+            insert
+                .into_table(tables::FORUM_ROLE)
+                .columns(["name", "course_id"])
+                .select_from(new_roles)
+                .map_err(|_| StoreError::Misuse("a discussion role insert's columns and values differ"))?;
+            self.execute(tables::FORUM_ROLE, build(backend, &insert)).await?;
+        }
+        let roles = self.student_roles(&course_ids).await?;
+        let mut seen = HashSet::new();
+        let rows: Vec<Row> = memberships
+            .iter()
+            .filter_map(|m| Some((m.user_id.0, *roles.get(m.course_key.as_str())?)))
+            .filter(|pair| seen.insert(*pair))
+            .map(|(user, role)| (user, vec![Value::from(role)]))
+            .collect();
+        for chunk in rows.chunks((backend.max_binds() / 3).max(1)) {
+            let mut existing = Query::select();
+            existing
+                .expr(Expr::val(1))
+                .from_as(tables::FORUM_ROLE_USERS, "m")
+                .and_where(Expr::col(("m", "role_id")).equals((V, "role_id")))
+                .and_where(Expr::col(("m", "user_id")).equals((V, "id")));
+            let mut new_members = Query::select();
+            new_members
+                .column((V, "role_id"))
+                .column((V, "id"))
+                .from(values_table(backend, &["role_id"], chunk))
+                .and_where(Expr::not_exists(existing));
+            let mut insert = Query::insert();
+            insert
+                .into_table(tables::FORUM_ROLE_USERS)
+                .columns(["role_id", "user_id"])
+                .select_from(new_members)
+                .map_err(|_| StoreError::Misuse("a discussion role membership insert's columns and values differ"))?;
+            self.execute(tables::FORUM_ROLE_USERS, build(backend, &insert)).await?;
+        }
+        Ok(())
+    }
+
+    /// Inserts the schedules (multi-row), then their experiences and history rows.
+    async fn create_schedules(&self, schedules: &[NewSchedule]) -> StoreResult<()> {
+        if schedules.is_empty() || !self.context.catalog.schedules_supported() {
+            return Ok(());
+        }
+        let backend = self.backend();
+        let at = Utc::now();
+        let now = self.context.encoding.datetime(at);
+        let ids = self.resolve(&schedules.iter().map(|s| &s.enrollment).collect::<Vec<_>>()).await?;
+        let created = self.enrollments_created(&ids, Timestamp(at.timestamp_micros())).await?;
+        let mut values = Vec::with_capacity(schedules.len());
+        for (schedule, id) in schedules.iter().zip(&ids) {
+            let enrollment_created = created
+                .get(id)
+                .copied()
+                .ok_or(StoreError::Misuse("a schedule names a course enrollment that does not exist"))?;
+            let start = schedule.start_date(enrollment_created);
+            let deadline = match schedule.upgrade_deadline(start) {
+                Some(deadline) => self.timestamp_value(deadline)?,
+                None => now.as_null(),
+            };
+            values.push([
+                now.clone(),
+                now.clone(),
+                Value::from(true),
+                self.timestamp_value(start)?,
+                deadline,
+                Value::from(*id),
+            ]);
+        }
+        for chunk in values.chunks(backend.max_binds() / 6) {
+            let mut insert = Query::insert();
+            insert.into_table(tables::SCHEDULE).columns([
+                "created",
+                "modified",
+                "active",
+                "start_date",
+                "upgrade_deadline",
+                "enrollment_id",
+            ]);
+            for row in chunk {
+                insert
+                    .values(row.iter().cloned().map(Expr::val))
+                    .map_err(|_| StoreError::Misuse("a schedule insert's columns and values differ"))?;
+            }
+            self.execute(tables::SCHEDULE, build(backend, &insert)).await?;
+        }
+        let by_enrollment = self.schedules_of(&ids).await?;
+        let mut schedule_ids = Vec::with_capacity(ids.len());
+        let mut experiences = Vec::with_capacity(ids.len());
+        for (schedule, id) in schedules.iter().zip(&ids) {
+            let schedule_id =
+                *by_enrollment.get(id).ok_or(StoreError::Misuse("a schedule just inserted cannot be read back"))?;
+            schedule_ids.push(schedule_id);
+            experiences.push([Value::from(schedule.experience_type), Value::from(schedule_id)]);
+        }
+        for chunk in experiences.chunks(backend.max_binds() / 2) {
+            let mut insert = Query::insert();
+            insert.into_table(tables::SCHEDULE_EXPERIENCE).columns(["experience_type", "schedule_id"]);
+            for row in chunk {
+                insert
+                    .values(row.iter().cloned().map(Expr::val))
+                    .map_err(|_| StoreError::Misuse("a schedule experience insert's columns and values differ"))?;
+            }
+            self.execute(tables::SCHEDULE_EXPERIENCE, build(backend, &insert)).await?;
+        }
+        self.record_history(tables::SCHEDULE, tables::SCHEDULE_HISTORY, &schedule_ids, HistoryType::Insert, now).await
+    }
+
+    /// Reads the enrollments' schedules and `created`, then sets each schedule's `start_date`
+    /// in one multi-row update, with history rows.
+    async fn reset_schedule_starts(&self, resets: &[ScheduleReset]) -> StoreResult<()> {
+        if resets.is_empty() || !self.context.catalog.schedules_supported() {
+            return Ok(());
+        }
+        let at = Utc::now();
+        let now = self.context.encoding.datetime(at);
+        let ids = self.resolve(&resets.iter().map(|r| &r.enrollment).collect::<Vec<_>>()).await?;
+        let schedules = self.schedules_of(&ids).await?;
+        let with_schedule: Vec<i64> = ids.iter().copied().filter(|id| schedules.contains_key(id)).collect();
+        if with_schedule.is_empty() {
+            return Ok(());
+        }
+        let created = self.enrollments_created(&with_schedule, Timestamp(at.timestamp_micros())).await?;
+        let mut rows: Vec<Row> = Vec::with_capacity(with_schedule.len());
+        for (reset, id) in resets.iter().zip(&ids) {
+            let (Some(&schedule_id), Some(&enrollment_created)) = (schedules.get(id), created.get(id)) else {
+                continue;
+            };
+            let start = reset.start_date(enrollment_created, Timestamp(at.timestamp_micros()));
+            rows.push((schedule_id, vec![self.timestamp_value(start)?]));
+        }
+        let update = BulkUpdate {
+            table: tables::SCHEDULE,
+            set: &["start_date"],
+            compare: &[],
+            fixed: vec![("modified", now.clone())],
+            only_if_null: None,
+        };
+        self.update(&update, &rows).await?;
+        let schedule_ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+        self.record_history(tables::SCHEDULE, tables::SCHEDULE_HISTORY, &schedule_ids, HistoryType::Update, now).await
     }
 }

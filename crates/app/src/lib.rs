@@ -49,6 +49,7 @@ mod next;
 mod paths;
 mod plan;
 mod roles;
+mod side_rows;
 mod snapshot;
 mod tracking;
 mod types;

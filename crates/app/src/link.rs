@@ -13,7 +13,7 @@ use ports::{Transaction, UnitOfWork};
 use crate::log::emit;
 use crate::next::{MAX_ATTEMPTS, Rerun, after_failed_transaction};
 use crate::paths::{link_batched, link_per_key};
-use crate::roles;
+use crate::side_rows;
 use crate::tracking::Stamped;
 use crate::types::{LinkAborted, LinkCallError, LinkErrors, LinkOptions, LinkReport, Progress, WritePath};
 
@@ -187,7 +187,7 @@ async fn one_transaction(
         None => uow.begin().await?,
         acting => uow.begin_as(acting).await?,
     };
-    if first && let Err(error) = roles::announce(tx.reads()).await {
+    if first && let Err(error) = side_rows::announce_skipped(tx.reads()).await {
         let _ = tx.rollback().await;
         return Err(error.into());
     }

@@ -6,7 +6,8 @@ use ports::{LinkingReads, StoreResult};
 /// Reads everything the rules look at for `batch` under `options`: two reads by the input
 /// (program enrollments by key, users by username), then, for the keys that can still link
 /// ([`follow_up_reads`]), their users' other enrollments in the program, course enrollments,
-/// courses, invitations and the PCEs' pending role assignments.
+/// courses (with their overviews' start, pacing and highlights, and the upgrade deadline
+/// configuration), invitations and the PCEs' pending role assignments.
 ///
 /// With case-insensitive keys, the program's stored keys are read first and those equal to an
 /// input key up to case are read (exactly); with relinking, the current users of PEs to relink
@@ -37,6 +38,8 @@ pub async fn read_snapshot(
         snapshot.course_enrollments = reads.course_enrollments(&next.user_ids, &next.course_keys).await?;
         snapshot.existing_courses = reads.existing_courses(&next.course_keys).await?;
         snapshot.invitations = reads.pending_invitations(&next.emails, &next.course_keys).await?;
+        snapshot.course_overviews = reads.course_overviews(&next.course_keys).await?;
+        snapshot.upgrade_deadlines = reads.upgrade_deadline_settings(&next.course_keys).await?;
     }
     if !next.mode_courses.is_empty() {
         snapshot.course_modes = reads.course_modes(&next.mode_courses).await?;

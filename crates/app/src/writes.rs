@@ -6,6 +6,8 @@ use ports::{
     NewCourseEnrollment, ProgramEnrollmentLink, ProgramEnrollmentUnlink, StoreResult,
 };
 
+use crate::side_rows;
+
 /// What happened when keys' writes were made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Written {
@@ -19,8 +21,8 @@ pub(crate) enum Written {
 
 /// Makes the writes of one or more keys, one port call per kind of write, in the order upstream
 /// makes them for one key: the PEs' users first (where the `(user_id, program_uuid,
-/// curriculum_uuid)` constraint bites), then new course enrollments, changed ones, invitations,
-/// and the PCEs. Several keys may share a call only if no course enrollment is written twice.
+/// curriculum_uuid)` constraint bites), then new course enrollments, changed ones, what the
+/// LMS's receivers of those saves write ([`side_rows::write`]), invitations, and the PCEs. Several keys may share a call only if no course enrollment is written twice.
 pub(crate) async fn write_links(writes: &dyn LinkingWrites, plans: &[&LinkWrites]) -> StoreResult<Written> {
     if write_unlinks(writes, plans).await? == Written::Contended {
         return Ok(Written::Contended);
@@ -68,6 +70,8 @@ pub(crate) async fn write_links(writes: &dyn LinkingWrites, plans: &[&LinkWrites
     if !changes.is_empty() && !writes.change_course_enrollments(&changes).await?.is_empty() {
         return Ok(Written::Contended);
     }
+    // What the LMS's receivers of those saves (and of the unlinks') would write.
+    side_rows::write(writes, plans).await?;
     if !invitations.is_empty() {
         writes.mark_invitations_used(&invitations).await?;
     }

@@ -120,7 +120,8 @@ pub async fn fill(conn: &DatabaseConnection, backend: Backend, keys: usize, cour
     for k in 0..courses {
         let course = course_key(k);
         conn.execute_unprepared(&format!(
-            "INSERT INTO course_overviews_courseoverview (id, display_name) VALUES ('{course}', 'Course {k}')"
+            "INSERT INTO course_overviews_courseoverview (id, display_name, start) VALUES ('{course}', 'Course {k}', \
+                 '2020-01-01 00:00:00')"
         ))
         .await?;
         conn.execute_unprepared(&format!(

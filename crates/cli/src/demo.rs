@@ -251,10 +251,18 @@ impl<'a> Rows<'a> {
     }
 
     async fn fill(mut self) -> Result<Vec<(String, String)>, DbErr> {
-        for (course, name) in [(FRUIT, "Oranges and Apples"), (ANIMAL, "Cats and Dogs")] {
+        // Fruit: self-paced, started, with highlights; Animal: instructor-paced, starting later.
+        // A linked learner gets a schedule in each (`start_date` the later of enrollment and
+        // course start) and the `Student` discussion role of each.
+        let courses = [
+            (FRUIT, "Oranges and Apples", "2024-01-01 00:00:00", true, true),
+            (ANIMAL, "Cats and Dogs", "2099-09-01 00:00:00", false, false),
+        ];
+        for (course, name, start, self_paced, has_highlights) in courses {
             self.exec(
-                "INSERT INTO course_overviews_courseoverview (id, display_name) VALUES (?, ?)",
-                vec![course.into(), name.into()],
+                "INSERT INTO course_overviews_courseoverview (id, display_name, start, self_paced, has_highlights) \
+                 VALUES (?, ?, ?, ?, ?)",
+                vec![course.into(), name.into(), start.into(), self_paced.into(), has_highlights.into()],
             )
             .await?;
         }
@@ -378,6 +386,7 @@ fn hints(path: &Path) -> String {
          Look at the result with the sqlite3 shell:\n\
          \x20 sqlite3 {file} \"SELECT external_user_key, user_id FROM program_enrollments_programenrollment ORDER BY id LIMIT 5\"\n\
          \x20 sqlite3 {file} \"SELECT course_id, mode, is_active, COUNT(*) FROM student_courseenrollment GROUP BY 1, 2, 3\"\n\
+         \x20 sqlite3 {file} \"SELECT e.user_id, e.course_id, r.name, s.start_date, x.experience_type FROM student_courseenrollment e JOIN django_comment_client_role_users u ON u.user_id = e.user_id JOIN django_comment_client_role r ON r.id = u.role_id AND r.course_id = e.course_id JOIN schedules_schedule s ON s.enrollment_id = e.id JOIN schedules_scheduleexperience x ON x.schedule_id = s.id WHERE e.user_id = 1\"\n\
          Link the {waiting} learners still waiting (add --dry-run to only see what would happen):\n\
          \x20 printf 'external_user_key,lms_username\\n{csv}' > batch.csv\n\
          \x20 {me} link --database-url {url} {PROGRAM_UUID} --file batch.csv\n\

@@ -357,10 +357,36 @@ async fn race(backend: Backend, admin: &str) {
     let pce_history = rows(
         &conn,
         backend,
-        "SELECT COUNT(*), COUNT(DISTINCT id) FROM program_enrollments_historicalprogramcourseenrollment",
+        "SELECT COUNT(*) AS history_rows, COUNT(DISTINCT id) AS enrollments FROM program_enrollments_historicalprogramcourseenrollment",
     )
     .await;
     assert_eq!(pce_history[0], [(2 * tool_linked).to_string(), (2 * tool_linked).to_string()], "{backend:?}");
+    // What the LMS's receivers would have written: the `Student` discussion role of every
+    // enrollment the tool wrote, and a schedule (with its experience and `+` history row) for
+    // every enrollment it created (those the LMS created are converted by a plain save: none).
+    let without_role = rows(
+        &conn,
+        backend,
+        "SELECT COUNT(*) FROM program_enrollments_programcourseenrollment pce \
+         JOIN student_courseenrollment ce ON ce.id = pce.course_enrollment_id \
+         WHERE NOT EXISTS (SELECT 1 FROM django_comment_client_role_users m \
+         JOIN django_comment_client_role r ON r.id = m.role_id \
+         WHERE m.user_id = ce.user_id AND r.course_id = ce.course_id AND r.name = 'Student')",
+    )
+    .await;
+    assert_eq!(without_role[0][0], "0", "{backend:?}: enrollments without their Student role");
+    let schedules = rows(
+        &conn,
+        backend,
+        // Named columns: PostgreSQL names each unnamed `COUNT(*)` `count`, and a row is read by name.
+        "SELECT (SELECT COUNT(*) FROM schedules_schedule) AS schedules, \
+         (SELECT COUNT(*) FROM schedules_scheduleexperience) AS experiences, \
+         (SELECT COUNT(*) FROM schedules_historicalschedule WHERE history_type = '+') AS created, \
+         (SELECT COUNT(*) FROM student_courseenrollment) AS enrollments",
+    )
+    .await;
+    let created = (2 * tool_linked - lms.enrolled).to_string();
+    assert_eq!(schedules[0][..3], [created.clone(), created.clone(), created], "{backend:?}: schedules");
 
     let retries: Vec<u64> = reports.iter().map(|(_, r, _)| r["retries"].as_u64().unwrap()).collect();
     let overlap_errors: Vec<usize> = reports.iter().map(|(_, r, _)| r["errors"].as_object().unwrap().len()).collect();

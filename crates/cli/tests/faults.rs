@@ -166,7 +166,8 @@ impl Fixture {
         ];
         for course in COURSES {
             statements.push(format!(
-                "INSERT INTO course_overviews_courseoverview (id, display_name) VALUES ('{course}', 'A course')"
+                "INSERT INTO course_overviews_courseoverview (id, display_name, start) VALUES ('{course}', 'A course', \
+                 '2020-01-01 00:00:00')"
             ));
             statements.push(format!(
                 "INSERT INTO program_enrollments_programcourseenrollment (created, modified, program_enrollment_id, \

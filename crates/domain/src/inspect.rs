@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use crate::ids::{ProgramUuid, UserId};
-use crate::time::Timestamp;
+use crate::lms_rows::Timestamp;
 
 /// The inspector's three inputs, each stripped of surrounding whitespace as upstream does.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

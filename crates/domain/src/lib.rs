@@ -53,6 +53,7 @@ mod ids;
 mod inspect;
 mod key_match;
 mod linking;
+mod lms_rows;
 mod messages;
 mod options;
 mod plan;
@@ -63,7 +64,6 @@ mod snapshot;
 mod status;
 #[cfg(test)]
 mod test_fixtures;
-mod time;
 mod tracking;
 
 pub use batch::{DuplicateKey, LinkBatch};
@@ -82,18 +82,25 @@ pub use inspect::{
 };
 pub use key_match::{DuplicateKeyIgnoringCase, check_distinct_ignoring_case, fold_case, stored_keys_matching};
 pub use linking::{Planner, plan_batch};
+pub use lms_rows::{
+    CourseOverviewRecord, DeadlineSetting, FORUM_STUDENT_ROLE, ForumRoleMembership, ResetFrom, Timestamp,
+    UpgradeDeadlineRule, upgrade_deadline_days,
+};
 pub use messages::{
     AccountRelation, CorruptData, LinkAttempt, LinkError, LogLevel, LogLine, RoleAttempt, UniqueViolation,
 };
 pub use options::RuleOptions;
-pub use plan::{CourseEnrollmentRef, CourseEnrollmentWrite, CourseLink, KeyOutcome, KeyPlan, LinkWrites};
+pub use plan::{
+    CourseEnrollmentRef, CourseEnrollmentWrite, CourseLink, EnrollmentSideRows, KeyOutcome, KeyPlan, LinkWrites,
+    NewSchedule, ScheduleReset,
+};
 pub use reads::{FollowUpReads, follow_up_reads};
 pub use relink::{CourseUnlink, UnlinkWrites};
 pub use roles::{KNOWN_ROLES, RoleAction, RoleFulfilment};
 pub use snapshot::{
     CourseEnrollmentRecord, CourseModeRecord, InvitationRecord, LinkedUser, ProgramCourseEnrollmentRecord,
-    ProgramEnrollmentRecord, RoleAssignmentRecord, Snapshot, UserProgramEnrollment, UserRecord,
+    ProgramEnrollmentRecord, RoleAssignmentRecord, Snapshot, UpgradeDeadlineSettings, UserProgramEnrollment,
+    UserRecord,
 };
 pub use status::{CourseMode, PceStatus, PeStatus, UnknownStatus};
-pub use time::Timestamp;
 pub use tracking::{EnrollmentEvent, EnrollmentEventName, enrollment_events};

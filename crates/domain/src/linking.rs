@@ -9,14 +9,19 @@ use crate::ids::{
     CourseKey, CurriculumUuid, ExternalUserKey, InvitationId, ProgramCourseEnrollmentId, ProgramUuid, UserId, Username,
 };
 use crate::key_match::{lookup_text, stored_keys_by_lookup};
+use crate::lms_rows::{CourseOverviewRecord, ForumRoleMembership, UpgradeDeadlineRule, upgrade_deadline_days};
 use crate::messages::{AccountRelation, CorruptData, LinkAttempt, LinkError, LogLine, UniqueViolation};
 use crate::options::RuleOptions;
-use crate::plan::{CourseEnrollmentRef, CourseEnrollmentWrite, CourseLink, KeyOutcome, KeyPlan, LinkWrites};
+use crate::plan::{
+    CourseEnrollmentRef, CourseEnrollmentWrite, CourseLink, EnrollmentSideRows, KeyOutcome, KeyPlan, LinkWrites,
+    NewSchedule, ScheduleReset,
+};
 use crate::reads::reconcile;
 use crate::relink::{UnlinkWrites, plan_unlink};
 use crate::roles::plan_roles;
 use crate::snapshot::{
-    LinkedUser, ProgramCourseEnrollmentRecord, ProgramEnrollmentRecord, RoleAssignmentRecord, Snapshot, UserRecord,
+    LinkedUser, ProgramCourseEnrollmentRecord, ProgramEnrollmentRecord, RoleAssignmentRecord, Snapshot,
+    UpgradeDeadlineSettings, UserRecord,
 };
 use crate::status::{CourseMode, PceStatus};
 
@@ -51,6 +56,9 @@ pub struct Planner {
     course_enrollments: HashMap<(UserId, String), EnrollmentState>,
     existing_courses: HashSet<String>,
     pending_invitations: HashMap<(String, String), Vec<InvitationId>>,
+    /// Keyed as `existing_courses` (the course key under the collation).
+    course_overviews: HashMap<String, CourseOverviewRecord>,
+    upgrade_deadlines: UpgradeDeadlineSettings,
 }
 
 impl Planner {
@@ -121,6 +129,8 @@ impl Planner {
             course_enrollments,
             existing_courses: snapshot.existing_courses.iter().map(|course| text(course.as_str())).collect(),
             pending_invitations,
+            course_overviews: snapshot.course_overviews.into_iter().map(|o| (text(o.course_key.as_str()), o)).collect(),
+            upgrade_deadlines: snapshot.upgrade_deadlines,
         }
     }
 
@@ -189,6 +199,78 @@ impl Planner {
         self.plan_link(key, username, user, enrollment, log, unlink)
     }
 
+    /// What the LMS's receivers write when unlinking saves the old user's enrollments: the
+    /// forum role on every save, and a schedule reset (to the enrollment's start) where the
+    /// mode changes (to `audit`) in a self-paced course.
+    fn unlink_side_rows(&self, unlink: &UnlinkWrites, side_rows: &mut EnrollmentSideRows) {
+        for course in unlink.courses.iter().filter(|c| c.changes) {
+            side_rows
+                .forum_roles
+                .push(ForumRoleMembership { user_id: unlink.user_id, course_key: course.course_key.clone() });
+            let Some(mode) = &course.mode else { continue };
+            let current = self
+                .course_enrollments
+                .get(&(unlink.user_id, self.text(&course.course_key)))
+                .filter(|state| state.reference == CourseEnrollmentRef::Stored(course.enrollment));
+            if current.is_none_or(|state| &state.mode != mode) {
+                side_rows.schedule_resets.extend(ScheduleReset::on_mode_change(
+                    CourseEnrollmentRef::Stored(course.enrollment),
+                    mode,
+                    self.course_overviews.get(&self.text(&course.course_key)),
+                ));
+            }
+        }
+    }
+
+    /// What the LMS's receivers write with a linked course's enrollment write: the forum role
+    /// on every save; a schedule on an insert (or the ERROR line for a course with no start);
+    /// a schedule reset on a mode change made through `update_enrollment` (a re-enrollment of
+    /// an inactive enrollment; an active one converted to Master's is a plain save).
+    fn course_side_rows(
+        &self,
+        user: &UserRecord,
+        course: &CourseLink,
+        log: &mut Vec<LogLine>,
+        rows: &mut EnrollmentSideRows,
+    ) {
+        let Some(write) = &course.write else { return };
+        rows.forum_roles.push(ForumRoleMembership { user_id: user.id, course_key: course.course_key.clone() });
+        let overview = self.course_overviews.get(&self.text(&course.course_key));
+        match write {
+            CourseEnrollmentWrite::Create { .. } => match overview.and_then(|o| Some((o, o.start?))) {
+                Some((overview, course_start)) => rows.schedules.push(NewSchedule {
+                    enrollment: course.enrollment.clone(),
+                    course_start,
+                    experience_type: overview.experience_type(),
+                    upgrade: self.upgrade_rule(&course.course_key),
+                }),
+                None => {
+                    log.push(LogLine::ScheduleNotCreated { user_id: user.id, course_key: course.course_key.clone() })
+                }
+            },
+            CourseEnrollmentWrite::Update { mode, read_mode, read_active, .. } => {
+                if !read_active && mode != read_mode {
+                    rows.schedule_resets.extend(ScheduleReset::on_mode_change(
+                        course.enrollment.clone(),
+                        mode,
+                        overview,
+                    ));
+                }
+            }
+        }
+    }
+
+    /// How a new schedule's upgrade deadline is computed in a course, if it has one.
+    fn upgrade_rule(&self, course_key: &CourseKey) -> Option<UpgradeDeadlineRule> {
+        let settings = &self.upgrade_deadlines;
+        let org = course_key.org().and_then(|org| settings.orgs.iter().find(|(o, _)| o == org)).map(|(_, s)| *s);
+        let course = settings.courses.iter().find(|(c, _)| c == course_key).map(|(_, s)| *s);
+        let days = upgrade_deadline_days(settings.global, org, course)?;
+        let verified_expiration =
+            settings.verified_expirations.iter().find(|(c, _)| c == course_key).map(|(_, at)| *at);
+        Some(UpgradeDeadlineRule { days, verified_expiration })
+    }
+
     fn plan_link(
         &self,
         key: &ExternalUserKey,
@@ -198,6 +280,10 @@ impl Planner {
         mut log: Vec<LogLine>,
         unlink: Option<UnlinkWrites>,
     ) -> Result<KeyPlan, CorruptData> {
+        let mut side_rows = EnrollmentSideRows::default();
+        if let Some(unlink) = &unlink {
+            self.unlink_side_rows(unlink, &mut side_rows);
+        }
         let attempt = LinkAttempt {
             user_id: user.id,
             key: enrollment.external_user_key.clone(),
@@ -218,6 +304,7 @@ impl Planner {
         for pce in &enrollment.course_enrollments {
             match self.plan_course(user, pce, &mut log)? {
                 Some(course) => {
+                    self.course_side_rows(user, &course, &mut log, &mut side_rows);
                     courses.push(course);
                     // Upstream fulfils a PCE's roles right after saving the PCE.
                     if let Some(assignments) = self.role_assignments.get(&pce.id) {
@@ -250,6 +337,7 @@ impl Planner {
                 courses,
                 unlink,
                 roles,
+                side_rows,
             }),
         })
     }
@@ -652,6 +740,10 @@ mod tests {
             )],
             users: vec![user(7, "u")],
             existing_courses: vec![course(FRUIT), course("course-v1:edX+B+1")],
+            course_overviews: vec![
+                overview(FRUIT, Some(1), false, None),
+                overview("course-v1:edX+B+1", Some(1), false, None),
+            ],
             role_assignments: [(3, 10), (4, 11)]
                 .map(|(id, pce)| crate::snapshot::RoleAssignmentRecord {
                     id: crate::ids::RoleAssignmentId(id),
@@ -744,5 +836,144 @@ mod tests {
         assert!(
             matches!(converted.write, Some(CourseEnrollmentWrite::Update { ref read_mode, .. }) if read_mode.as_str() == "audit")
         );
+    }
+    fn overview(key: &str, start: Option<i64>, self_paced: bool, has_highlights: Option<bool>) -> CourseOverviewRecord {
+        CourseOverviewRecord { course_key: course(key), start: start.map(crate::Timestamp), self_paced, has_highlights }
+    }
+
+    fn side_rows(plan: &KeyPlan) -> &EnrollmentSideRows {
+        match &plan.outcome {
+            KeyOutcome::Link(writes) => &writes.side_rows,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_new_enrollment_brings_its_forum_role_and_schedule_or_the_error_line_without_a_start() {
+        const ANIMAL: &str = "course-v1:edX+Cats+Dogs";
+        let snapshot = Snapshot {
+            program_enrollments: vec![waiting(1, "a", 1, &[(10, FRUIT, "active"), (11, ANIMAL, "active")])],
+            users: vec![user(7, "u")],
+            existing_courses: vec![course(FRUIT), course(ANIMAL)],
+            course_overviews: vec![overview(FRUIT, Some(5), false, Some(true)), overview(ANIMAL, None, true, None)],
+            ..Snapshot::default()
+        };
+        let plans = plan_batch(program(), snapshot, &batch(&[("a", "u")]), RuleOptions::default()).unwrap();
+        let rows = side_rows(&plans[0]);
+        let roles: Vec<&str> = rows.forum_roles.iter().map(|r| r.course_key.as_str()).collect();
+        assert_eq!(roles, vec![FRUIT, ANIMAL], "every enrollment written gets the role");
+        assert_eq!(
+            rows.schedules,
+            vec![NewSchedule {
+                enrollment: CourseEnrollmentRef::New { user_id: UserId(7), course_key: course(FRUIT) },
+                course_start: crate::Timestamp(5),
+                experience_type: 1,
+                upgrade: None,
+            }]
+        );
+        assert!(rows.schedule_resets.is_empty());
+        let line = plans[0].log.iter().find(|l| matches!(l, LogLine::ScheduleNotCreated { .. })).unwrap();
+        assert_eq!(line.level(), crate::LogLevel::Error);
+        assert_eq!(
+            line.to_string(),
+            "Encountered error in creating a Schedule for CourseEnrollment for user 7 in course course-v1:edX+Cats+Dogs"
+        );
+    }
+
+    #[test]
+    fn the_upgrade_deadline_rule_comes_from_the_configuration() {
+        let setting = |days, opt_out| crate::DeadlineSetting { enabled: true, deadline_days: days, opt_out };
+        let snapshot = Snapshot {
+            program_enrollments: vec![waiting(1, "a", 1, &[(10, FRUIT, "active")])],
+            users: vec![user(7, "u")],
+            existing_courses: vec![course(FRUIT)],
+            course_overviews: vec![overview(FRUIT, Some(5), false, None)],
+            upgrade_deadlines: UpgradeDeadlineSettings {
+                global: Some(setting(21, false)),
+                orgs: vec![("edX".into(), setting(10, false))],
+                courses: vec![],
+                verified_expirations: vec![(course(FRUIT), crate::Timestamp(99))],
+            },
+            ..Snapshot::default()
+        };
+        let plans = plan_batch(program(), snapshot, &batch(&[("a", "u")]), RuleOptions::default()).unwrap();
+        let upgrade = side_rows(&plans[0]).schedules[0].upgrade;
+        assert_eq!(upgrade, Some(UpgradeDeadlineRule { days: 10, verified_expiration: Some(crate::Timestamp(99)) }));
+    }
+
+    #[test]
+    fn a_reused_enrollment_brings_the_role_and_in_a_self_paced_course_a_reset_only_through_update_enrollment() {
+        let ce = |id, mode: &str, is_active| CourseEnrollmentRecord {
+            id: CourseEnrollmentId(id),
+            user_id: UserId(7),
+            course_key: course(FRUIT),
+            mode: CourseMode::new(mode),
+            is_active,
+        };
+        let plan_with = |enrollment: CourseEnrollmentRecord, self_paced: bool| {
+            let snapshot = Snapshot {
+                program_enrollments: vec![waiting(1, "a", 1, &[(10, FRUIT, "active")])],
+                users: vec![user(7, "u")],
+                existing_courses: vec![course(FRUIT)],
+                course_enrollments: vec![enrollment],
+                course_overviews: vec![overview(FRUIT, Some(5), self_paced, None)],
+                ..Snapshot::default()
+            };
+            let plans = plan_batch(program(), snapshot, &batch(&[("a", "u")]), RuleOptions::default()).unwrap();
+            side_rows(&plans[0]).clone()
+        };
+        // An inactive audit enrollment re-enrolled in Master's: a mode change.
+        let rows = plan_with(ce(3, "audit", false), true);
+        assert_eq!(rows.forum_roles.len(), 1);
+        assert!(rows.schedules.is_empty(), "only a new enrollment gets a schedule");
+        assert_eq!(
+            rows.schedule_resets,
+            vec![ScheduleReset {
+                enrollment: CourseEnrollmentRef::Stored(CourseEnrollmentId(3)),
+                course_start: crate::Timestamp(5),
+                from: crate::ResetFrom::Now,
+            }]
+        );
+        assert!(plan_with(ce(3, "audit", false), false).schedule_resets.is_empty(), "instructor-paced");
+        // An active audit enrollment converted by a plain save: the role, no reset.
+        let converted = plan_with(ce(3, "audit", true), true);
+        assert_eq!((converted.forum_roles.len(), converted.schedule_resets.len()), (1, 0));
+        // An active Master's enrollment left alone: nothing saved, nothing brought.
+        assert!(plan_with(ce(3, "masters", true), true).is_empty());
+    }
+
+    #[test]
+    fn unlinking_brings_the_old_users_role_and_a_reset_to_the_enrollment_start() {
+        let mut linked = waiting(1, "a", 1, &[(10, FRUIT, "active")]);
+        linked.user = Some(LinkedUser { id: UserId(7), username: name("old") });
+        linked.course_enrollments[0].course_enrollment_id = Some(CourseEnrollmentId(3));
+        let snapshot = Snapshot {
+            program_enrollments: vec![linked],
+            users: vec![user(7, "old"), user(8, "new")],
+            course_enrollments: vec![CourseEnrollmentRecord {
+                id: CourseEnrollmentId(3),
+                user_id: UserId(7),
+                course_key: course(FRUIT),
+                mode: CourseMode::masters(),
+                is_active: true,
+            }],
+            existing_courses: vec![course(FRUIT)],
+            course_overviews: vec![overview(FRUIT, Some(5), true, None)],
+            ..Snapshot::default()
+        };
+        let options = RuleOptions { relink: true, ..RuleOptions::default() };
+        let plans = plan_batch(program(), snapshot, &batch(&[("a", "new")]), options).unwrap();
+        let rows = side_rows(&plans[0]);
+        let roles: Vec<UserId> = rows.forum_roles.iter().map(|r| r.user_id).collect();
+        assert_eq!(roles, vec![UserId(7), UserId(8)], "the old user's enrollment is saved too");
+        assert_eq!(
+            rows.schedule_resets,
+            vec![ScheduleReset {
+                enrollment: CourseEnrollmentRef::Stored(CourseEnrollmentId(3)),
+                course_start: crate::Timestamp(5),
+                from: crate::ResetFrom::EnrollmentCreated,
+            }]
+        );
+        assert_eq!(rows.schedules.len(), 1, "the new user's new enrollment");
     }
 }

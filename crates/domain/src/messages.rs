@@ -340,6 +340,18 @@ pub enum LogLine {
     UnableToCreateAccessRole(RoleAttempt),
     /// INFO, once per call on a database without the course access role tables.
     RoleFulfilmentSkipped,
+    /// ERROR (the LMS's `schedules.signals` logger): a new course enrollment in a course whose
+    /// overview has no `start` gets no schedule.
+    ScheduleNotCreated {
+        /// The enrolled user.
+        user_id: UserId,
+        /// The course.
+        course_key: CourseKey,
+    },
+    /// INFO, once per call on a database without the discussion role tables.
+    ForumRolesSkipped,
+    /// INFO, once per call on a database without the schedule tables.
+    SchedulesSkipped,
     /// WARNING: a transaction that met a conflict with another writer was rolled back and runs
     /// again, so the log lines of its keys are emitted again.
     TransactionRunsAgain {
@@ -364,13 +376,16 @@ impl LogLine {
             | Self::LinkedToDifferent { .. }
             | Self::Unlinking { .. }
             | Self::CreatingAccessRole(_)
-            | Self::RoleFulfilmentSkipped => LogLevel::Info,
+            | Self::RoleFulfilmentSkipped
+            | Self::ForumRolesSkipped
+            | Self::SchedulesSkipped => LogLevel::Info,
             Self::NonExistentCourse { .. }
             | Self::CannotConvert { .. }
             | Self::IntegrityErrorWhileLinking(_)
             | Self::CourseEnrollmentErrorWhileLinking { .. }
             | Self::RollingBack { .. }
-            | Self::UnableToCreateAccessRole(_) => LogLevel::Error,
+            | Self::UnableToCreateAccessRole(_)
+            | Self::ScheduleNotCreated { .. } => LogLevel::Error,
         }
     }
 }
@@ -419,6 +434,18 @@ impl fmt::Display for LogLine {
             Self::RoleFulfilmentSkipped => f.write_str(
                 "Course access role fulfilment skipped: this database has no \
                  program_enrollments_courseaccessroleassignment or student_courseaccessrole table",
+            ),
+            Self::ScheduleNotCreated { user_id, course_key } => write!(
+                f,
+                "Encountered error in creating a Schedule for CourseEnrollment for user {user_id} in course {course_key}"
+            ),
+            Self::ForumRolesSkipped => f.write_str(
+                "Discussion role assignment skipped: this database has no django_comment_client_role or \
+                 django_comment_client_role_users table",
+            ),
+            Self::SchedulesSkipped => f.write_str(
+                "Schedule creation skipped: this database has no schedules_schedule, schedules_scheduleexperience \
+                 or schedules_historicalschedule table",
             ),
             Self::TransactionRunsAgain { reason, keys, attempt, max_attempts } => write!(
                 f,
@@ -603,6 +630,11 @@ mod tests {
                 LogLine::RollingBack { key: key("0001"), username: user("user_1") },
                 LogLevel::Error,
                 "Rolling back all operations for 0001:user_1",
+            ),
+            (
+                LogLine::ScheduleNotCreated { user_id: UserId(7), course_key: course() },
+                LogLevel::Error,
+                "Encountered error in creating a Schedule for CourseEnrollment for user 7 in course course-v1:edX+Cats+Dogs",
             ),
             (
                 LogLine::TransactionRunsAgain {

@@ -6,6 +6,7 @@ use crate::ids::{
     CourseEnrollmentId, CourseKey, CurriculumUuid, ExternalUserKey, InvitationId, ProgramCourseEnrollmentId,
     ProgramEnrollmentId, RoleAssignmentId, UserId, Username,
 };
+use crate::lms_rows::{CourseOverviewRecord, ForumRoleMembership, ResetFrom, Timestamp, UpgradeDeadlineRule};
 use crate::messages::{LinkAttempt, LinkError, LogLine, UniqueViolation};
 use crate::relink::UnlinkWrites;
 use crate::roles::RoleFulfilment;
@@ -172,6 +173,9 @@ pub struct LinkWrites {
     pub unlink: Option<UnlinkWrites>,
     /// The PCEs' pending course access roles, in PCE order then assignment order.
     pub roles: Vec<RoleFulfilment>,
+    /// What the LMS's receivers of the course enrollment saves would write with them: forum
+    /// roles, schedules, schedule resets (after the enrollments, in the same savepoint).
+    pub side_rows: EnrollmentSideRows,
 }
 
 impl LinkWrites {
@@ -183,5 +187,131 @@ impl LinkWrites {
             .flat_map(|u| u.courses.iter().filter(|c| c.changes).map(|c| CourseEnrollmentRef::Stored(c.enrollment)));
         let linked = self.courses.iter().filter(|c| c.write.is_some()).map(|c| c.enrollment.clone());
         unlinked.chain(linked).collect()
+    }
+}
+
+/// Create an enrollment's schedule (`schedules_schedule`, `active` true, with its
+/// `schedules_scheduleexperience` and its `+` history row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSchedule {
+    /// The enrollment (created just before, in the same savepoint).
+    pub enrollment: CourseEnrollmentRef,
+    /// The course overview's `start`.
+    pub course_start: Timestamp,
+    /// `experience_type` ([`CourseOverviewRecord::experience_type`]).
+    pub experience_type: i16,
+    /// How `upgrade_deadline` is computed; `None`: NULL.
+    pub upgrade: Option<UpgradeDeadlineRule>,
+}
+
+impl NewSchedule {
+    /// `start_date`: the later of the enrollment's `created` and the course's start.
+    pub fn start_date(&self, enrollment_created: Timestamp) -> Timestamp {
+        enrollment_created.max(self.course_start)
+    }
+
+    /// `upgrade_deadline` of a schedule starting at `start`.
+    pub fn upgrade_deadline(&self, start: Timestamp) -> Option<Timestamp> {
+        self.upgrade.map(|rule| rule.deadline(start))
+    }
+}
+
+/// Reset the `start_date` of an enrollment's schedule, if it has one (history `~`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleReset {
+    /// The enrollment.
+    pub enrollment: CourseEnrollmentRef,
+    /// The course overview's `start`.
+    pub course_start: Timestamp,
+    /// From what.
+    pub from: ResetFrom,
+}
+
+impl ScheduleReset {
+    /// The new `start_date`, given the enrollment's `created` and the write's time: never
+    /// before the course starts.
+    pub fn start_date(&self, enrollment_created: Timestamp, now: Timestamp) -> Timestamp {
+        let from = match self.from {
+            ResetFrom::Now => now,
+            ResetFrom::EnrollmentCreated => enrollment_created,
+        };
+        from.max(self.course_start)
+    }
+
+    /// The reset a change of an existing enrollment to `new_mode` brings in the course of
+    /// `overview`: `None` unless the course is self-paced and has a start.
+    pub(crate) fn on_mode_change(
+        enrollment: CourseEnrollmentRef,
+        new_mode: &CourseMode,
+        overview: Option<&CourseOverviewRecord>,
+    ) -> Option<Self> {
+        let overview = overview.filter(|o| o.self_paced)?;
+        let from =
+            if matches!(new_mode.as_str(), "audit" | "honor") { ResetFrom::EnrollmentCreated } else { ResetFrom::Now };
+        Some(Self { enrollment, course_start: overview.start?, from })
+    }
+}
+
+/// The rows the LMS's receivers would write along with one key's course enrollment writes, in
+/// the key's savepoint, after the enrollments themselves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnrollmentSideRows {
+    /// One per course enrollment created or changed (the unlinked user's too).
+    pub forum_roles: Vec<ForumRoleMembership>,
+    /// One per course enrollment created in a course with a start.
+    pub schedules: Vec<NewSchedule>,
+    /// One per mode change (through `update_enrollment`) in a self-paced course.
+    pub schedule_resets: Vec<ScheduleReset>,
+}
+
+impl EnrollmentSideRows {
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.forum_roles.is_empty() && self.schedules.is_empty() && self.schedule_resets.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_fixtures::{FRUIT, course};
+
+    const DAY: i64 = Timestamp::MICROS_PER_DAY;
+
+    fn overview(start: Option<i64>, self_paced: bool, has_highlights: Option<bool>) -> CourseOverviewRecord {
+        CourseOverviewRecord { course_key: course(FRUIT), start: start.map(Timestamp), self_paced, has_highlights }
+    }
+
+    #[test]
+    fn a_schedule_starts_at_the_later_of_enrollment_and_course_start() {
+        let schedule = NewSchedule {
+            enrollment: CourseEnrollmentRef::Stored(CourseEnrollmentId(1)),
+            course_start: Timestamp(10 * DAY),
+            experience_type: 0,
+            upgrade: None,
+        };
+        assert_eq!(schedule.start_date(Timestamp(3 * DAY)), Timestamp(10 * DAY), "course not started yet");
+        assert_eq!(schedule.start_date(Timestamp(12 * DAY)), Timestamp(12 * DAY), "course already started");
+        assert_eq!(schedule.upgrade_deadline(Timestamp(12 * DAY)), None);
+    }
+
+    #[test]
+    fn a_mode_change_resets_only_self_paced_schedules_from_now_or_from_enrollment() {
+        let ce = CourseEnrollmentRef::Stored(CourseEnrollmentId(1));
+        let masters = CourseMode::masters();
+        let audit = CourseMode::new("audit");
+        assert_eq!(ScheduleReset::on_mode_change(ce.clone(), &masters, Some(&overview(Some(DAY), false, None))), None);
+        assert_eq!(ScheduleReset::on_mode_change(ce.clone(), &masters, Some(&overview(None, true, None))), None);
+        assert_eq!(ScheduleReset::on_mode_change(ce.clone(), &masters, None), None);
+        let to_masters =
+            ScheduleReset::on_mode_change(ce.clone(), &masters, Some(&overview(Some(10 * DAY), true, None)));
+        let to_masters = to_masters.unwrap();
+        assert_eq!(to_masters.from, ResetFrom::Now);
+        assert_eq!(to_masters.start_date(Timestamp(DAY), Timestamp(20 * DAY)), Timestamp(20 * DAY));
+        assert_eq!(to_masters.start_date(Timestamp(DAY), Timestamp(5 * DAY)), Timestamp(10 * DAY));
+        let to_audit = ScheduleReset::on_mode_change(ce, &audit, Some(&overview(Some(10 * DAY), true, None))).unwrap();
+        assert_eq!(to_audit.from, ResetFrom::EnrollmentCreated);
+        assert_eq!(to_audit.start_date(Timestamp(12 * DAY), Timestamp(20 * DAY)), Timestamp(12 * DAY));
+        assert_eq!(to_audit.start_date(Timestamp(2 * DAY), Timestamp(20 * DAY)), Timestamp(10 * DAY));
     }
 }

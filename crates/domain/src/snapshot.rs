@@ -5,6 +5,7 @@ use crate::ids::{
     CourseEnrollmentId, CourseKey, CurriculumUuid, ExternalUserKey, InvitationId, ProgramCourseEnrollmentId,
     ProgramEnrollmentId, RoleAssignmentId, UserId, Username,
 };
+use crate::lms_rows::{CourseOverviewRecord, DeadlineSetting, Timestamp};
 use crate::status::{CourseMode, PceStatus, UnknownStatus};
 
 /// A user, as the rules need it (`auth_user`).
@@ -140,4 +141,23 @@ pub struct Snapshot {
     /// How the database compares course keys and emails: the rules match the course
     /// enrollments, courses, modes and invitations read here to the PCEs as it does.
     pub collation: Collation,
+    /// The course overviews of those courses (start, pacing, highlights), for schedules.
+    pub course_overviews: Vec<CourseOverviewRecord>,
+    /// The dynamic upgrade deadline configuration, where its tables exist.
+    pub upgrade_deadlines: UpgradeDeadlineSettings,
+}
+
+/// The current rows of courseware's dynamic upgrade deadline configuration and the courses'
+/// verified mode expirations: what a new schedule's `upgrade_deadline` is computed from. Empty
+/// (every deadline NULL) where the configuration tables do not exist.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpgradeDeadlineSettings {
+    /// `courseware_dynamicupgradedeadlineconfiguration`'s current row.
+    pub global: Option<DeadlineSetting>,
+    /// `courseware_orgdynamicupgradedeadlineconfiguration`'s current row per `org_id`.
+    pub orgs: Vec<(String, DeadlineSetting)>,
+    /// `courseware_coursedynamicupgradedeadlineconfiguration`'s current row per course.
+    pub courses: Vec<(CourseKey, DeadlineSetting)>,
+    /// The `expiration_datetime` of each course's unexpired `verified` mode that has one.
+    pub verified_expirations: Vec<(CourseKey, Timestamp)>,
 }

@@ -138,6 +138,7 @@ mod tests {
             courses,
             unlink,
             roles: Vec::new(),
+            side_rows: Default::default(),
         }
     }
 

@@ -2,9 +2,9 @@
 
 use async_trait::async_trait;
 use domain::{
-    Collation, CourseEnrollmentRecord, CourseKey, CourseModeRecord, ExternalUserKey, InvitationRecord,
-    ProgramCourseEnrollmentId, ProgramEnrollmentRecord, ProgramUuid, RoleAssignmentRecord, UserId,
-    UserProgramEnrollment, UserRecord, Username,
+    Collation, CourseEnrollmentRecord, CourseKey, CourseModeRecord, CourseOverviewRecord, ExternalUserKey,
+    InvitationRecord, ProgramCourseEnrollmentId, ProgramEnrollmentRecord, ProgramUuid, RoleAssignmentRecord,
+    UpgradeDeadlineSettings, UserId, UserProgramEnrollment, UserRecord, Username,
 };
 
 use crate::error::StoreResult;
@@ -136,4 +136,34 @@ pub trait LinkingReads: Send + Sync {
         &self,
         program_course_enrollments: &[ProgramCourseEnrollmentId],
     ) -> StoreResult<Vec<RoleAssignmentRecord>>;
+
+    /// The course overviews of `course_keys` that exist, with `start`, `self_paced` and
+    /// `has_highlights` (what a new enrollment's schedule is made from).
+    ///
+    /// # Errors
+    /// [`crate::StoreError::CorruptData`] for a row that cannot be read (a malformed `start`).
+    async fn course_overviews(&self, course_keys: &[CourseKey]) -> StoreResult<Vec<CourseOverviewRecord>>;
+
+    /// The current rows of the dynamic upgrade deadline configuration (global, and per
+    /// organisation and per course of `course_keys`; a configuration model's current row is
+    /// its latest by `change_date`), and the expiration of each course's unexpired `verified`
+    /// mode. Empty where the configuration tables do not exist: every deadline is then NULL.
+    ///
+    /// # Errors
+    /// [`crate::StoreError::CorruptData`] for a row that cannot be read.
+    async fn upgrade_deadline_settings(&self, course_keys: &[CourseKey]) -> StoreResult<UpgradeDeadlineSettings>;
+
+    /// Whether the discussion role tables (`django_comment_client_role` and
+    /// `django_comment_client_role_users`) both exist.
+    ///
+    /// # Errors
+    /// Only those of [any statement](crate::StoreError#any-statement).
+    async fn forum_roles_supported(&self) -> StoreResult<bool>;
+
+    /// Whether the schedule tables (`schedules_schedule`, `schedules_scheduleexperience` and
+    /// `schedules_historicalschedule`) all exist.
+    ///
+    /// # Errors
+    /// Only those of [any statement](crate::StoreError#any-statement).
+    async fn schedules_supported(&self) -> StoreResult<bool>;
 }

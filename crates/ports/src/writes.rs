@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use domain::{
-    CourseEnrollmentId, CourseEnrollmentRef, CourseKey, CourseMode, InvitationId, ProgramCourseEnrollmentId,
-    ProgramEnrollmentId, RoleAssignmentId, UserId,
+    CourseEnrollmentId, CourseEnrollmentRef, CourseKey, CourseMode, ForumRoleMembership, InvitationId, NewSchedule,
+    ProgramCourseEnrollmentId, ProgramEnrollmentId, RoleAssignmentId, ScheduleReset, UserId,
 };
 
 use crate::error::StoreResult;
@@ -97,15 +97,16 @@ pub struct CourseAccessRoleGrant {
 /// Writes the linking makes.
 ///
 /// # History
-/// This is the one statement of the history contract; the methods refer to it. The PE, PCE
-/// and course enrollment tables have django-simple-history tables. Every row that a method of
+/// This is the one statement of the history contract; the methods refer to it. The PE, PCE,
+/// course enrollment and schedule tables have django-simple-history tables. Every row that a method of
 /// this trait inserts or updates in one of them MUST get, in the same call, one history row:
 /// a copy of every column of the live row as it is after the write, `history_type` `+` for an
 /// insert and `~` for an update, `history_date` the write's time, `history_user_id` the acting user the transaction was
 /// begun with ([`crate::UnitOfWork::begin_as`]) or none, no `history_change_reason`. A row the call leaves untouched (a PE no longer waiting, a course
 /// enrollment changed meanwhile) gets none. A write without its history row is therefore not
 /// possible through this port, and rolling a savepoint back removes both. The invitation,
-/// course access role and role assignment tables have no history: their writes add none.
+/// course access role, role assignment, discussion role and schedule experience tables have no
+/// history: their writes add none.
 ///
 /// # Contract
 /// - `created` (inserts) and `modified` (every PE and PCE write) are set to the write's time.
@@ -219,4 +220,40 @@ pub trait LinkingWrites: Send + Sync {
     /// [`crate::StoreError::Misuse`] when `assignments` is not empty and the course access
     /// role tables do not exist.
     async fn delete_role_assignments(&self, assignments: &[RoleAssignmentId]) -> StoreResult<()>;
+
+    /// Gives each user the course's `Student` discussion role: creates the
+    /// `django_comment_client_role` row `(course_id, name = 'Student')` where the course has
+    /// none (reusing the one with the lowest id where it has some), then adds the user to it in
+    /// `django_comment_client_role_users` unless already there. No history (the tables have
+    /// none). A no-op where the discussion role tables do not exist
+    /// ([`crate::LinkingReads::forum_roles_supported`]).
+    ///
+    /// # Errors
+    /// [`crate::StoreError::UniqueViolation`] naming `(role_id, user_id)` if another writer
+    /// added the same membership meanwhile. A user that does not exist is
+    /// [`crate::StoreError::Misuse`] or, where the database enforces its foreign key,
+    /// [`crate::StoreError::Backend`].
+    async fn add_forum_student_roles(&self, memberships: &[ForumRoleMembership]) -> StoreResult<()>;
+
+    /// Creates each enrollment's schedule (`active` true, `start_date` and `upgrade_deadline`
+    /// from [`NewSchedule::start_date`] and [`NewSchedule::upgrade_deadline`] given the
+    /// enrollment's `created`, `created` and `modified` now), its
+    /// `schedules_scheduleexperience` row and its `+` [history](LinkingWrites#history) row. A
+    /// no-op where the schedule tables do not exist
+    /// ([`crate::LinkingReads::schedules_supported`]).
+    ///
+    /// # Errors
+    /// [`crate::StoreError::UniqueViolation`] naming `(enrollment_id)` when the enrollment
+    /// already has a schedule; [`crate::StoreError::Misuse`] for a course enrollment reference
+    /// that names no row.
+    async fn create_schedules(&self, schedules: &[NewSchedule]) -> StoreResult<()>;
+
+    /// Sets the `start_date` (and `modified`) of each enrollment's schedule to
+    /// [`ScheduleReset::start_date`] given the enrollment's `created` and the write's time,
+    /// each with its `~` [history](LinkingWrites#history) row. An enrollment without a
+    /// schedule is left as it is. A no-op where the schedule tables do not exist.
+    ///
+    /// # Errors
+    /// [`crate::StoreError::Misuse`] for a course enrollment reference that names no row.
+    async fn reset_schedule_starts(&self, resets: &[ScheduleReset]) -> StoreResult<()>;
 }

@@ -42,11 +42,11 @@ impl Db {
         let db = Db { dir, path };
         bin().args(["migrate", "--database-url", &db.url_rwc()]).assert().success();
         db.exec(
-            "INSERT INTO course_overviews_courseoverview (id, display_name) VALUES (?, 'Fruit')",
+            "INSERT INTO course_overviews_courseoverview (id, display_name, start) VALUES (?, 'Fruit', '2020-01-01 00:00:00')",
             vec![FRUIT.into()],
         );
         db.exec(
-            "INSERT INTO course_overviews_courseoverview (id, display_name) VALUES (?, 'Animal')",
+            "INSERT INTO course_overviews_courseoverview (id, display_name, start) VALUES (?, 'Animal', '2020-01-01 00:00:00')",
             vec![ANIMAL.into()],
         );
         db

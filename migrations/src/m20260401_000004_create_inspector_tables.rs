@@ -16,7 +16,7 @@ pub struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {
-        "m20260301_000003_create_inspector_tables"
+        "m20260401_000004_create_inspector_tables"
     }
 }
 

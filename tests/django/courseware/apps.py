@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CoursewareConfig(AppConfig):
+    name = "courseware"
+    label = "courseware"
