@@ -533,21 +533,23 @@ pub async fn x_keys_and_usernames_match_exactly(db: &dyn TestDatabase) {
 
 /// Course keys and the invitation's email compare as the database compares them, since
 /// upstream looks them up in SQL (issue 15): on MariaDB's case-insensitive collations
-/// `COURSE-V1:REFX+C000+2024` is the course enrollment of `course-v1:refx+c000+2024`, and
+/// `course-v1:REFX+C000+2024` is the course enrollment of `course-v1:refx+c000+2024`, and
 /// `USER_1@EXAMPLE.COM` user_1's invitation; on SQLite and PostgreSQL they are other values.
 /// The PCEs name `course-v1:refx+c000+2024`, its overview is stored as
 /// `course-v1:RefX+C000+2024`; user_2 has an audit enrollment stored as
-/// `COURSE-V1:REFX+C000+2024`, user_3 one in `COURSE-V1:EDX+ORANGES+APPLES` (`FRUIT` upper).
+/// `course-v1:REFX+C000+2024`, user_3 one in `course-v1:EDX+ORANGES+APPLES` (`FRUIT` upper).
+/// The `course-v1:` prefix stays lower-case: the LMS's key parser (and so the Django read-back
+/// of these rows) refuses any other, so no LMS stores one.
 pub async fn x_course_keys_and_emails_compare_as_the_database_compares_them(db: &dyn TestDatabase) {
     const PCE_KEY: &str = "course-v1:refx+c000+2024";
-    const STORED_UPPER: &str = "COURSE-V1:REFX+C000+2024";
-    let fruit_upper = FRUIT.to_uppercase();
+    const STORED_UPPER: &str = "course-v1:REFX+C000+2024";
+    let fruit_upper = FRUIT.to_uppercase().replacen("COURSE-V1:", "course-v1:", 1);
     let w = World::new(db).await;
     db.add_course_overview("course-v1:RefX+C000+2024").await;
     let user_3 = db.add_user("user_3", "user_3@example.com").await;
     let audit_2 = db.add_course_enrollment(w.user_2, STORED_UPPER, "audit", true).await;
     let audit_3 = db.add_course_enrollment(user_3, &fruit_upper, "audit", true).await;
-    let invitation = db.add_invitation("USER_1@EXAMPLE.COM", "Course-V1:RefX+C000+2024", None).await;
+    let invitation = db.add_invitation("USER_1@EXAMPLE.COM", "course-v1:RefX+c000+2024", None).await;
     let pe_1 = w.waiting_with("0001", w.p, &[PCE_KEY]).await;
     let pe_2 = w.waiting_with("0002", w.p, &[PCE_KEY]).await;
     let pe_3 = w.waiting_with("0003", w.p, &[FRUIT]).await;
