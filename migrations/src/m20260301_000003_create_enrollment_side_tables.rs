@@ -133,21 +133,6 @@ const MYSQL: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS `schedules_historicalschedule` (`id` int(11) NOT NULL, `created` datetime(6) NOT NULL, `modified` datetime(6) NOT NULL, `active` tinyint(1) NOT NULL, `start_date` datetime(6) NULL, `upgrade_deadline` datetime(6) NULL, `history_id` int(11) NOT NULL AUTO_INCREMENT, `history_date` datetime(6) NOT NULL, `history_change_reason` varchar(100) NULL, `history_type` varchar(1) NOT NULL, `enrollment_id` int(11) NULL, `history_user_id` int(11) NULL, PRIMARY KEY (`history_id`), KEY `shs_history_user_id_idx` (`history_user_id`), KEY `shs_id_idx` (`id`), KEY `shs_start_date_idx` (`start_date`), KEY `shs_upgrade_deadline_idx` (`upgrade_deadline`), KEY `shs_enrollment_id_idx` (`enrollment_id`), CONSTRAINT `shs_history_user_fk` FOREIGN KEY (`history_user_id`) REFERENCES `auth_user` (`id`))",
 ];
 
-/// As the first migration: `ENGINE=InnoDB`, and `utf8mb4` unless that is the database default.
-async fn mysql_table_options(conn: &SchemaManagerConnection<'_>) -> Result<&'static str, DbErr> {
-    let row = conn
-        .query_one_raw(Statement::from_string(
-            DatabaseBackend::MySql,
-            "SELECT CAST(@@character_set_database AS CHAR) AS cs",
-        ))
-        .await?;
-    let charset: Option<String> = match row {
-        Some(row) => row.try_get_by_index(0)?,
-        None => None,
-    };
-    Ok(if charset.as_deref() == Some("utf8mb4") { "ENGINE=InnoDB" } else { "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" })
-}
-
 /// The columns `course_overviews_courseoverview` has now (none of this migration's may be
 /// added twice: `ALTER TABLE … ADD COLUMN` has no `IF NOT EXISTS` on SQLite).
 async fn overview_columns(conn: &SchemaManagerConnection<'_>, backend: DatabaseBackend) -> Result<Vec<String>, DbErr> {
@@ -171,19 +156,24 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let conn = manager.get_connection();
         let backend = manager.get_database_backend();
-        let (statements, options, i, quote) = match backend {
-            DatabaseBackend::Sqlite => (SQLITE, "", 0, '"'),
-            DatabaseBackend::Postgres => (POSTGRES, "", 1, '"'),
-            DatabaseBackend::MySql => (MYSQL, mysql_table_options(conn).await?, 2, '`'),
+        let (i, quote) = match backend {
+            DatabaseBackend::Sqlite => (0, '"'),
+            DatabaseBackend::Postgres => (1, '"'),
+            DatabaseBackend::MySql => (2, '`'),
             other => return Err(DbErr::Migration(format!("unsupported database backend {other:?}"))),
         };
-        for sql in statements {
-            let sql = if sql.starts_with("CREATE TABLE") && !options.is_empty() {
-                format!("{sql} {options}")
-            } else {
-                (*sql).to_owned()
-            };
-            conn.execute_unprepared(&sql).await?;
+        match backend {
+            // An index only where its table has none of its shape (`migrate --force` on Django's).
+            DatabaseBackend::Sqlite => crate::indexes::execute_unless_indexed(conn, SQLITE).await?,
+            DatabaseBackend::Postgres => crate::indexes::execute_unless_indexed(conn, POSTGRES).await?,
+            _ => {
+                let options = crate::ddl::mysql_table_options(conn).await?;
+                for sql in MYSQL {
+                    let sql =
+                        if sql.starts_with("CREATE TABLE") { format!("{sql} {options}") } else { (*sql).to_owned() };
+                    conn.execute_unprepared(&sql).await?;
+                }
+            }
         }
         let present = overview_columns(conn, backend).await?;
         for (column, definitions) in OVERVIEW_COLUMNS {
