@@ -10,7 +10,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use cli::input::{Position, RawPair, argument_pair, batch, csv_pairs, is_non_printing, link_input, shown};
 use proptest::prelude::*;
@@ -599,21 +599,31 @@ fn a_10_mb_line_is_refused_as_too_long_at_its_line() {
     assert_eq!(error_of(quotes.as_bytes()), format!("{SOURCE}: line 2: {QUOTES}"));
 }
 
-#[test]
-fn one_million_valid_lines_parse_into_a_batch() {
+/// `lines` valid lines parsed and checked into a batch; how long that took.
+fn parse_valid_lines(lines: usize) -> Duration {
     let mut text = String::from("external_user_key,lms_username\n");
-    for i in 0..1_000_000 {
+    for i in 0..lines {
         text.push_str(&format!("key-{i:07},user_{}\n", i % 1000));
     }
     let started = Instant::now();
     let pairs = csv_pairs(SOURCE, text.as_bytes()).unwrap();
-    assert_eq!(pairs.len(), 1_000_000);
-    assert_eq!(pairs[999_999].position, Position::Line { source: Arc::from(SOURCE), line: 1_000_001 });
+    assert_eq!(pairs.len(), lines);
+    assert_eq!(pairs[lines - 1].position, Position::Line { source: Arc::from(SOURCE), line: lines as u64 + 1 });
     let batch = batch(pairs).unwrap();
-    assert_eq!(batch.len(), 1_000_000);
-    let elapsed = started.elapsed();
-    eprintln!("1,000,000 lines parsed and checked in {elapsed:?}");
-    assert!(elapsed.as_secs() < 30, "{elapsed:?}");
+    assert_eq!(batch.len(), lines);
+    started.elapsed()
+}
+
+/// A million lines parse, and in time linear in their number: ten times the lines take at most
+/// twenty times as long (a quadratic step would take a hundred times). A ratio, not a fixed limit:
+/// this debug build's absolute time depends on the machine's load (27 s alone, over 40 s beside
+/// other builds).
+#[test]
+fn one_million_valid_lines_parse_into_a_batch() {
+    let tenth = parse_valid_lines(100_000);
+    let whole = parse_valid_lines(1_000_000);
+    eprintln!("100,000 lines parsed and checked in {tenth:?}; 1,000,000 in {whole:?}");
+    assert!(whole.as_secs_f64() <= 20.0 * tenth.as_secs_f64(), "{tenth:?} for 100,000 lines, {whole:?} for 1,000,000");
 }
 
 #[test]
