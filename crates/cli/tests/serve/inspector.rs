@@ -176,10 +176,14 @@ async fn inspector_cases(target: Target) {
         json!({"error": "No user found for external key nobody for institution testX",
                "learner_program_enrollments": {}, "org_keys": "testX"})
     );
-    // A disabled provider's organisation, and the MFE's `undefined`, find no one.
+    // A disabled provider's organisation, and the MFE's `undefined`: no SSO record can name
+    // the holder, but the key's enrollments are listed, in every program (upstream's view).
     for org in ["donut_org", "undefined"] {
         let got = details(server, &staff, "", org, "AbCdEf123").await;
-        assert_eq!(got["error"], format!("No user found for external key AbCdEf123 for institution {org}"));
+        assert_eq!(user_of(&got), &json!({"external_user_key": "AbCdEf123"}), "{target:?} {org}: {got}");
+        assert_eq!(got["learner_program_enrollments"]["enrollments"].as_array().map(Vec::len), Some(1));
+        let got = details(server, &staff, "", org, "nobody").await;
+        assert_eq!(got["error"], format!("No user found for external key nobody for institution {org}"));
     }
     // No search: all empty (org_keys ''), or the MFE's empty form.
     let got = details(server, &staff, "", "", "").await;
@@ -329,8 +333,11 @@ async fn flags_and_a_database_without_the_sso_tables() {
     db.learners().unwrap().drop_learner_tables().await;
     drop(server);
     let server = ServeOptions::new(db.url()).start();
-    let got = details(&server, &staff, "connected", "testX", "").await;
+    let got = details(&server, &staff, "connected", "", "").await;
     assert_eq!(got["error"], "this database has no table social_auth_usersocialauth", "{got}");
+    assert_eq!(got["learner_program_enrollments"], json!({}));
+    let got = details(&server, &staff, "connected", "testX", "").await;
+    assert_eq!(got["error"], "this database has no table third_party_auth_samlproviderconfig", "{got}");
     assert_eq!(got["learner_program_enrollments"], json!({}));
     let got = details(&server, &staff, "", "testX", "AbCdEf123").await;
     assert!(got["error"].as_str().unwrap().starts_with("this database has no table "), "{got}");
