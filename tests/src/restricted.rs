@@ -227,6 +227,21 @@ pub async fn fixture(db: &dyn TestDatabase) -> Fixture {
     Fixture { program: w.p, user_1: w.user_1, user_2: w.user_2, user_3, user_4, pe_1, pe_2, pe_4, invitation }
 }
 
+/// The inspector's least-privilege fixture: organisation `testX` with SAML provider `test`;
+/// `user_1` linked by SSO (`test:Key-1`) and holding the PE of key `Key-1` in the returned
+/// program, with a `masters` CE in FRUIT.
+pub async fn inspector_fixture(db: &SeaTestDatabase) -> ProgramUuid {
+    let learners = db.learners().unwrap_or_else(|| panic!("no inspector tables"));
+    let w = World::new(db).await;
+    let org = learners.add_organization("testX").await;
+    learners.add_saml_provider("test", Some(org), true).await;
+    learners.add_social_auth(w.user_1, "tpa-saml", "test:Key-1").await;
+    let pe = w.linked("Key-1", w.p, w.user_1).await;
+    let ce = db.add_course_enrollment(w.user_1, FRUIT, "masters", true).await;
+    db.add_program_course_enrollment(pe, FRUIT, "active", Some(ce)).await;
+    w.p
+}
+
 /// Checks the rows a link of [`PAIRS`] with [`RULES`] wrote on [`fixture`].
 pub fn assert_linked(t: &Tables, f: &Fixture) {
     assert_eq!(pe(t, "0001", f.program).user_id, Some(f.user_1));

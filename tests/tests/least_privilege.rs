@@ -9,7 +9,9 @@
 //! The same through the binary: `crates/cli/tests/least_privilege.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use acceptance::restricted::{PAIRS, RULES, RestrictedUser, assert_linked, every_grant, fixture, is_denied};
+use acceptance::restricted::{
+    PAIRS, RULES, RestrictedUser, assert_linked, every_grant, fixture, inspector_fixture, is_denied,
+};
 use acceptance::{SeaTestDatabase, Target, TestDatabase, batch};
 use adapters_seaorm::{INSPECT_GRANTS, Privilege, Purpose, SeaOrmDatabase};
 use domain::{InspectedLearner, InspectorQuery};
@@ -103,14 +105,7 @@ async fn django_mysql() {
 
 async fn inspect_with_exactly_the_inspector_grants(target: Target) {
     let Some(db) = SeaTestDatabase::create(target).await else { return };
-    let Some(learners) = db.learners() else { panic!("{target:?}: no inspector tables") };
-    let w = acceptance::World::new(&db).await;
-    let org = learners.add_organization("testX").await;
-    learners.add_saml_provider("test", Some(org), true).await;
-    learners.add_social_auth(w.user_1, "tpa-saml", "test:Key-1").await;
-    let pe = w.linked("Key-1", w.p, w.user_1).await;
-    let ce = db.add_course_enrollment(w.user_1, acceptance::FRUIT, "masters", true).await;
-    db.add_program_course_enrollment(pe, acceptance::FRUIT, "active", Some(ce)).await;
+    inspector_fixture(&db).await;
     let user = RestrictedUser::create_inspector(&db).await;
 
     // Not enough for the linking: a link connection names the tables it may not use.

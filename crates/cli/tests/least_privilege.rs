@@ -9,7 +9,7 @@
 //! wide) are checked through the library by `tests/tests/least_privilege.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use acceptance::restricted::{RestrictedUser, assert_linked, fixture};
+use acceptance::restricted::{RestrictedUser, assert_linked, fixture, inspector_fixture};
 use acceptance::{SeaTestDatabase, Target, TestDatabase};
 use adapters_seaorm::Privilege;
 use assert_cmd::Command;
@@ -106,14 +106,7 @@ async fn mysql() {
 
 async fn inspect_as_the_inspectors_user(target: Target) {
     let Some(db) = SeaTestDatabase::create(target).await else { return };
-    let Some(learners) = db.learners() else { panic!("{target:?}: no inspector tables") };
-    let w = acceptance::World::new(&db).await;
-    let org = learners.add_organization("testX").await;
-    learners.add_saml_provider("test", Some(org), true).await;
-    learners.add_social_auth(w.user_1, "tpa-saml", "test:Key-1").await;
-    let pe = w.linked("Key-1", w.p, w.user_1).await;
-    let ce = db.add_course_enrollment(w.user_1, acceptance::FRUIT, "masters", true).await;
-    db.add_program_course_enrollment(pe, acceptance::FRUIT, "active", Some(ce)).await;
+    let program = inspector_fixture(&db).await;
     let user = RestrictedUser::create_inspector(&db).await;
     let inspect = |args: &[&str]| {
         let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("program-enrollments");
@@ -134,7 +127,7 @@ async fn inspect_as_the_inspectors_user(target: Target) {
     let output = inspect(&["--user", "nobody"]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
     // Not the linking's grants: `link` is refused at connection, naming the tables.
-    let output = link(&user.url, &w.p.to_string()).output().unwrap();
+    let output = link(&user.url, &program.to_string()).output().unwrap();
     assert_no_password(&user, &output);
     assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
     assert!(text(&output.stderr).contains("holds no privilege on the table(s)"), "{}", text(&output.stderr));

@@ -240,12 +240,16 @@ async fn strip_cors_without_origin(mut response: axum::response::Response) -> ax
     response
 }
 
-/// One line per request: method, path (never the query, which may hold anything), status and
-/// duration. Headers, cookies and bodies are never logged.
+/// One line per request: method, path (never the query, which may hold anything; the SSO
+/// records' path, which names a learner, as its route), status and duration. Headers, cookies
+/// and bodies are never logged.
 async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     let started = std::time::Instant::now();
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    let path = match request.uri().path() {
+        path if path.starts_with("/support/sso_records/") => "/support/sso_records/{username_or_email}".to_owned(),
+        path => path.to_owned(),
+    };
     let response = next.run(request).await;
     tracing::info!(
         target: LOG_TARGET,

@@ -232,6 +232,10 @@ async fn inspector_cases(target: Target) {
         "two accounts",
     );
 
+    // The log names no learner of the SSO records' path.
+    assert!(!server.stderr().contains("sso_records/connected"), "{}", server.stderr());
+    assert!(server.stderr().contains("GET /support/sso_records/{username_or_email} 200"), "{}", server.stderr());
+
     // Who may: a global support role yes; a plain user, an organisation's support role, no.
     let got = details(server, &mfe_get("support_role"), "lonely", "testX", "").await;
     assert_eq!(user_of(&got)["username"], "lonely");
