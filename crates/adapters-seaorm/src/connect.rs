@@ -310,11 +310,11 @@ pub enum Purpose {
     /// program enrollments, their course enrollments must exist (a missing SSO or SAML table
     /// refuses only the lookups that need it).
     Inspect,
-    /// `serve` (linking and the inspector): accounts, program enrollments and course
-    /// enrollments must be granted; the linking's required tables must exist. Other tables the
-    /// user holds no privilege on are listed by `SeaOrmDatabase::ungranted_tables` (the service
-    /// warns at start): a link then fails on its first statement that needs one, an inspector
-    /// read says which table it may not read.
+    /// `serve` (linking and the inspector): the linking's required tables must exist, and the
+    /// user must hold a privilege on every table of one of the two lists at least; the tables
+    /// of the other it holds none on are listed by `SeaOrmDatabase::ungranted_tables` (the
+    /// service warns at start): a link then fails on its first statement that needs one, an
+    /// inspector read says which table it may not read.
     Serve,
 }
 
@@ -363,7 +363,11 @@ pub(crate) async fn read_context(
     }
     let (fatal, ungranted): (Vec<&'static str>, Vec<&'static str>) = match purpose {
         Purpose::Link | Purpose::Inspect => (denied, Vec::new()),
-        Purpose::Serve => denied.into_iter().partition(|t| INSPECTOR_REQUIRED.contains(t)),
+        Purpose::Serve => {
+            let linking = denied.iter().any(|t| REQUIRED.contains(t) || OPTIONAL.contains(t));
+            let inspector = denied.iter().any(|t| INSPECTOR_READS.contains(t));
+            if linking && inspector { (denied, Vec::new()) } else { (Vec::new(), denied) }
+        }
     };
     if !fatal.is_empty() {
         return Err(ConnectError::MissingGrants {

@@ -386,6 +386,15 @@ async fn inspector_with_least_privilege(target: Target) {
     let Some(db) = database(target).await else { return };
     let program = world(&db).await;
     let user = RestrictedUser::create_inspector(&db).await;
+    // Missing a table of each list (the linking's, and now the inspector's): refused at start.
+    user.revoke(&db, adapters_seaorm::Privilege::Select, "social_auth_usersocialauth").await;
+    let (code, stderr) = run_to_exit(&ServeOptions::new(&user.url));
+    user.grant(&db, adapters_seaorm::Privilege::Select, "social_auth_usersocialauth").await;
+    assert_eq!(code, Some(3), "{target:?}: {stderr}");
+    assert!(
+        stderr.contains("holds no privilege on the table(s)") && stderr.contains("social_auth_usersocialauth"),
+        "{stderr}"
+    );
     let server = ServeOptions::new(&user.url).start();
     let staff = mfe_get("support_staff");
     let got = details(&server, &staff, "", "testX", "aBcDeF123").await;
@@ -406,6 +415,32 @@ async fn inspector_with_least_privilege(target: Target) {
     drop(server);
     user.drop(&db).await;
     db.finish().await;
+}
+
+/// Runs `serve` until it exits by itself (within 60 s, else it is killed and the test fails):
+/// its exit status and standard error.
+fn run_to_exit(options: &ServeOptions) -> (Option<i32>, String) {
+    let mut child = command()
+        .args(options.args())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("serve did not exit by itself");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    (status.code(), stderr)
 }
 
 #[tokio::test]
