@@ -6,7 +6,7 @@
 //! `TEST_MYSQL_URL` to create users and grant (`ALL PRIVILEGES ON *.* … WITH GRANT OPTION`).
 
 use adapters_memory::{HistoryRow, HistoryType, Tables};
-use adapters_seaorm::{Backend, LINK_GRANTS, Privilege, grant_statements};
+use adapters_seaorm::{Backend, INSPECT_GRANTS, LINK_GRANTS, Privilege, grant_statements_of};
 use domain::{InvitationId, ProgramEnrollmentId, ProgramUuid, UserId};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
 
@@ -14,7 +14,19 @@ use crate::database::TestDatabase;
 use crate::fixtures::{ANIMAL, FRUIT, World, ce, pces, pe};
 use crate::sea::SeaTestDatabase;
 
-/// A login holding exactly the linking's grants on one test database.
+/// Which of the README's lists a [`RestrictedUser`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grants {
+    /// `LINK_GRANTS`.
+    Link,
+    /// `INSPECT_GRANTS`.
+    Inspect,
+}
+
+const LINK_SECTION: &str = "## Grants needed on an Open edX database";
+const INSPECT_SECTION: &str = "## Grants the inspector needs";
+
+/// A login holding exactly the linking's (or the inspector's) grants on one test database.
 pub struct RestrictedUser {
     /// The role (PostgreSQL) or user (MariaDB) name, random.
     pub name: String,
@@ -31,6 +43,16 @@ impl RestrictedUser {
     /// PostgreSQL, `PUBLIC`'s default rights on the database and on the schema `public` are
     /// revoked first, so that the user holds nothing but the README's grants.
     pub async fn create(db: &SeaTestDatabase) -> Self {
+        Self::create_with(db, Grants::Link).await
+    }
+
+    /// Creates a user holding exactly the README's inspector grants
+    /// ([`adapters_seaorm::INSPECT_GRANTS`]), `PUBLIC`'s defaults revoked as by [`Self::create`].
+    pub async fn create_inspector(db: &SeaTestDatabase) -> Self {
+        Self::create_with(db, Grants::Inspect).await
+    }
+
+    async fn create_with(db: &SeaTestDatabase, which: Grants) -> Self {
         let backend = db.backend();
         let id = uuid::Uuid::new_v4().simple().to_string();
         let name = format!("lp_{}", &id[..12]);
@@ -50,22 +72,29 @@ impl RestrictedUser {
             Backend::MySql => vec![format!("CREATE USER {} IDENTIFIED BY '{}'", user.grantee(), user.password)],
             Backend::Sqlite => panic!("SQLite has no users"),
         };
-        let grants = readme_grant_statements(backend, &user.database, &user.grantee());
-        // The unit test of `adapters_seaorm::grants` compares the README with `LINK_GRANTS`; here
+        let grants = match which {
+            Grants::Link => readme_grant_statements(backend, &user.database, &user.grantee()),
+            Grants::Inspect => readme_inspector_grant_statements(backend, &user.database, &user.grantee()),
+        };
+        let listed = match which {
+            Grants::Link => LINK_GRANTS,
+            Grants::Inspect => INSPECT_GRANTS,
+        };
+        // The unit test of `adapters_seaorm::grants` compares the README with the lists; here
         // the README's own statements are what the user gets.
         assert_eq!(
             grants.iter().map(|sql| sql.trim_end_matches(';')).collect::<Vec<_>>(),
-            grant_statements(backend, &user.database, &user.grantee())
+            grant_statements_of(listed, backend, &user.database, &user.grantee())
                 .iter()
                 .map(|sql| sql.trim_end_matches(';'))
                 .collect::<Vec<_>>(),
-            "the README's grants differ from LINK_GRANTS"
+            "the README's grants differ from the list"
         );
         statements.extend(grants);
-        if backend == Backend::Postgres && db.is_django() {
+        if which == Grants::Link && backend == Backend::Postgres && db.is_django() {
             // The README's grants on the sequences of `serial` ids, on a schema Django made:
             // they must name sequences that exist there (their names are cut at 63 bytes).
-            statements.extend(readme_statements_after("`serial`", &user.database, &user.grantee()));
+            statements.extend(readme_statements_after(LINK_SECTION, "`serial`", &user.database, &user.grantee()));
         }
         for sql in statements {
             admin(db, &sql).await;
@@ -198,6 +227,21 @@ pub async fn fixture(db: &dyn TestDatabase) -> Fixture {
     Fixture { program: w.p, user_1: w.user_1, user_2: w.user_2, user_3, user_4, pe_1, pe_2, pe_4, invitation }
 }
 
+/// The inspector's least-privilege fixture: organisation `testX` with SAML provider `test`;
+/// `user_1` linked by SSO (`test:Key-1`) and holding the PE of key `Key-1` in the returned
+/// program, with a `masters` CE in FRUIT.
+pub async fn inspector_fixture(db: &SeaTestDatabase) -> ProgramUuid {
+    let learners = db.learners().unwrap_or_else(|| panic!("no inspector tables"));
+    let w = World::new(db).await;
+    let org = learners.add_organization("testX").await;
+    learners.add_saml_provider("test", Some(org), true).await;
+    learners.add_social_auth(w.user_1, "tpa-saml", "test:Key-1").await;
+    let pe = w.linked("Key-1", w.p, w.user_1).await;
+    let ce = db.add_course_enrollment(w.user_1, FRUIT, "masters", true).await;
+    db.add_program_course_enrollment(pe, FRUIT, "active", Some(ce)).await;
+    w.p
+}
+
 /// Checks the rows a link of [`PAIRS`] with [`RULES`] wrote on [`fixture`].
 pub fn assert_linked(t: &Tables, f: &Fixture) {
     assert_eq!(pe(t, "0001", f.program).user_id, Some(f.user_1));
@@ -248,14 +292,27 @@ pub fn readme_grant_statements(backend: Backend, database: &str, grantee: &str) 
         Backend::MySql => "MariaDB / MySQL",
         Backend::Sqlite => return Vec::new(),
     };
-    readme_statements_after(marker, database, grantee)
+    readme_statements_after(LINK_SECTION, marker, database, grantee)
 }
 
-/// The statements of the README's first SQL block after `marker` in its grants section, names
-/// replaced as [`readme_grant_statements`] says.
-fn readme_statements_after(marker: &str, database: &str, grantee: &str) -> Vec<String> {
+/// The README's inspector `GRANT` statements for `backend` (section "Grants the inspector
+/// needs"), names replaced as [`readme_grant_statements`] says (the grantee there is
+/// `program_inspector`).
+pub fn readme_inspector_grant_statements(backend: Backend, database: &str, grantee: &str) -> Vec<String> {
+    let marker = match backend {
+        Backend::Postgres => "PostgreSQL, connected",
+        Backend::MySql => "MariaDB / MySQL",
+        Backend::Sqlite => return Vec::new(),
+    };
+    readme_statements_after(INSPECT_SECTION, marker, database, grantee)
+}
+
+/// The statements of the README's first SQL block after `marker` in its section `heading`,
+/// names replaced as [`readme_grant_statements`] says.
+fn readme_statements_after(heading: &str, marker: &str, database: &str, grantee: &str) -> Vec<String> {
     const README: &str = include_str!("../../README.md");
-    let section = README.split_once("## Grants needed on an Open edX database").map(|(_, rest)| rest).unwrap();
+    let section = README.split_once(heading).map(|(_, rest)| rest).unwrap();
+    let section = section.split_once("\n## ").map_or(section, |(within, _)| within);
     let after = section.split_once(marker).map(|(_, rest)| rest).unwrap();
     let block =
         after.split_once("```sql\n").and_then(|(_, rest)| rest.split_once("```")).map(|(block, _)| block).unwrap();
@@ -264,7 +321,9 @@ fn readme_statements_after(marker: &str, database: &str, grantee: &str) -> Vec<S
         .filter(|line| !line.trim().is_empty())
         .map(|line| {
             line.replace("'program_enrollments'@'%'", grantee)
+                .replace("'program_inspector'@'%'", grantee)
                 .replace(" TO program_enrollments;", &format!(" TO {grantee};"))
+                .replace(" TO program_inspector;", &format!(" TO {grantee};"))
                 .replace("DATABASE edxapp ", &format!("DATABASE {database} "))
                 .replace(" edxapp.", &format!(" {database}."))
         })

@@ -235,12 +235,15 @@ fn push_history(
 #[async_trait]
 impl LearnerRecords for MemoryDatabase {
     async fn accounts_by_username_or_email(&self, edx_user: &str) -> StoreResult<Vec<InspectedAccount>> {
+        // `WHERE username = ? OR email = ?`, compared as the database's collation compares
+        // (MariaDB's `_ci` collations ignore case).
         let state = self.lock();
         let tables = &state.tables;
+        let collation = state.collation;
         Ok(tables
             .users
             .values()
-            .filter(|u| u.username == edx_user || u.email == edx_user)
+            .filter(|u| collation.equal(&u.username, edx_user) || collation.equal(&u.email, edx_user))
             .filter_map(|u| account(tables, u.id))
             .collect())
     }
@@ -318,5 +321,36 @@ impl LearnerRecords for MemoryDatabase {
             .filter(|pe| pe.external_user_key.as_ref().is_some_and(|k| k.to_lowercase() == wanted))
             .map(|pe| enrollment(tables, pe))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::Collation;
+    use ports::LearnerRecords;
+
+    use crate::database::MemoryDatabase;
+
+    async fn usernames(db: &MemoryDatabase, edx_user: &str) -> Vec<String> {
+        db.accounts_by_username_or_email(edx_user).await.unwrap().into_iter().map(|a| a.username).collect()
+    }
+
+    #[tokio::test]
+    async fn the_account_lookup_compares_as_the_collation_says() {
+        let exact = MemoryDatabase::new();
+        let insensitive = MemoryDatabase::with_collation(Collation::CaseInsensitive);
+        for db in [&exact, &insensitive] {
+            db.add_user("Alice", "Alice@Example.com").unwrap();
+            db.add_user("bob", "bob@example.com").unwrap();
+        }
+        for db in [&exact, &insensitive] {
+            assert_eq!(usernames(db, "Alice").await, ["Alice"]);
+            assert_eq!(usernames(db, "Alice@Example.com").await, ["Alice"]);
+        }
+        assert!(usernames(&exact, "alice").await.is_empty());
+        assert!(usernames(&exact, "alice@example.com").await.is_empty());
+        assert_eq!(usernames(&insensitive, "alice").await, ["Alice"]);
+        assert_eq!(usernames(&insensitive, "ALICE@EXAMPLE.COM").await, ["Alice"]);
+        assert_eq!(usernames(&insensitive, "BOB").await, ["bob"]);
     }
 }

@@ -45,6 +45,24 @@ pub(crate) const OPTIONAL: [&str; 12] = [
 pub(crate) const INSPECT: [&str; 4] =
     [tables::SOCIAL_AUTH, tables::SOCIAL_AUTH_HISTORY, tables::SAML_PROVIDER, tables::ORGANIZATION];
 
+/// Every table the inspector's reads and the service's permission check touch: what
+/// `INSPECT_GRANTS` grants (`SELECT`).
+pub(crate) const INSPECTOR_READS: [&str; 9] = [
+    tables::USER,
+    tables::ROLE,
+    tables::PE,
+    tables::PCE,
+    tables::CE,
+    tables::SOCIAL_AUTH,
+    tables::SOCIAL_AUTH_HISTORY,
+    tables::SAML_PROVIDER,
+    tables::ORGANIZATION,
+];
+
+/// The tables the inspector cannot work without (the others' absence refuses only the
+/// lookups that need them, with `StoreError::MissingTable`).
+pub(crate) const INSPECTOR_REQUIRED: [&str; 4] = [tables::USER, tables::PE, tables::PCE, tables::CE];
+
 /// The migrations' bookkeeping table (present on a database our migrations created).
 const MIGRATIONS: &str = "seaql_migrations";
 

@@ -12,7 +12,7 @@ use tracing::subscriber::NoSubscriber;
 use url::{Url, form_urlencoded};
 
 use crate::backend::{Backend, Encoding, UuidColumn};
-use crate::catalog::{Catalog, OPTIONAL, REQUIRED, tables};
+use crate::catalog::{Catalog, INSPECTOR_READS, INSPECTOR_REQUIRED, OPTIONAL, REQUIRED, tables};
 use crate::error::is_permission_denied;
 
 /// Why a database could not be opened. No message shows a URL that did not parse, nor a
@@ -299,14 +299,39 @@ async fn probe(backend: Backend, url: &str) -> Result<(), DbErr> {
     }
 }
 
+/// What a connection is for: which tables must exist, and be granted, for it to open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Purpose {
+    /// `link` and its dry run: every table of `LINK_GRANTS` that exists must be granted, and
+    /// the linking's required tables must exist.
+    #[default]
+    Link,
+    /// `inspect`: the tables of `INSPECT_GRANTS` that exist must be granted; only accounts,
+    /// program enrollments, their course enrollments must exist (a missing SSO or SAML table
+    /// refuses only the lookups that need it).
+    Inspect,
+    /// `serve` (linking and the inspector): the linking's required tables must exist, and the
+    /// user must hold a privilege on every table of one of the two lists at least; the tables
+    /// of the other it holds none on are listed by `SeaOrmDatabase::ungranted_tables` (the
+    /// service warns at start): a link then fails on its first statement that needs one, an
+    /// inspector read says which table it may not read.
+    Serve,
+}
+
 /// What a transaction needs to know about its database.
 #[derive(Debug)]
 pub(crate) struct Context {
     pub(crate) encoding: Encoding,
     pub(crate) catalog: Catalog,
+    /// Tables that exist but that the user holds no privilege on ([`Purpose::Serve`] only).
+    pub(crate) ungranted: Vec<&'static str>,
 }
 
-pub(crate) async fn read_context(conn: &DatabaseConnection, url: &str) -> Result<Arc<Context>, ConnectError> {
+pub(crate) async fn read_context(
+    conn: &DatabaseConnection,
+    url: &str,
+    purpose: Purpose,
+) -> Result<Arc<Context>, ConnectError> {
     let backend = Backend::from_db(conn.get_database_backend());
     let catalog = Catalog::read(conn, backend).await.map_err(|source| ConnectError::Catalog {
         backend: backend.name(),
@@ -317,8 +342,15 @@ pub(crate) async fn read_context(conn: &DatabaseConnection, url: &str) -> Result
     // whether it is missing or only out of reach, so that a missing grant is named as such
     // (and an optional table, whose absence turns a feature off, is not taken for absent when
     // it is only not granted).
+    let mut probed: Vec<&'static str> = match purpose {
+        Purpose::Link => REQUIRED.into_iter().chain(OPTIONAL).collect(),
+        Purpose::Inspect => INSPECTOR_READS.to_vec(),
+        Purpose::Serve => REQUIRED.into_iter().chain(OPTIONAL).chain(INSPECTOR_READS).collect(),
+    };
+    probed.sort_unstable();
+    probed.dedup();
     let mut denied = Vec::new();
-    for table in REQUIRED.into_iter().chain(OPTIONAL).filter(|t| !catalog.has_table(t)) {
+    for table in probed.into_iter().filter(|t| !catalog.has_table(t)) {
         if backend == Backend::Sqlite {
             continue;
         }
@@ -329,14 +361,27 @@ pub(crate) async fn read_context(conn: &DatabaseConnection, url: &str) -> Result
             denied.push(table);
         }
     }
-    if !denied.is_empty() {
+    let (fatal, ungranted): (Vec<&'static str>, Vec<&'static str>) = match purpose {
+        Purpose::Link | Purpose::Inspect => (denied, Vec::new()),
+        Purpose::Serve => {
+            let linking = denied.iter().any(|t| REQUIRED.contains(t) || OPTIONAL.contains(t));
+            let inspector = denied.iter().any(|t| INSPECTOR_READS.contains(t));
+            if linking && inspector { (denied, Vec::new()) } else { (Vec::new(), denied) }
+        }
+    };
+    if !fatal.is_empty() {
         return Err(ConnectError::MissingGrants {
             backend: backend.name(),
             url: redact_url(url),
-            tables: denied.join(", "),
+            tables: fatal.join(", "),
         });
     }
-    let missing: Vec<&str> = REQUIRED.into_iter().filter(|t| !catalog.has_table(t)).collect();
+    let required: &[&str] = match purpose {
+        Purpose::Link | Purpose::Serve => &REQUIRED,
+        Purpose::Inspect => &INSPECTOR_REQUIRED,
+    };
+    let missing: Vec<&str> =
+        required.iter().copied().filter(|t| !catalog.has_table(t) && !ungranted.contains(t)).collect();
     if !missing.is_empty() {
         return Err(ConnectError::MissingTables {
             backend: backend.name(),
@@ -354,7 +399,7 @@ pub(crate) async fn read_context(conn: &DatabaseConnection, url: &str) -> Result
         program_uuid: uuid_column(tables::PE, "program_uuid"),
         history_id: uuid_column(tables::CE_HISTORY, "history_id"),
     };
-    Ok(Arc::new(Context { encoding, catalog }))
+    Ok(Arc::new(Context { encoding, catalog, ungranted }))
 }
 
 #[cfg(test)]

@@ -1,4 +1,11 @@
-//! The privileges `link` needs on an Open edX database: the one list, as data.
+//! The privileges `link` needs on an Open edX database, and those the inspector needs: the
+//! two lists, as data.
+//!
+//! [`INSPECT_GRANTS`] is `SELECT` only, on the tables `inspect` and the service's inspector
+//! endpoints read (and the account tables the service's permission check reads): a user holding
+//! only these can inspect and cannot write; `SeaOrmDatabase::connect_for` with
+//! `Purpose::Inspect` (and `Purpose::Serve`, whose link then fails on its first write) accepts
+//! such a user.
 //!
 //! [`LINK_GRANTS`] names, for each table the linking touches, exactly the statements it runs
 //! there; nothing else is needed on the tables: no DDL, no `REFERENCES` (foreign keys are
@@ -164,6 +171,51 @@ pub const LINK_GRANTS: &[TableGrant] = {
     ]
 };
 
+/// Every table the Program Enrollments Inspector reads (`program-enrollments inspect`, the
+/// service's inspector endpoints), `SELECT` only: nothing is written.
+pub const INSPECT_GRANTS: &[TableGrant] = {
+    use Privilege::Select;
+    &[
+        TableGrant {
+            table: tables::USER,
+            privileges: &[Select],
+            purpose: "accounts by username or email, and by id; the service's acting user",
+        },
+        TableGrant {
+            table: tables::ROLE,
+            privileges: &[Select],
+            purpose: "the service only: whether the acting user holds a global `support` role",
+        },
+        TableGrant {
+            table: tables::PE,
+            privileges: &[Select],
+            purpose: "program enrollments by user, and by external key without case",
+        },
+        TableGrant { table: tables::PCE, privileges: &[Select], purpose: "their program course enrollments" },
+        TableGrant { table: tables::CE, privileges: &[Select], purpose: "the course enrollments those hold" },
+        TableGrant {
+            table: tables::SOCIAL_AUTH,
+            privileges: &[Select],
+            purpose: "SSO records: of a user, and by uid without case",
+        },
+        TableGrant {
+            table: tables::SOCIAL_AUTH_HISTORY,
+            privileges: &[Select],
+            purpose: "the SSO records' history (`/support/sso_records/…`)",
+        },
+        TableGrant {
+            table: tables::SAML_PROVIDER,
+            privileges: &[Select],
+            purpose: "SAML providers: slug, enabled, backend, organisation",
+        },
+        TableGrant {
+            table: tables::ORGANIZATION,
+            privileges: &[Select],
+            purpose: "the providers' organisations' short names",
+        },
+    ]
+};
+
 /// The sequences that need `USAGE` on PostgreSQL when the ids are `serial` columns (a schema
 /// an older Django created) rather than identity columns: those of the tables the linking
 /// inserts into with a generated id.
@@ -186,6 +238,11 @@ pub const SERIAL_SEQUENCES: &[&str] = &[
 /// `'program_enrollments'@'%'`). `database` and `grantee` are written as given: they are the
 /// operator's identifiers, not input. SQLite has no privileges: empty.
 pub fn grant_statements(backend: Backend, database: &str, grantee: &str) -> Vec<String> {
+    grant_statements_of(LINK_GRANTS, backend, database, grantee)
+}
+
+/// [`grant_statements`] for another list of grants ([`INSPECT_GRANTS`]).
+pub fn grant_statements_of(grants: &[TableGrant], backend: Backend, database: &str, grantee: &str) -> Vec<String> {
     // Hand-written: sea-query has no `GRANT`; these are shown to the operator, never run here.
     let privileges = |grant: &TableGrant| grant.privileges.iter().map(|p| p.as_sql()).collect::<Vec<_>>().join(", ");
     match backend {
@@ -195,12 +252,11 @@ pub fn grant_statements(backend: Backend, database: &str, grantee: &str) -> Vec<
             format!("GRANT USAGE ON SCHEMA public TO {grantee};"),
         ]
         .into_iter()
-        .chain(LINK_GRANTS.iter().map(|g| format!("GRANT {} ON {} TO {grantee};", privileges(g), g.table)))
+        .chain(grants.iter().map(|g| format!("GRANT {} ON {} TO {grantee};", privileges(g), g.table)))
         .collect(),
-        Backend::MySql => LINK_GRANTS
-            .iter()
-            .map(|g| format!("GRANT {} ON {database}.{} TO {grantee};", privileges(g), g.table))
-            .collect(),
+        Backend::MySql => {
+            grants.iter().map(|g| format!("GRANT {} ON {database}.{} TO {grantee};", privileges(g), g.table)).collect()
+        }
     }
 }
 
@@ -210,39 +266,54 @@ mod tests {
 
     const README: &str = include_str!("../../../README.md");
     const SECTION: &str = "## Grants needed on an Open edX database";
+    const INSPECT_SECTION: &str = "## Grants the inspector needs";
 
-    /// The README's section on grants.
-    fn section() -> &'static str {
-        let start = README.find(SECTION).unwrap_or_else(|| panic!("the README has no section '{SECTION}'"));
-        let rest = &README[start + SECTION.len()..];
+    /// The README's section `heading`, up to the next section.
+    fn section_of(heading: &str) -> &'static str {
+        let start = README.find(heading).unwrap_or_else(|| panic!("the README has no section '{heading}'"));
+        let rest = &README[start + heading.len()..];
         let end = rest.find("\n## ").unwrap_or(rest.len());
         &rest[..end]
     }
 
     /// The lines of the section's code block that follows the line `marker`.
-    fn block_after(marker: &str) -> Vec<&'static str> {
-        let section = section();
-        let at = section.find(marker).unwrap_or_else(|| panic!("no '{marker}' in the README's grants section"));
+    fn block_after_in(heading: &str, marker: &str) -> Vec<&'static str> {
+        let section = section_of(heading);
+        let at = section.find(marker).unwrap_or_else(|| panic!("no '{marker}' in the README's section {heading}"));
         let mut lines = section[at..].lines().skip_while(|l| !l.starts_with("```")).skip(1);
         lines.by_ref().take_while(|l| !l.starts_with("```")).collect()
     }
 
-    #[test]
-    fn the_readme_lists_exactly_these_grants() {
-        // The table: one row per table, `| \`table\` | PRIVILEGES | purpose |`.
-        let rows: Vec<(String, String)> = section()
+    fn block_after(marker: &str) -> Vec<&'static str> {
+        block_after_in(SECTION, marker)
+    }
+
+    /// The section's table: one row per table, `| \`table\` | PRIVILEGES | purpose |`.
+    fn table_rows(heading: &str) -> Vec<(String, String)> {
+        section_of(heading)
             .lines()
             .filter_map(|l| {
                 let cells: Vec<&str> = l.split('|').map(str::trim).collect();
                 let table = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
                 Some((table.to_owned(), (*cells.get(2)?).to_owned()))
             })
-            .collect();
-        let expected: Vec<(String, String)> = LINK_GRANTS
+            .collect()
+    }
+
+    fn expected_rows(grants: &[TableGrant]) -> Vec<(String, String)> {
+        grants
             .iter()
             .map(|g| (g.table.to_owned(), g.privileges.iter().map(|p| p.as_sql()).collect::<Vec<_>>().join(", ")))
-            .collect();
-        assert_eq!(rows, expected, "the README's table of grants differs from LINK_GRANTS");
+            .collect()
+    }
+
+    #[test]
+    fn the_readme_lists_exactly_these_grants() {
+        assert_eq!(
+            table_rows(SECTION),
+            expected_rows(LINK_GRANTS),
+            "the README's table of grants differs from LINK_GRANTS"
+        );
 
         let postgres = block_after("PostgreSQL, connected");
         assert_eq!(postgres, grant_statements(Backend::Postgres, "edxapp", "program_enrollments"));
@@ -252,6 +323,26 @@ mod tests {
         let expected: Vec<String> =
             SERIAL_SEQUENCES.iter().map(|s| format!("GRANT USAGE ON SEQUENCE {s} TO program_enrollments;")).collect();
         assert_eq!(sequences, expected);
+    }
+
+    #[test]
+    fn the_readme_lists_exactly_the_inspectors_grants() {
+        let rows = table_rows(INSPECT_SECTION);
+        assert_eq!(rows, expected_rows(INSPECT_GRANTS), "the README's table differs from INSPECT_GRANTS");
+        let postgres = block_after_in(INSPECT_SECTION, "PostgreSQL, connected");
+        assert_eq!(postgres, grant_statements_of(INSPECT_GRANTS, Backend::Postgres, "edxapp", "program_inspector"));
+        let mariadb = block_after_in(INSPECT_SECTION, "MariaDB / MySQL");
+        assert_eq!(mariadb, grant_statements_of(INSPECT_GRANTS, Backend::MySql, "edxapp", "'program_inspector'@'%'"));
+    }
+
+    #[test]
+    fn the_inspector_only_selects_and_every_table_it_reads_is_granted() {
+        assert!(INSPECT_GRANTS.iter().all(|g| g.privileges == [Privilege::Select]));
+        let mut granted: Vec<&str> = INSPECT_GRANTS.iter().map(|g| g.table).collect();
+        let mut read: Vec<&str> = crate::catalog::INSPECTOR_READS.to_vec();
+        granted.sort_unstable();
+        read.sort_unstable();
+        assert_eq!(granted, read);
     }
 
     #[test]

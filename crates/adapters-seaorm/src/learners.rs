@@ -67,6 +67,11 @@ impl SeaOrmDatabase {
     }
 
     fn require(&self, table: &'static str) -> StoreResult<()> {
+        if self.is_ungranted(table) {
+            let backend = self.backend().name();
+            let source = format!("the user holds no privilege on {table} (see the README's inspector grants)");
+            return Err(StoreError::PermissionDenied { backend, source: source.into() });
+        }
         if self.has_table(table) { Ok(()) } else { Err(StoreError::MissingTable { table }) }
     }
 

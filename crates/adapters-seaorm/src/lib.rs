@@ -15,7 +15,7 @@
 //! connection), `error` (driver errors as port errors), `connect` (opening a URL, checking the
 //! schema), `statements` (the shared sea-query statement shapes: values table, bulk update,
 //! history rows), `transaction` ([`SeaOrmDatabase`], transactions, running statements), then
-//! `reads` and `writes` (the port traits) and `grants` (the privileges `link` needs).
+//! `reads` and `writes` (the port traits) and `grants` (the privileges `link` and the inspector need).
 //!
 //! **Invariants.** Every statement is built with sea-query (`sea_orm::sea_query`), which
 //! quotes identifiers and binds every value; the few SQL fragments sea-query cannot express
@@ -54,6 +54,8 @@ mod writes;
 
 pub use backend::{Backend, UuidColumn};
 pub use catalog::{Column, table_columns};
-pub use connect::{ConnectError, UNPARSABLE_URL, backend_of, check_url, open, redact_url};
-pub use grants::{LINK_GRANTS, Privilege, SERIAL_SEQUENCES, TableGrant, grant_statements};
+pub use connect::{ConnectError, Purpose, UNPARSABLE_URL, backend_of, check_url, open, redact_url};
+pub use grants::{
+    INSPECT_GRANTS, LINK_GRANTS, Privilege, SERIAL_SEQUENCES, TableGrant, grant_statements, grant_statements_of,
+};
 pub use transaction::SeaOrmDatabase;

@@ -15,7 +15,7 @@ use sea_orm::{
 };
 
 use crate::backend::{Backend, UuidColumn};
-use crate::connect::{ConnectError, Context, open, read_context};
+use crate::connect::{ConnectError, Context, Purpose, open, read_context};
 use crate::error::{backend_error, write_error};
 use crate::statements::build;
 
@@ -36,8 +36,27 @@ impl SeaOrmDatabase {
     /// # Errors
     /// [`ConnectError`] naming the backend, never the password.
     pub async fn connect(url: &str) -> Result<Self, ConnectError> {
+        Self::connect_for(url, Purpose::Link).await
+    }
+
+    /// Opens `url` for `purpose`: which tables must exist and be granted ([`Purpose`]).
+    ///
+    /// # Errors
+    /// [`ConnectError`] naming the backend, never the password.
+    pub async fn connect_for(url: &str, purpose: Purpose) -> Result<Self, ConnectError> {
         let conn = open(url).await?;
-        Self::new(conn, url).await
+        let context = read_context(&conn, url, purpose).await?;
+        Ok(Self { conn, context, sqlite_lock_wait: None })
+    }
+
+    /// The tables that exist but that this connection's user holds no privilege on (opened
+    /// for [`Purpose::Serve`]; otherwise such a table refuses the connection).
+    pub fn ungranted_tables(&self) -> &[&'static str] {
+        &self.context.ungranted
+    }
+
+    pub(crate) fn is_ungranted(&self, table: &'static str) -> bool {
+        self.context.ungranted.contains(&table)
     }
 
     /// Wraps an open connection; `url` is used in messages only (password hidden).
@@ -45,7 +64,7 @@ impl SeaOrmDatabase {
     /// # Errors
     /// [`ConnectError::MissingTables`], [`ConnectError::MissingGrants`] or [`ConnectError::Catalog`].
     pub async fn new(conn: DatabaseConnection, url: &str) -> Result<Self, ConnectError> {
-        let context = read_context(&conn, url).await?;
+        let context = read_context(&conn, url, Purpose::Link).await?;
         Ok(Self { conn, context, sqlite_lock_wait: None })
     }
 

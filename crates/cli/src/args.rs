@@ -60,8 +60,10 @@ pub enum Command {
     /// Exit 0 when found, 1 when not (with the inspector's message), 2 on bad arguments, 3 when
     /// the database cannot be read. Read-only.
     Inspect(InspectArgs),
-    /// Serve the LMS's support endpoints for linking (`/support/link_program_enrollments*`) to
-    /// Open edX's support micro-frontend and staff's browsers, behind the LMS's reverse proxy.
+    /// Serve the LMS's support endpoints for linking (`/support/link_program_enrollments*`) and
+    /// the Program Enrollments Inspector (`/support/program_enrollments_inspector*`,
+    /// `/support/get_saml_providers/`, `/support/sso_records/…`) to Open edX's support
+    /// micro-frontend and staff's browsers, behind the LMS's reverse proxy.
     Serve(ServeArgs),
 }
 
@@ -126,6 +128,15 @@ pub struct ServeArgs {
     /// committed chunks, which the response's errors name. Default: one transaction per request.
     #[arg(long, env = "PROGRAM_ENROLLMENTS_CHUNK_SIZE", value_name = "N")]
     pub chunk_size: Option<std::num::NonZeroUsize>,
+    /// The inspector's course links: `URL/course/COURSE_KEY/home` (the Learning MFE's, as the
+    /// LMS's `LEARNING_MICROFRONTEND_URL`). Default: the LMS's relative `/courses/COURSE_KEY/course/`.
+    #[arg(long, env = "PROGRAM_ENROLLMENTS_LEARNING_MFE_URL", value_name = "URL")]
+    pub learning_mfe_url: Option<String>,
+    /// A CSV file of `program_uuid,title` lines: the inspector's program names (read at start;
+    /// a bad line is refused with its number, exit 2). Default: `""`, as the LMS shows a program
+    /// missing from its catalog cache.
+    #[arg(long, env = "PROGRAM_ENROLLMENTS_PROGRAM_TITLES", value_name = "FILE")]
+    pub program_titles: Option<PathBuf>,
 }
 
 /// The arguments of `migrate`.

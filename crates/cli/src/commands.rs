@@ -316,10 +316,22 @@ pub async fn acting_user(db: &SeaOrmDatabase, username: &str) -> Result<domain::
 pub async fn serve(url: &str, args: &ServeArgs) -> Result<u8, CliError> {
     let files = web::KeyFiles { jwks: args.jwt_jwks.clone(), secret: args.jwt_secret_file.clone() };
     let verifier = web::load_verifier(&files, args.jwt_issuer.clone(), args.jwt_audience.clone())?;
+    let course_urls = web::course_urls(args.learning_mfe_url.as_deref())?;
+    let program_titles = match &args.program_titles {
+        Some(path) => web::load_program_titles(path)?,
+        None => web::inspector_json::ProgramTitles::new(),
+    };
     if let Some(file) = SqliteFile::of_url(url).filter(|file| file.must_exist() && !file.path.exists()) {
         return Err(CliError::NoSqliteFile { path: file.path.display().to_string() });
     }
-    let db = SeaOrmDatabase::connect(url).await?;
+    let db = SeaOrmDatabase::connect_for(url, adapters_seaorm::Purpose::Serve).await?;
+    if !db.ungranted_tables().is_empty() {
+        tracing::warn!(
+            target: LOG_TARGET,
+            "the database user holds no privilege on {}: the requests that need them will fail (the README lists the grants of the linking and of the inspector)",
+            db.ungranted_tables().join(", ")
+        );
+    }
     let config = web::Config {
         verifier,
         allowed_origins: args.allowed_origin.clone(),
@@ -333,6 +345,8 @@ pub async fn serve(url: &str, args: &ServeArgs) -> Result<u8, CliError> {
         } else {
             web::DEFAULT_CONCURRENT_LINKS
         },
+        course_urls,
+        program_titles,
     };
     let router = web::router(config, std::sync::Arc::new(db.clone()))?;
     let listener = tokio::net::TcpListener::bind(args.listen)

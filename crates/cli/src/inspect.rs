@@ -26,7 +26,7 @@ pub async fn inspect(url: &str, args: &InspectArgs) -> Result<u8, CliError> {
         args.org.as_deref().unwrap_or(""),
         args.key.as_deref().unwrap_or(""),
     );
-    let db = SeaOrmDatabase::connect(url).await?;
+    let db = SeaOrmDatabase::connect_for(url, adapters_seaorm::Purpose::Inspect).await?;
     let answer = app::inspect_learner(&db, &query).await;
     let _ = db.connection().close_by_ref().await;
     let found = match answer.map_err(|source| CliError::Inspect { source })? {

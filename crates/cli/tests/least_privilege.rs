@@ -3,11 +3,13 @@
 //! fixture and writes every row; a user missing a grant is told which table it lacks, and
 //! nothing is written. The user's password never appears on standard output or standard error,
 //! not even with every log on (`RUST_LOG=trace`), in the URL's user information or (PostgreSQL)
-//! its `password` query parameter. The grants themselves (each needed, none too
+//! its `password` query parameter. `inspect` as a user holding exactly the README's inspector
+//! grants (`adapters_seaorm::INSPECT_GRANTS`) finds the learner, by account and by institution
+//! and key; such a user cannot `link`. The grants themselves (each needed, none too
 //! wide) are checked through the library by `tests/tests/least_privilege.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use acceptance::restricted::{RestrictedUser, assert_linked, fixture};
+use acceptance::restricted::{RestrictedUser, assert_linked, fixture, inspector_fixture};
 use acceptance::{SeaTestDatabase, Target, TestDatabase};
 use adapters_seaorm::Privilege;
 use assert_cmd::Command;
@@ -100,4 +102,45 @@ async fn postgres() {
 #[tokio::test]
 async fn mysql() {
     link_as_a_restricted_user(Target::MySql).await;
+}
+
+async fn inspect_as_the_inspectors_user(target: Target) {
+    let Some(db) = SeaTestDatabase::create(target).await else { return };
+    let program = inspector_fixture(&db).await;
+    let user = RestrictedUser::create_inspector(&db).await;
+    let inspect = |args: &[&str]| {
+        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("program-enrollments");
+        cmd.env_remove("DATABASE_URL")
+            .env("RUST_LOG", "trace")
+            .args(["--database-url", &user.url, "inspect"])
+            .args(args);
+        cmd.output().unwrap()
+    };
+    for args in [&["--user", "user_1"][..], &["--org", "testX", "--key", "KEY-1", "--format", "json"]] {
+        let output = inspect(args);
+        assert_no_password(&user, &output);
+        let stdout = text(&output.stdout);
+        assert_eq!(output.status.code(), Some(0), "{target:?} {args:?}: {stdout}\n{}", text(&output.stderr));
+        assert!(stdout.contains("user_1") && stdout.contains("test:Key-1"), "{stdout}");
+        assert!(stdout.contains("masters"), "{stdout}");
+    }
+    let output = inspect(&["--user", "nobody"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    // Not the linking's grants: `link` is refused at connection, naming the tables.
+    let output = link(&user.url, &program.to_string()).output().unwrap();
+    assert_no_password(&user, &output);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("holds no privilege on the table(s)"), "{}", text(&output.stderr));
+    user.drop(&db).await;
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn inspect_postgres() {
+    inspect_as_the_inspectors_user(Target::Postgres).await;
+}
+
+#[tokio::test]
+async fn inspect_mysql() {
+    inspect_as_the_inspectors_user(Target::MySql).await;
 }

@@ -4,6 +4,10 @@
 //!
 //! - `POST /support/link_program_enrollments_details/` ([`api`]): the support MFE's JSON API;
 //! - `GET`/`POST /support/link_program_enrollments` ([`page`]): a server-rendered page;
+//! - the Program Enrollments Inspector ([`inspector`], issue 14): `GET
+//!   /support/program_enrollments_inspector_details`, `/support/get_saml_providers/`,
+//!   `/support/sso_records/{username_or_email}` (JSON, read-only) and the page
+//!   `/support/program_enrollments_inspector` ([`inspector_page`]);
 //! - `GET /health`: `ok`, no database access, no authentication.
 //!
 //! Authentication and permission are the LMS's ([`auth`], [`jwt`], [`csrf`]): the LMS's JWT
@@ -22,13 +26,16 @@ pub mod api;
 pub mod auth;
 pub mod csrf;
 mod form;
+pub mod inspector;
 pub mod inspector_json;
+pub mod inspector_page;
 pub mod jwt;
 pub mod page;
 mod printable_table;
 pub mod pyrepr;
 mod state;
 pub mod text;
+pub mod titles;
 
 pub use state::{
     AppState, Config, DEFAULT_BODY_TIMEOUT, DEFAULT_CONCURRENT_LINKS, DEFAULT_MAX_BODY_BYTES, LOG_TARGET, SupportStore,
@@ -71,6 +78,28 @@ pub enum ServeError {
     /// The keys are not usable.
     #[error("{0}")]
     Keys(#[from] jwt::KeyError),
+    /// `--program-titles` cannot be read.
+    #[error("cannot read the program titles file {path}: {source}")]
+    TitlesFile {
+        /// The file.
+        path: PathBuf,
+        /// The system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A line of `--program-titles` is not `program_uuid,title`.
+    #[error("the program titles file {path}, line {line}: {reason}")]
+    BadTitles {
+        /// The file.
+        path: PathBuf,
+        /// The line (1-based).
+        line: usize,
+        /// What is wrong there.
+        reason: String,
+    },
+    /// `--learning-mfe-url` is not an `http(s)://` URL.
+    #[error("invalid --learning-mfe-url '{0}': expected http://HOST[:PORT][/PATH] or https://…")]
+    BadLearningMfeUrl(String),
     /// The listener failed.
     #[error("cannot serve: {0}")]
     Io(#[from] std::io::Error),
@@ -79,7 +108,16 @@ pub enum ServeError {
 impl ServeError {
     /// Whether the error is the operator's (bad flags or files): exit status 2.
     pub fn is_usage(&self) -> bool {
-        matches!(self, Self::NoKeys | Self::BadOrigin(_) | Self::KeyFile { .. } | Self::Keys(_))
+        matches!(
+            self,
+            Self::NoKeys
+                | Self::BadOrigin(_)
+                | Self::KeyFile { .. }
+                | Self::Keys(_)
+                | Self::TitlesFile { .. }
+                | Self::BadTitles { .. }
+                | Self::BadLearningMfeUrl(_)
+        )
     }
 }
 
@@ -113,6 +151,39 @@ pub fn load_verifier(files: &KeyFiles, issuers: Vec<String>, audience: String) -
     Ok(JwtVerifier::new(jwks.as_deref(), secret.as_deref(), issuers, audience)?)
 }
 
+/// Reads `--program-titles` ([`titles::parse_program_titles`]).
+///
+/// # Errors
+/// [`ServeError::TitlesFile`] when the file cannot be read; [`ServeError::BadTitles`] naming
+/// the first bad line.
+pub fn load_program_titles(path: &std::path::Path) -> Result<inspector_json::ProgramTitles, ServeError> {
+    let bytes = std::fs::read(path).map_err(|source| ServeError::TitlesFile { path: path.to_owned(), source })?;
+    titles::parse_program_titles(&bytes).map_err(|e| ServeError::BadTitles {
+        path: path.to_owned(),
+        line: e.line,
+        reason: e.reason,
+    })
+}
+
+/// The inspector's course links for `--learning-mfe-url` (none: upstream's relative links).
+///
+/// # Errors
+/// [`ServeError::BadLearningMfeUrl`] unless it is `http://` or `https://` followed by a host,
+/// with no query, fragment or white space.
+pub fn course_urls(learning_mfe_url: Option<&str>) -> Result<inspector_json::CourseUrls, ServeError> {
+    let Some(url) = learning_mfe_url else { return Ok(inspector_json::CourseUrls::default()) };
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    let fits = rest.is_some_and(|rest| {
+        !rest.is_empty()
+            && !rest.starts_with('/')
+            && !rest.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '?' | '#' | '"' | '<' | '>'))
+    });
+    if !fits {
+        return Err(ServeError::BadLearningMfeUrl(url.to_owned()));
+    }
+    Ok(inspector_json::CourseUrls { learning_mfe_url: Some(url.to_owned()) })
+}
+
 /// The service, ready to be served or called in-process.
 ///
 /// # Errors
@@ -133,6 +204,7 @@ pub fn router(config: Config, store: Arc<dyn SupportStore>) -> Result<Router, Se
         .route("/support/link_program_enrollments_details/", api_route)
         .route("/support/link_program_enrollments", page_route.clone())
         .route("/support/link_program_enrollments/", page_route)
+        .merge(inspector::routes())
         .route("/health", get(|| async { "ok" }))
         .fallback(not_found)
         .with_state(state)
@@ -168,12 +240,16 @@ async fn strip_cors_without_origin(mut response: axum::response::Response) -> ax
     response
 }
 
-/// One line per request: method, path (never the query, which may hold anything), status and
-/// duration. Headers, cookies and bodies are never logged.
+/// One line per request: method, path (never the query, which may hold anything; the SSO
+/// records' path, which names a learner, as its route), status and duration. Headers, cookies
+/// and bodies are never logged.
 async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     let started = std::time::Instant::now();
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    let path = match request.uri().path() {
+        path if path.starts_with("/support/sso_records/") => "/support/sso_records/{username_or_email}".to_owned(),
+        path => path.to_owned(),
+    };
     let response = next.run(request).await;
     tracing::info!(
         target: LOG_TARGET,

@@ -138,7 +138,13 @@ fn path_and_query(request: &Request) -> String {
     request.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| request.uri().path().to_owned())
 }
 
-async fn authorise(state: &AppState, headers: &HeaderMap, path: &str) -> Result<(ports::Account, api::Turn), Response> {
+/// Authenticates a page's request: the account and its turn at the database, or the answer to
+/// a refusal (the login redirect, 401, 403).
+pub(crate) async fn authorise(
+    state: &AppState,
+    headers: &HeaderMap,
+    path: &str,
+) -> Result<(ports::Account, api::Turn), Response> {
     let credentials = auth::credentials(headers);
     let token = auth::verify(&state.config.verifier, &credentials).map_err(|r| page_refusal(state, &r, path))?;
     match api::permitted_account(state, &token).await {

@@ -1,11 +1,12 @@
 //! What the service's modules share: its configuration, the handlers' state and the log
-//! target. A leaf of the crate's imports (only `jwt` below it), so that the handlers need not
-//! import the crate root, which imports them.
+//! target. A leaf of the crate's imports (only `jwt` and `inspector_json` below it), so that
+//! the handlers need not import the crate root, which imports them.
 
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::inspector_json::{CourseUrls, ProgramTitles};
 use crate::jwt::JwtVerifier;
 
 /// The default of `--max-body-bytes`: 32 MiB.
@@ -21,10 +22,11 @@ pub const DEFAULT_CONCURRENT_LINKS: usize = 6;
 /// Log target of the service's lines.
 pub const LOG_TARGET: &str = "program_enrollments::web";
 
-/// The database behind the service: the linking's unit of work and the accounts.
-pub trait SupportStore: ports::UnitOfWork + ports::Accounts {}
+/// The database behind the service: the linking's unit of work, the accounts and the
+/// inspector's reads.
+pub trait SupportStore: ports::UnitOfWork + ports::Accounts + ports::LearnerRecords {}
 
-impl<T: ports::UnitOfWork + ports::Accounts> SupportStore for T {}
+impl<T: ports::UnitOfWork + ports::Accounts + ports::LearnerRecords> SupportStore for T {}
 
 /// How the service runs.
 #[derive(Debug, Clone)]
@@ -46,6 +48,10 @@ pub struct Config {
     /// How many link calls run at once; the others queue (SQLite: 1, its one writer; a server:
     /// fewer than the connection pool holds, so that no call waits on the pool's time-out).
     pub concurrent_links: usize,
+    /// The inspector's course links (`--learning-mfe-url`).
+    pub course_urls: CourseUrls,
+    /// The inspector's program titles (`--program-titles`).
+    pub program_titles: ProgramTitles,
 }
 
 /// What the handlers share.

@@ -59,6 +59,8 @@ pub fn config() -> Config {
         rules: app::RuleOptions::default(),
         chunk_size: None,
         concurrent_links: 4,
+        course_urls: web::inspector_json::CourseUrls::default(),
+        program_titles: web::inspector_json::ProgramTitles::new(),
     }
 }
 

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+mod inspector;
 mod jwt_matrix;
 mod python;
 mod router;

@@ -10,6 +10,8 @@
 //! - [`security`]: tokens, permissions, CSRF, CORS, oversized and malformed requests, secrets
 //!   in the logs.
 //! - [`page`]: the server-rendered page over HTTP and in headless Chromium over WebDriver.
+//! - [`inspector`]: the Program Enrollments Inspector's endpoints and page, on SQLite,
+//!   PostgreSQL and MariaDB, with the MFE's unencoded queries.
 //! - [`load`]: 50 concurrent clients on PostgreSQL and MariaDB.
 //! - [`lifecycle`]: refusing to start, SIGTERM, SQLite's single writer, a database fault.
 //! - [`timing`]: the closing note's figures (`#[ignore]`d; run by hand in release mode).
@@ -22,6 +24,7 @@
 
 mod api;
 mod harness;
+mod inspector;
 mod lifecycle;
 mod load;
 mod page;

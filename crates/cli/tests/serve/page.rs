@@ -190,13 +190,46 @@ async fn user_id(db: &SeaTestDatabase, username: &str) -> domain::UserId {
 }
 
 /// chromedriver on a free port, killed on drop.
-struct Driver {
+pub(super) struct Driver {
     child: Child,
-    url: String,
+    /// Where it listens.
+    pub(super) url: String,
+}
+
+/// The capabilities of a headless Chromium session.
+pub(super) fn chrome_capabilities(chromium: &std::path::Path) -> serde_json::Map<String, serde_json::Value> {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--window-size=1400,1000", "--no-first-run", "--disable-extensions",
+                     "--disable-background-networking", "--disable-component-update"],
+        }),
+    );
+    caps
+}
+
+/// The LMS's two JWT cookies for `token`, as the browser holds them after logging in, set
+/// from a script on the current page: WebDriver's Add Cookie refuses a cookie for an IP
+/// address host. (The LMS sets the signature cookie HttpOnly; the browser sends both alike.)
+pub(super) async fn set_jwt_cookies(client: &fantoccini::Client, token: &str) -> Result<(), String> {
+    let (header_payload, signature) = token.rsplit_once('.').unwrap();
+    for (name, value) in [("edx-jwt-cookie-header-payload", header_payload), ("edx-jwt-cookie-signature", signature)] {
+        client
+            .execute(
+                "document.cookie = arguments[0] + '=' + arguments[1] + '; path=/';",
+                vec![json!(name), json!(value)],
+            )
+            .await
+            .map_err(|err| format!("set a cookie: {err}"))?;
+    }
+    Ok(())
 }
 
 impl Driver {
-    fn start(driver: &std::path::Path) -> Driver {
+    pub(super) fn start(driver: &std::path::Path) -> Driver {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(driver)
             .arg(format!("--port={port}"))
@@ -226,18 +259,8 @@ async fn page_in_headless_chromium() {
     let Some(site) = Site::new().await else { return };
     let server = ServeOptions::new(site.db.url()).start();
     let driver = Driver::start(&driver);
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium,
-            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--window-size=1400,1000", "--no-first-run", "--disable-extensions",
-                     "--disable-background-networking", "--disable-component-update"],
-        }),
-    );
     let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
+        .capabilities(chrome_capabilities(&chromium))
         .connect(&driver.url)
         .await
         .unwrap_or_else(|e| panic!("WebDriver session: {e}"));
@@ -258,19 +281,7 @@ async fn drive(client: &fantoccini::Client, server: &Server, site: &Site) -> Res
     let p = site.program.text();
     // The LMS's cookies, as the browser holds them after logging in.
     client.goto(&server.url("/health")).await.map_err(e("open /health"))?;
-    let token = Jwt::lms("support_staff").token();
-    let (header_payload, signature) = token.rsplit_once('.').unwrap();
-    // Set from a script: WebDriver's Add Cookie refuses a cookie for an IP address host.
-    // (The LMS sets the signature cookie HttpOnly; the browser sends both alike.)
-    for (name, value) in [("edx-jwt-cookie-header-payload", header_payload), ("edx-jwt-cookie-signature", signature)] {
-        client
-            .execute(
-                "document.cookie = arguments[0] + '=' + arguments[1] + '; path=/';",
-                vec![json!(name), json!(value)],
-            )
-            .await
-            .map_err(e("set a cookie"))?;
-    }
+    set_jwt_cookies(client, &Jwt::lms("support_staff").token()).await?;
     client.goto(&server.url(PAGE)).await.map_err(e("open the page"))?;
     let textarea = client
         .wait()
