@@ -7,7 +7,8 @@
 //! the three messages), where upstream crashes (two accounts matching, a uid that does not fit
 //! its provider), on SQLite, PostgreSQL and MariaDB; a database without the SSO tables; who is
 //! refused; the page over HTTP and in headless Chromium; `--learning-mfe-url`,
-//! `--program-titles` and a bad titles file; a user holding only the inspector's grants.
+//! `--program-titles` and a bad titles file; a user holding only the inspector's grants. The same
+//! cases through `program-enrollments inspect` on the three backends.
 
 use std::time::Duration;
 
@@ -284,6 +285,88 @@ async fn caller_get_json(server: &Server, caller: &Caller, path: &str) -> Json {
     let got = caller.get(server, path).await;
     assert_eq!(got.status, 200, "{path}: {}", got.body);
     got.json()
+}
+
+/// The same world through `program-enrollments inspect`, as support staff run it on a server:
+/// every upstream case, and where upstream crashes, with the exit status the README gives.
+async fn cli_inspect_cases(target: Target) {
+    let Some(db) = database(target).await else { return };
+    let program = world(&db).await;
+    let url = db.url().to_owned();
+    let inspect = |args: &[&str]| {
+        let out = crate::common::bin().args(["--database-url", &url, "inspect"]).args(args).output().unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    };
+    let waiting_block = format!("program {} (enrolled), external key abcaaa", program.text());
+    // An account with SSO and enrollments, by username and by email (no institution: every SSO
+    // uid), and by institution and its key in another case (that institution's uids).
+    let by_account = "sso: test:AbCdEf123, connected@gmail.com\n";
+    for (args, sso) in [
+        (&["--user", "connected"][..], by_account),
+        (&["--user", "connected+tag@example.com"], by_account),
+        (&["--org", "testX", "--key", "abcdef123"], "sso: test:AbCdEf123\n"),
+    ] {
+        let (code, out, err) = inspect(args);
+        assert_eq!(code, Some(0), "{target:?} {args:?}: {err}");
+        let account = format!("account: connected <connected+tag@example.com>\n{sso}");
+        assert!(out.starts_with(&account), "{target:?} {args:?}: {out}");
+        assert!(out.contains("external key AbCdEf123"), "{out}");
+        assert!(out.contains(&format!("  {FRUIT} (active): masters, active\n")), "{target:?}: {out}");
+        assert!(out.contains(&format!("  {ANIMAL} (inactive): no course enrollment yet\n")), "{target:?}: {out}");
+    }
+    // An account without SSO or enrollments.
+    let (code, out, _) = inspect(&["--user", "lonely"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "account: lonely <lonely@example.com>\nsso: none\nprogram enrollments: none\n")
+    );
+    // An external key no account holds yet.
+    let (code, out, err) = inspect(&["--org", "testX", "--key", "ABCAAA"]);
+    assert_eq!(code, Some(0), "{target:?}: {err}");
+    assert!(out.starts_with("account: none holds the external key ABCAAA\n"), "{target:?}: {out}");
+    assert!(out.contains(&waiting_block), "{target:?}: {out}");
+    // Not in the system, and the search of nothing: upstream's messages, exit 1.
+    for (args, message) in [
+        (&["--user", "wrongAccount"][..], "Could not find edx account with wrongAccount".to_owned()),
+        (&["--org", "testX", "--key", "nobody"], "No user found for external key nobody for institution testX".into()),
+        (&["--user", "  "], NO_SEARCH.into()),
+        (
+            &["--user", "lonely@example.com"],
+            "More than one edx account matches lonely@example.com (by username or email): lonely, lonely@example.com"
+                .into(),
+        ),
+    ] {
+        let (code, out, err) = inspect(args);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (Some(1), "", format!("{message}\n").as_str()),
+            "{target:?} {args:?}"
+        );
+    }
+    // A uid whose slug does not fit its provider: shown, with a note.
+    let (code, out, err) = inspect(&["--org", "testX", "--key", "key-misfit"]);
+    assert_eq!(code, Some(0), "{target:?}: {err}");
+    assert!(out.starts_with("account: misfit <misfit@example.com>\n"), "{target:?}: {out}");
+    assert!(
+        out.lines().any(|line| line.starts_with("note: ") && line.contains("TEST:key-misfit")),
+        "{target:?}: {out}"
+    );
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn cli_inspect_on_sqlite() {
+    cli_inspect_cases(Target::SqliteFile).await;
+}
+
+#[tokio::test]
+async fn cli_inspect_on_postgres() {
+    cli_inspect_cases(Target::Postgres).await;
+}
+
+#[tokio::test]
+async fn cli_inspect_on_mysql() {
+    cli_inspect_cases(Target::MySql).await;
 }
 
 #[tokio::test]
