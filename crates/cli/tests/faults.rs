@@ -36,7 +36,7 @@ pub(crate) const KEYS: usize = 20_000;
 /// `--chunk-size`.
 pub(crate) const CHUNK: usize = 1_000;
 /// The longest a test waits for anything.
-pub(crate) const TIMEOUT: Duration = Duration::from_secs(90);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(180);
 const POLL: Duration = Duration::from_millis(20);
 
 pub(crate) fn key(i: usize) -> String {
