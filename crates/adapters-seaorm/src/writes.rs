@@ -16,12 +16,17 @@ use ports::{
     StoreResult,
 };
 use sea_orm::Value;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LockType, Query};
 
+use crate::backend::Backend;
 use crate::catalog::tables;
 use crate::decode::{get_i64, get_opt_datetime, get_string};
 use crate::statements::{BulkUpdate, HistoryRows, HistoryType, Row, V, build, select, values_table};
 use crate::transaction::SeaTransaction;
+
+/// The first key of the PostgreSQL advisory locks taken before creating a course's `Student`
+/// role (the second: the course key's `hashtext`): "PEFR", for program enrollments' forum roles.
+const FORUM_ROLE_LOCK_SPACE: i32 = 0x5045_4652;
 
 impl SeaTransaction {
     /// Copies live rows `ids` of `live` into `history` (integer `history_id`).
@@ -207,6 +212,73 @@ impl SeaTransaction {
         })
         .await?;
         Ok(roles)
+    }
+
+    /// Makes every other link transaction that would create the `Student` role of one of
+    /// `course_ids` wait until this one ends, so that it then finds the role this one created:
+    /// the table has no unique constraint, and two transactions that both read no role would
+    /// both insert one (the LMS's `get_or_create` has the same race; our concurrent runs and
+    /// `--jobs` workers do not). PostgreSQL: a transaction-level advisory lock per course;
+    /// MariaDB: the courses' overview rows locked (`FOR UPDATE`, which needs only `SELECT`
+    /// there); SQLite has one writer. In sorted order; a deadlock is retried as any other.
+    async fn lock_courses_for_roles(&self, course_ids: &[&str]) -> StoreResult<()> {
+        let mut sorted = course_ids.to_vec();
+        sorted.sort_unstable();
+        match self.backend() {
+            Backend::Sqlite => {}
+            Backend::Postgres => {
+                for course_id in sorted {
+                    let lock = Func::cust("pg_advisory_xact_lock")
+                        .arg(Expr::val(FORUM_ROLE_LOCK_SPACE))
+                        .arg(Func::cust("hashtext").arg(Expr::val(course_id)));
+                    // `IS NULL`: the function returns `void`, which the driver cannot decode.
+                    let select = Query::select().expr(Expr::expr(lock).is_null()).take();
+                    self.query(build(Backend::Postgres, &select)).await?;
+                }
+            }
+            Backend::MySql => {
+                for chunk in sorted.chunks(self.backend().max_binds()) {
+                    let select = Query::select()
+                        .column("id")
+                        .from(tables::COURSE_OVERVIEW)
+                        .and_where(Expr::col("id").is_in(chunk.iter().copied()))
+                        .lock(LockType::Update)
+                        .take();
+                    self.query(build(Backend::MySql, &select)).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Inserts the `Student` roles of `course_ids` that do not exist (`INSERT … SELECT … WHERE
+    /// NOT EXISTS`).
+    async fn create_student_roles(&self, course_ids: &[&str]) -> StoreResult<()> {
+        let backend = self.backend();
+        let courses: Vec<Row> =
+            course_ids.iter().zip(0_i64..).map(|(course_id, i)| (i, vec![Value::from(*course_id)])).collect();
+        for chunk in courses.chunks((backend.max_binds() / 3).max(1)) {
+            let mut existing = Query::select();
+            existing
+                .expr(Expr::val(1))
+                .from_as(tables::FORUM_ROLE, "r")
+                .and_where(Expr::col(("r", "course_id")).equals((V, "course_id")))
+                .and_where(Expr::col(("r", "name")).eq(FORUM_STUDENT_ROLE));
+            let mut new_roles = Query::select();
+            new_roles
+                .expr(Expr::val(FORUM_STUDENT_ROLE))
+                .column((V, "course_id"))
+                .from(values_table(backend, &["course_id"], chunk))
+                .and_where(Expr::not_exists(existing));
+            let mut insert = Query::insert();
+            insert
+                .into_table(tables::FORUM_ROLE)
+                .columns(["name", "course_id"])
+                .select_from(new_roles)
+                .map_err(|_| StoreError::Misuse("a discussion role insert's columns and values differ"))?;
+            self.execute(tables::FORUM_ROLE, build(backend, &insert)).await?;
+        }
+        Ok(())
     }
 
     fn require_roles(&self) -> StoreResult<()> {
@@ -494,9 +566,9 @@ impl LinkingWrites for SeaTransaction {
         Ok(())
     }
 
-    /// Creates the missing `Student` roles (`INSERT … SELECT … WHERE NOT EXISTS`), reads the
-    /// roles' ids, then adds the memberships that do not exist (`INSERT … SELECT … WHERE NOT
-    /// EXISTS`).
+    /// Reads the `Student` roles' ids; creates the missing ones under a lock on their courses
+    /// (`lock_courses_for_roles`; `INSERT … SELECT … WHERE NOT EXISTS`) and reads theirs; then
+    /// adds the memberships that do not exist (`INSERT … SELECT … WHERE NOT EXISTS`).
     async fn add_forum_student_roles(&self, memberships: &[ForumRoleMembership]) -> StoreResult<()> {
         if memberships.is_empty() || !self.context.catalog.forum_roles_supported() {
             return Ok(());
@@ -505,30 +577,13 @@ impl LinkingWrites for SeaTransaction {
         let mut seen = HashSet::new();
         let course_ids: Vec<&str> =
             memberships.iter().map(|m| m.course_key.as_str()).filter(|c| seen.insert(*c)).collect();
-        let courses: Vec<Row> =
-            course_ids.iter().zip(0_i64..).map(|(course_id, i)| (i, vec![Value::from(*course_id)])).collect();
-        for chunk in courses.chunks((backend.max_binds() / 3).max(1)) {
-            let mut existing = Query::select();
-            existing
-                .expr(Expr::val(1))
-                .from_as(tables::FORUM_ROLE, "r")
-                .and_where(Expr::col(("r", "course_id")).equals((V, "course_id")))
-                .and_where(Expr::col(("r", "name")).eq(FORUM_STUDENT_ROLE));
-            let mut new_roles = Query::select();
-            new_roles
-                .expr(Expr::val(FORUM_STUDENT_ROLE))
-                .column((V, "course_id"))
-                .from(values_table(backend, &["course_id"], chunk))
-                .and_where(Expr::not_exists(existing));
-            let mut insert = Query::insert();
-            insert
-                .into_table(tables::FORUM_ROLE)
-                .columns(["name", "course_id"])
-                .select_from(new_roles)
-                .map_err(|_| StoreError::Misuse("a discussion role insert's columns and values differ"))?;
-            self.execute(tables::FORUM_ROLE, build(backend, &insert)).await?;
+        let mut roles = self.student_roles(&course_ids).await?;
+        let missing: Vec<&str> = course_ids.iter().copied().filter(|c| !roles.contains_key(*c)).collect();
+        if !missing.is_empty() {
+            self.lock_courses_for_roles(&missing).await?;
+            self.create_student_roles(&missing).await?;
+            roles.extend(self.student_roles(&missing).await?);
         }
-        let roles = self.student_roles(&course_ids).await?;
         let mut seen = HashSet::new();
         let rows: Vec<Row> = memberships
             .iter()

@@ -7,7 +7,8 @@
 //! with one statement per kind of write ([`WritePath::Batched`]); a chunk that meets another
 //! writer is redone key by key, each key in its own savepoint ([`WritePath::PerKey`]).
 //!
-//! Files: `types.rs` (the public types), `link.rs` (the call and its transactions), `paths.rs`
+//! Files: `types.rs` (the public types), `link.rs` (the call and its transactions), `jobs.rs`
+//! (transactions at once, [`LinkOptions::jobs`]), `paths.rs`
 //! (the two write paths), `next.rs` (what happens after writes and failures), `writes.rs`,
 //! `roles.rs` (the writes), `snapshot.rs` (the reads), `log.rs` (the log lines), `tracking.rs`
 //! (the tracking log: the LMS's enrollment events of what committed); `inspect.rs` is the
@@ -43,6 +44,7 @@
 #![deny(missing_docs)]
 
 mod inspect;
+mod jobs;
 mod link;
 mod log;
 mod next;

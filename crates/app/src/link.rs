@@ -10,6 +10,7 @@ use std::time::Duration;
 use domain::{LinkBatch, LogLine, ProgramUuid};
 use ports::{Transaction, UnitOfWork};
 
+use crate::jobs::link_in_jobs;
 use crate::log::emit;
 use crate::next::{MAX_ATTEMPTS, Rerun, after_failed_transaction};
 use crate::paths::{link_batched, link_per_key};
@@ -66,6 +67,8 @@ pub async fn link_program_enrollments_with(
 /// With [`LinkOptions::tracking_log`], each committed transaction's tracking-log lines are
 /// appended right after its commit.
 ///
+/// With [`LinkOptions::jobs`], up to that many transactions run at once (see there).
+///
 /// # Errors
 /// [`LinkAborted`] when a transaction fails: it is rolled back, the ones before it stay
 /// committed, and no later one is run. When the tracking log cannot be written after a commit
@@ -87,6 +90,14 @@ pub async fn link_program_enrollments_report(
         Some(n) if !options.dry_run => n.get(),
         _ => batch.len(),
     };
+    let jobs = options.jobs.map_or(1, std::num::NonZeroUsize::get);
+    if jobs > 1 && per_transaction < batch.len() {
+        let groups = (0..batch.len())
+            .step_by(per_transaction)
+            .map(|start| start..batch.len().min(start.saturating_add(per_transaction)))
+            .collect();
+        return link_in_jobs(uow, program_uuid, batch, groups, jobs, options).await;
+    }
     let mut start = 0;
     while start < batch.len() {
         if options.is_stopped() {
@@ -131,7 +142,7 @@ impl Progress for AttemptProgress {
 }
 
 /// Runs one transaction over `batch`, again after a conflict with another writer.
-async fn transaction_with_retries(
+pub(crate) async fn transaction_with_retries(
     uow: &dyn UnitOfWork,
     program_uuid: ProgramUuid,
     batch: &LinkBatch,

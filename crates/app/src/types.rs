@@ -127,7 +127,11 @@ pub trait Progress: Send + Sync {
 /// and between keys or chunks of keys inside one, never inside a commit). Clones share the
 /// request.
 #[derive(Debug, Clone, Default)]
-pub struct StopFlag(Arc<AtomicBool>);
+pub struct StopFlag {
+    own: Arc<AtomicBool>,
+    /// The caller's flag, for a flag made by [`StopFlag::child`]: raised when either is.
+    parent: Option<Arc<AtomicBool>>,
+}
 
 impl StopFlag {
     /// A flag not raised.
@@ -137,12 +141,18 @@ impl StopFlag {
 
     /// Asks the call to stop at its next safe point.
     pub fn raise(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.own.store(true, Ordering::SeqCst);
     }
 
     /// Whether stopping was asked for.
     pub fn is_raised(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.own.load(Ordering::SeqCst) || self.parent.as_ref().is_some_and(|parent| parent.load(Ordering::SeqCst))
+    }
+
+    /// A flag raised when `parent` (the caller's, if any) is, or when raised itself, which
+    /// leaves `parent` alone: the workers of a call with [`LinkOptions::jobs`] stop together.
+    pub(crate) fn child(parent: Option<&StopFlag>) -> Self {
+        Self { own: Arc::default(), parent: parent.map(|flag| Arc::clone(&flag.own)) }
     }
 }
 
@@ -211,6 +221,19 @@ pub struct LinkOptions {
     pub stop: Option<StopFlag>,
     /// Told of each transaction as it commits, if set.
     pub on_commit: Option<Arc<dyn CommitObserver>>,
+    /// With [`Self::commit_every`], how many of its transactions run at once, each on its own
+    /// connection of the [`ports::UnitOfWork`] (a pool: the adapter's `begin` from concurrent
+    /// tasks), so that a big run uses more than one core of a database server. Each transaction
+    /// stays whole and is retried alone after a conflict with another (a deadlock, a
+    /// serialization failure); they may commit in any order, but the report's
+    /// [`LinkReport::committed`] and errors are in input order. After a failure or a stop, no
+    /// transaction starts and the running ones stop at their next safe point (rolled back),
+    /// unless already committing: [`LinkReport::committed`] may then hold transactions after
+    /// [`LinkAborted::not_written`]'s start (see [`LinkAborted::unwritten`]). `None` or 1 (the
+    /// default): one at a time, in input order. Ignored without [`Self::commit_every`] and for a
+    /// dry run (one transaction). An adapter that allows one transaction at a time (SQLite,
+    /// memory) runs them one after the other.
+    pub jobs: Option<NonZeroUsize>,
 }
 
 impl LinkOptions {
@@ -237,6 +260,7 @@ impl std::fmt::Debug for LinkOptions {
             .field("tracking_log", &self.tracking_log.as_ref().map(|log| log.path()))
             .field("stop", &self.stop)
             .field("on_commit", &self.on_commit.is_some())
+            .field("jobs", &self.jobs)
             .finish()
     }
 }
@@ -266,4 +290,27 @@ pub struct LinkAborted {
     /// Why the transaction was rolled back.
     #[source]
     pub cause: LinkCallError,
+}
+
+impl LinkAborted {
+    /// The positions in the batch of the keys not written, in input order: [`Self::not_written`]
+    /// less the transactions in [`LinkReport::committed`] after its start, which with
+    /// [`LinkOptions::jobs`] may have committed out of order. One range without jobs.
+    pub fn unwritten(&self) -> Vec<Range<usize>> {
+        let mut rest = Vec::new();
+        let mut start = self.not_written.start;
+        let mut committed: Vec<&Range<usize>> =
+            self.report.committed.iter().filter(|range| range.start >= self.not_written.start).collect();
+        committed.sort_by_key(|range| range.start);
+        for range in committed {
+            if range.start > start {
+                rest.push(start..range.start);
+            }
+            start = start.max(range.end);
+        }
+        if start < self.not_written.end {
+            rest.push(start..self.not_written.end);
+        }
+        rest
+    }
 }

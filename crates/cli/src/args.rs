@@ -192,6 +192,13 @@ pub struct LinkArgs {
     /// run in one transaction, as upstream.
     #[arg(long, value_name = "N")]
     pub chunk_size: Option<std::num::NonZeroUsize>,
+    /// With --chunk-size: write and commit up to N chunks at once (1 to 8), each on its own
+    /// connection, so that a big run uses more than one core of the database server
+    /// (PostgreSQL, MariaDB; refused on SQLite, which has one writer). Each chunk stays whole;
+    /// chunks commit in any order (their lines print as they commit), the report lists them in
+    /// input order. Default: 1, one chunk after the other.
+    #[arg(long, value_name = "N", requires = "chunk_size", value_parser = clap::value_parser!(u16).range(1..=8))]
+    pub jobs: Option<u16>,
     /// Count keys whose program enrollment is already linked to the requested user (by an
     /// earlier, interrupted run, or by the learner's own sign-in) as done, not as errors: for
     /// rerunning the same input after an interruption.

@@ -110,7 +110,10 @@ async fn link_checked(
     batch: &LinkBatch,
     report_file: &mut Option<ReportFile>,
 ) -> Result<u8, CliError> {
-    check_url(url)?;
+    let backend = check_url(url)?;
+    if let Some(jobs) = args.jobs.filter(|jobs| *jobs > 1 && backend == Backend::Sqlite) {
+        return Err(CliError::JobsOnSqlite { jobs });
+    }
     if let Some(file) = SqliteFile::of_url(url).filter(|file| file.must_exist() && !file.path.exists()) {
         return Err(CliError::NoSqliteFile { path: file.path.display().to_string() });
     }
@@ -134,7 +137,12 @@ async fn link_checked(
         None => None,
     };
     warn_if_no_enrollments(&db, program).await;
-    let kind = RunKind { dry_run: args.dry_run, resume: args.resume, chunked: args.chunk_size.is_some() };
+    let kind = RunKind {
+        dry_run: args.dry_run,
+        resume: args.resume,
+        chunked: args.chunk_size.is_some(),
+        chunk_size: args.chunk_size,
+    };
     let outcome = if args.dry_run {
         plan_link(&db, program, batch, args.rules(), kind).await
     } else {
@@ -151,6 +159,7 @@ async fn link_checked(
             tracking_log,
             stop: Some(stop),
             stream_chunks: Some(args.format),
+            jobs: args.jobs.and_then(|jobs| std::num::NonZeroUsize::new(usize::from(jobs))),
         };
         let outcome = run_link(&db, program, batch, run, stderr).await;
         watcher.abort();
@@ -208,11 +217,13 @@ async fn plan_link(
     match app::plan_program_enrollments(db, program, batch, rules).await {
         Ok(plan) => {
             let result = app::LinkReport { errors: plan.errors(), ..app::LinkReport::default() };
-            let report = Report::new(program, batch, &result, None, kind);
+            let report = Report::new(program, batch, &result, &[], kind);
             Ok(Report { plan: Some(crate::plan::planned(&plan.plans)), ..report })
         }
         Err(cause) => {
-            Err((Report::new(program, batch, &app::LinkReport::default(), Some(0..batch.len()), kind), cause))
+            let every_key = 0..batch.len();
+            let not_written = std::slice::from_ref(&every_key);
+            Err((Report::new(program, batch, &app::LinkReport::default(), not_written, kind), cause))
         }
     }
 }
@@ -270,19 +281,21 @@ pub struct LinkRun {
     /// With `--chunk-size`, the report's format, to say each chunk as it commits: in text, its
     /// line on standard output (not repeated at the end); in JSON, an INFO log line.
     pub stream_chunks: Option<Format>,
+    /// `--jobs`: how many chunks are written and committed at once.
+    pub jobs: Option<std::num::NonZeroUsize>,
 }
 
-/// Says each chunk as it commits ([`LinkRun::stream_chunks`]).
+/// Says each chunk as it commits ([`LinkRun::stream_chunks`]), in the order they commit.
 struct ChunkLines {
     batch: LinkBatch,
     format: Format,
-    count: std::sync::atomic::AtomicUsize,
+    /// `--chunk-size`.
+    size: usize,
 }
 
 impl app::CommitObserver for ChunkLines {
     fn committed(&self, keys: std::ops::Range<usize>, _errors: &app::LinkErrors) {
-        let number = self.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-        let line = crate::report::Chunk::new(&self.batch, &keys).line(number);
+        let line = crate::report::Chunk::new(&self.batch, &keys, self.size).line();
         match self.format {
             // A failed write here (standard output closed) is reported by the final report's.
             Format::Text => {
@@ -380,20 +393,35 @@ fn written_before(report: &Report) -> String {
     let rest = report
         .not_written
         .as_ref()
-        .map(|rest| format!("keys {}-{} (from {} on) were not written", rest.first, rest.last, rest.first_key))
+        .map(|rest| format!("keys {} (from {} on) were not written", rest.positions(), rest.first_key))
         .unwrap_or_default();
-    match (report.chunks.first(), report.chunks.last()) {
-        (Some(first), Some(last)) => format!(
-            "the transaction was rolled back; chunks 1-{} (keys {}-{}) had committed and stay: {} linked, {} with errors; \
-             {rest}; {advice}",
-            report.chunks.len(),
-            first.first,
-            last.last,
-            report.linked.len(),
-            report.errors.len()
-        ),
-        _ => format!("the transaction was rolled back and nothing was written; {rest}"),
+    if report.chunks.is_empty() {
+        return format!("the transaction was rolled back and nothing was written; {rest}");
     }
+    // Runs of consecutive chunks (one run, from chunk 1, without --jobs).
+    let mut runs: Vec<(&crate::report::Chunk, &crate::report::Chunk)> = Vec::new();
+    for chunk in &report.chunks {
+        match runs.last_mut() {
+            Some((_, last)) if last.last + 1 == chunk.first => *last = chunk,
+            _ => runs.push((chunk, chunk)),
+        }
+    }
+    let numbers = runs.iter().map(|(first, last)| format!("{}-{}", first.number, last.number)).collect::<Vec<_>>();
+    let keys = runs.iter().map(|(first, last)| format!("{}-{}", first.first, last.last)).collect::<Vec<_>>();
+    let (numbers, keys) = (numbers.join(", "), keys.join(", "));
+    // With --jobs, chunks after the first not written may have committed; the others were
+    // rolled back.
+    let rolled_back = if report.not_written.as_ref().is_some_and(|rest| !rest.ranges.is_empty()) {
+        "the open transactions were"
+    } else {
+        "the transaction was"
+    };
+    format!(
+        "{rolled_back} rolled back; chunks {numbers} (keys {keys}) had committed and stay: {} linked, {} with \
+         errors; {rest}; {advice}",
+        report.linked.len(),
+        report.errors.len()
+    )
 }
 
 /// What a run stopped by the tracking log wrote: every transaction it ran committed.
@@ -401,7 +429,7 @@ fn tracking_log_stopped(report: &Report) -> String {
     let rest = report
         .not_written
         .as_ref()
-        .map(|rest| format!("; keys {}-{} (from {} on) were not written", rest.first, rest.last, rest.first_key))
+        .map(|rest| format!("; keys {} (from {} on) were not written", rest.positions(), rest.first_key))
         .unwrap_or_default();
     format!(
         "the run stopped after its last commit: {} linked, {} with errors{rest}",
@@ -424,15 +452,17 @@ pub async fn run_link(
 ) -> Result<Report, (Report, app::LinkCallError)> {
     tracing::info!(
         target: LOG_TARGET,
-        "linking {} key(s) of program {program}{}{}",
+        "linking {} key(s) of program {program}{}{}{}",
         batch.len(),
         run.commit_every.map(|n| format!(", committing every {n} keys")).unwrap_or_default(),
+        run.jobs.filter(|jobs| jobs.get() > 1).map(|jobs| format!(", {jobs} chunks at once")).unwrap_or_default(),
         if run.kind.dry_run { " (dry run: everything will be rolled back)" } else { "" }
     );
     let bar = stderr.progress(batch.len()).map(std::sync::Arc::new);
     let stream = run.stream_chunks.filter(|_| run.kind.chunked && !run.kind.dry_run);
+    let size = run.commit_every.map_or(batch.len(), std::num::NonZeroUsize::get);
     let on_commit = stream.map(|format| {
-        std::sync::Arc::new(ChunkLines { batch: batch.clone(), format, count: 0.into() })
+        std::sync::Arc::new(ChunkLines { batch: batch.clone(), format, size })
             as std::sync::Arc<dyn app::CommitObserver>
     });
     let options = app::LinkOptions {
@@ -444,6 +474,7 @@ pub async fn run_link(
         tracking_log: run.tracking_log,
         stop: run.stop.clone(),
         on_commit,
+        jobs: run.jobs,
         ..app::LinkOptions::default()
     };
     let result = app::link_program_enrollments_report(db, program, batch, &options).await;
@@ -451,11 +482,10 @@ pub async fn run_link(
     drop(bar);
     let printed = stream == Some(Format::Text);
     match result {
-        Ok(report) => Ok(Report { chunks_printed: printed, ..Report::new(program, batch, &report, None, run.kind) }),
+        Ok(report) => Ok(Report { chunks_printed: printed, ..Report::new(program, batch, &report, &[], run.kind) }),
         Err(aborted) => {
             // A tracking log that failed after the last commit leaves no key unwritten.
-            let not_written = Some(aborted.not_written).filter(|rest| !rest.is_empty());
-            let report = Report::new(program, batch, &aborted.report, not_written, run.kind);
+            let report = Report::new(program, batch, &aborted.report, &aborted.unwritten(), run.kind);
             Err((Report { chunks_printed: printed, ..report }, aborted.cause))
         }
     }

@@ -39,6 +39,16 @@ pub enum CliError {
         /// The file.
         path: String,
     },
+    /// `--jobs` above 1 on SQLite, which has one writer at a time: refused before the database
+    /// is opened.
+    #[error(
+        "--jobs {jobs} needs PostgreSQL or MariaDB: a SQLite database has one writer at a time, so its chunks \
+         cannot commit at once (leave --jobs out); nothing was written"
+    )]
+    JobsOnSqlite {
+        /// The number given.
+        jobs: u16,
+    },
     /// The database URL names no backend we support. The URL is not shown: only what is wrong
     /// with it (its scheme, when it is a scheme's characters only).
     #[error("unsupported database URL ({reason}): expected sqlite://PATH, postgres://… or mysql://…")]
@@ -150,6 +160,7 @@ impl CliError {
     pub fn exit_status(&self) -> u8 {
         match self {
             Self::Input(_)
+            | Self::JobsOnSqlite { .. }
             | Self::DemoPathTaken { .. }
             | Self::UnsupportedUrl { .. }
             | Self::BadUrl { .. }

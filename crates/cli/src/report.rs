@@ -19,13 +19,18 @@ pub struct Chunk {
     pub first_key: String,
     /// Its last key.
     pub last_key: String,
+    /// Its number in the input (from 1): chunk 3 holds keys 2001-3000 of `--chunk-size 1000`.
+    #[serde(skip)]
+    pub number: usize,
 }
 
 impl Chunk {
-    /// The chunk of `batch` at the positions `range` (from 0).
-    pub fn new(batch: &LinkBatch, range: &Range<usize>) -> Self {
+    /// The chunk of `batch` at the positions `range` (from 0), of a run committing every `size`
+    /// keys (its number follows from them).
+    pub fn new(batch: &LinkBatch, range: &Range<usize>, size: usize) -> Self {
         let key = |i: usize| batch.keys().nth(i).map(ToString::to_string).unwrap_or_default();
         Self {
+            number: range.start / size.max(1) + 1,
             first: range.start + 1,
             last: range.end,
             first_key: key(range.start),
@@ -35,12 +40,12 @@ impl Chunk {
 }
 
 impl Chunk {
-    /// Its line in the text report, as the `number`-th chunk (from 1), with its newline:
+    /// Its line in the text report, with its newline:
     /// `chunk {n}: keys {a}-{b} ({first key} .. {last key}) committed`.
-    pub fn line(&self, number: usize) -> String {
+    pub fn line(&self) -> String {
         format!(
-            "chunk {number}: keys {}-{} ({} .. {}) committed\n",
-            self.first, self.last, self.first_key, self.last_key
+            "chunk {}: keys {}-{} ({} .. {}) committed\n",
+            self.number, self.first, self.last, self.first_key, self.last_key
         )
     }
 }
@@ -112,6 +117,22 @@ pub struct NotWritten {
     pub last: usize,
     /// The first key not written.
     pub first_key: String,
+    /// With `--jobs`, when chunks after the first key not written committed: the positions
+    /// (from 1, first and last) of each run of keys not written, in input order. Empty (and
+    /// left out of the JSON) when the keys not written are `first` to `last`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<[usize; 2]>,
+}
+
+impl NotWritten {
+    /// `{first}-{last}`, or with [`Self::ranges`] each run's, joined by `, `.
+    pub fn positions(&self) -> String {
+        if self.ranges.is_empty() {
+            format!("{}-{}", self.first, self.last)
+        } else {
+            self.ranges.iter().map(|[first, last]| format!("{first}-{last}")).collect::<Vec<_>>().join(", ")
+        }
+    }
 }
 
 /// What one link run did: the keys linked and the keys not linked with their messages, each in
@@ -165,22 +186,24 @@ pub struct RunKind {
     pub resume: bool,
     /// `--chunk-size` was given.
     pub chunked: bool,
+    /// `--chunk-size`'s value (the chunks' numbers follow from it).
+    pub chunk_size: Option<std::num::NonZeroUsize>,
 }
 
 impl Report {
     /// The report of `batch` given the library's report; `not_written` the positions of the
-    /// keys a stopped run did not write.
+    /// keys a stopped run did not write, in input order (empty: every key was decided).
     pub fn new(
         program_uuid: ProgramUuid,
         batch: &LinkBatch,
         result: &app::LinkReport,
-        not_written: Option<Range<usize>>,
+        not_written: &[Range<usize>],
         kind: RunKind,
     ) -> Self {
         let failed: std::collections::HashSet<&domain::ExternalUserKey> =
             result.errors.iter().map(|(key, _)| key).collect();
         // A dry run commits nothing, yet its keys (up to a failure) were all decided.
-        let dry_run_end = not_written.as_ref().map_or(batch.len(), |r| r.start);
+        let dry_run_end = not_written.first().map_or(batch.len(), |r| r.start);
         let decided = |i: &usize| {
             if kind.dry_run { *i < dry_run_end } else { result.committed.iter().any(|r| r.contains(i)) }
         };
@@ -208,13 +231,22 @@ impl Report {
             error_counts: ErrorCounts::of(kinds),
             already_linked,
             already_linked_errors,
-            chunks: result.committed.iter().map(|range| Chunk::new(batch, range)).collect(),
+            chunks: result
+                .committed
+                .iter()
+                .map(|range| Chunk::new(batch, range, kind.chunk_size.map_or(batch.len(), |n| n.get())))
+                .collect(),
             chunked: kind.chunked,
             chunks_printed: false,
-            not_written: not_written.map(|range| NotWritten {
-                first: range.start + 1,
-                last: range.end,
-                first_key: batch.keys().nth(range.start).map(ToString::to_string).unwrap_or_default(),
+            not_written: not_written.first().zip(not_written.last()).map(|(first, last)| NotWritten {
+                first: first.start + 1,
+                last: last.end,
+                first_key: batch.keys().nth(first.start).map(ToString::to_string).unwrap_or_default(),
+                ranges: if not_written.len() > 1 {
+                    not_written.iter().map(|range| [range.start + 1, range.end]).collect()
+                } else {
+                    Vec::new()
+                },
             }),
             retries: result.retries,
             dry_run: kind.dry_run,
@@ -241,8 +273,8 @@ impl Report {
             out.push_str(&format!("{key}: {message}\n"));
         }
         if self.chunked && !self.chunks_printed {
-            for (n, chunk) in self.chunks.iter().enumerate() {
-                out.push_str(&chunk.line(n + 1));
+            for chunk in &self.chunks {
+                out.push_str(&chunk.line());
             }
         }
         out.push_str(&format!("linked {} of {}", self.linked.len(), self.total));
@@ -266,16 +298,16 @@ impl Report {
         }
         if let Some(rest) = self.not_written.as_ref().filter(|_| self.read_only) {
             out.push_str(&format!(
-                "not written: keys {}-{} (from {} on): {}\n",
-                rest.first,
-                rest.last,
+                "not written: keys {} (from {} on): {}\n",
+                rest.positions(),
                 rest.first_key,
                 crate::texts::READ_ONLY_ADVICE
             ));
         } else if let Some(rest) = &self.not_written {
             out.push_str(&format!(
-                "not written: keys {}-{} (from {} on): the run stopped; rerun the same input with --resume\n",
-                rest.first, rest.last, rest.first_key
+                "not written: keys {} (from {} on): the run stopped; rerun the same input with --resume\n",
+                rest.positions(),
+                rest.first_key
             ));
         }
         if self.retries > 0 {
@@ -289,7 +321,8 @@ impl Report {
 
     /// The report as one JSON object and a newline: `{"program_uuid": …, "linked": […],
     /// "errors": {…}, "error_counts": {"no user": n, …}, "already_linked": […], "chunks": [{"first", "last", "first_key",
-    /// "last_key"}…], "not_written": null or {"first", "last", "first_key"}, "retries": n,
+    /// "last_key"}…], "not_written": null or {"first", "last", "first_key"} (and `"ranges"` when
+    /// several), "retries": n,
     /// "dry_run": …}`, in input order; a dry run adds `"plan": [{"key", "username", "user_id",
     /// "program_enrollment", "unlinked_from_user", "courses": [{"course_key",
     /// "course_enrollment", "action", "from_mode", "mode", "is_active", "invitations"}…],
@@ -362,7 +395,7 @@ mod tests {
             error_counts: ErrorCounts::of(["no user", "no course"]),
             already_linked: vec![],
             already_linked_errors: 0,
-            chunks: vec![Chunk { first: 1, last: 4, first_key: "z".into(), last_key: "b".into() }],
+            chunks: vec![Chunk { first: 1, last: 4, first_key: "z".into(), last_key: "b".into(), number: 1 }],
             chunked: false,
             chunks_printed: false,
             not_written: None,

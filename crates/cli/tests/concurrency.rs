@@ -1,10 +1,12 @@
 //! Two `link` processes over overlapping halves of the same 10,000 keys, and a third writer
 //! playing the LMS (linking a random tenth of the PEs to their users one by one, and enrolling
-//! some users in a course first), all at once, on PostgreSQL and MariaDB.
+//! some users in a course first), all at once, on PostgreSQL and MariaDB; again with the first
+//! run committing four chunks at once (`--jobs 4`).
 //!
 //! Afterwards: every PE linked exactly once to its intended user, one course enrollment per
-//! (user, course), one PE history `~` row per link, and each key reported by exactly one writer
-//! as linked and by the others with the "already linked to target account" message.
+//! (user, course), one PE history `~` row per link, one `Student` discussion role per course
+//! and one membership per (role, user), and each key reported by exactly one writer as linked
+//! and by the others with the "already linked to target account" message.
 //!
 //! Needs `TEST_POSTGRES_URL` / `TEST_MYSQL_URL` (a user who may create databases); skipped with a
 //! printed reason without them, unless `REQUIRE_DB_TESTS=1`.
@@ -242,7 +244,8 @@ fn run_link(url: &str, file: &std::path::Path, extra: &[&str]) -> std::process::
         .unwrap()
 }
 
-async fn race(backend: Backend, admin: &str) {
+/// The race, run A linking with `a_jobs` chunks at once (`--jobs`; 1: none given).
+async fn race(backend: Backend, admin: &str, a_jobs: usize) {
     let url = bench::fixture::create_database(backend, Some(admin)).await.unwrap();
     let conn = adapters_seaorm::open(&url).await.unwrap();
     bench::fixture::fill(&conn, backend, KEYS, 2).await.unwrap();
@@ -265,7 +268,10 @@ async fn race(backend: Backend, admin: &str) {
 
     let started = std::time::Instant::now();
     let lms = tokio::spawn(play_the_lms(adapters_seaorm::open(&url).await.unwrap(), backend, users.clone()));
-    let run_a = run_link(&url, &file_a, &["--chunk-size", "1000"]);
+    let jobs = a_jobs.to_string();
+    let a_args: &[&str] =
+        if a_jobs > 1 { &["--chunk-size", "1000", "--jobs", &jobs] } else { &["--chunk-size", "1000"] };
+    let run_a = run_link(&url, &file_a, a_args);
     let run_b = run_link(&url, &file_b, &[]);
     // Each run's pipes drained by its own thread: a run blocked on a full stderr pipe would
     // hold its locks forever.
@@ -375,6 +381,23 @@ async fn race(backend: Backend, admin: &str) {
     )
     .await;
     assert_eq!(without_role[0][0], "0", "{backend:?}: enrollments without their Student role");
+    // Both runs (and run A's jobs) created the courses' `Student` roles at once: one each.
+    let roles = rows(
+        &conn,
+        backend,
+        "SELECT course_id, COUNT(*) AS n FROM django_comment_client_role WHERE name = 'Student' GROUP BY course_id",
+    )
+    .await;
+    assert_eq!(roles.len(), 2, "{backend:?}: a Student role per course: {roles:?}");
+    assert!(roles.iter().all(|r| r[1] == "1"), "{backend:?}: one Student role per course: {roles:?}");
+    let duplicate_members = rows(
+        &conn,
+        backend,
+        "SELECT COUNT(*) FROM (SELECT role_id, user_id FROM django_comment_client_role_users GROUP BY role_id, user_id \
+         HAVING COUNT(*) > 1) d",
+    )
+    .await;
+    assert_eq!(duplicate_members[0][0], "0", "{backend:?}: one membership per (role, user)");
     let schedules = rows(
         &conn,
         backend,
@@ -391,7 +414,7 @@ async fn race(backend: Backend, admin: &str) {
     let retries: Vec<u64> = reports.iter().map(|(_, r, _)| r["retries"].as_u64().unwrap()).collect();
     let overlap_errors: Vec<usize> = reports.iter().map(|(_, r, _)| r["errors"].as_object().unwrap().len()).collect();
     eprintln!(
-        "{backend:?}: {KEYS} keys raced by runs A (0..6000, chunks of 1000) and B (4000..10000 reversed, one \
+        "{backend:?}: {KEYS} keys raced by runs A (0..6000, chunks of 1000, {a_jobs} at once) and B (4000..10000 reversed, one \
          transaction) and the LMS in {:.1} s; the LMS linked {} and enrolled {} in audit first ({} requests timed \
          out waiting for a lock); A linked {}, B linked {}; already-linked reports A {}, B {}; transactions retried \
          after conflicts: A {}, B {}",
@@ -418,13 +441,27 @@ async fn race(backend: Backend, admin: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_link_runs_and_the_lms_race_on_postgres() {
     if let Some(admin) = env_or_skip_for("TEST_POSTGRES_URL", "the PostgreSQL race") {
-        race(Backend::Postgres, &admin).await;
+        race(Backend::Postgres, &admin, 1).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_link_runs_and_the_lms_race_on_mariadb() {
     if let Some(admin) = env_or_skip_for("TEST_MYSQL_URL", "the MariaDB race") {
-        race(Backend::MySql, &admin).await;
+        race(Backend::MySql, &admin, 1).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_with_four_jobs_another_link_and_the_lms_race_on_postgres() {
+    if let Some(admin) = env_or_skip_for("TEST_POSTGRES_URL", "the PostgreSQL race with --jobs 4") {
+        race(Backend::Postgres, &admin, 4).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_with_four_jobs_another_link_and_the_lms_race_on_mariadb() {
+    if let Some(admin) = env_or_skip_for("TEST_MYSQL_URL", "the MariaDB race with --jobs 4") {
+        race(Backend::MySql, &admin, 4).await;
     }
 }

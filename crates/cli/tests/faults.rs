@@ -32,14 +32,14 @@ const PROGRAM: &str = "9b7d3d1c3f0e4a8e9a553c6a5d9b2f10";
 const CURRICULUM: &str = "6f1c2d3e4a5b4c6d8e7f901234567890";
 const COURSES: [&str; 2] = ["course-v1:edX+Oranges+Apples", "course-v1:edX+Cats+Dogs"];
 /// Keys in the input: `KEY-000000` .. for `learner_000000` ..
-const KEYS: usize = 20_000;
+pub(crate) const KEYS: usize = 20_000;
 /// `--chunk-size`.
-const CHUNK: usize = 1_000;
+pub(crate) const CHUNK: usize = 1_000;
 /// The longest a test waits for anything.
-const TIMEOUT: Duration = Duration::from_secs(90);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(180);
 const POLL: Duration = Duration::from_millis(20);
 
-fn key(i: usize) -> String {
+pub(crate) fn key(i: usize) -> String {
     format!("KEY-{i:06}")
 }
 
@@ -66,7 +66,7 @@ async fn connect(url: &str) -> Result<DatabaseConnection, sea_orm::DbErr> {
 }
 
 /// A throw-away database holding the fixture, the input file, and a connection of the test's own.
-struct Fixture {
+pub(crate) struct Fixture {
     backend: DbBackend,
     /// The URL the binary gets.
     url: String,
@@ -86,7 +86,7 @@ impl Fixture {
     }
 
     /// A fresh database on the server of `admin_url`.
-    fn server(backend: DbBackend, admin_url: &str) -> Fixture {
+    pub(crate) fn server(backend: DbBackend, admin_url: &str) -> Fixture {
         let name = fresh_name();
         let rt = runtime();
         rt.block_on(async {
@@ -191,7 +191,7 @@ impl Fixture {
         self.conn.as_ref().unwrap()
     }
 
-    fn exec(&self, sql: &str) {
+    pub(crate) fn exec(&self, sql: &str) {
         self.rt.block_on(self.conn().execute_unprepared(sql)).unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
@@ -200,16 +200,16 @@ impl Fixture {
         row.unwrap().try_get_by_index::<i64>(0)
     }
 
-    fn count(&self, sql: &str) -> i64 {
+    pub(crate) fn count(&self, sql: &str) -> i64 {
         self.try_count(sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
-    fn linked(&self) -> Result<i64, sea_orm::DbErr> {
+    pub(crate) fn linked(&self) -> Result<i64, sea_orm::DbErr> {
         self.try_count("SELECT COUNT(*) FROM program_enrollments_programenrollment WHERE user_id IS NOT NULL")
     }
 
     /// `link PROGRAM --chunk-size 1000 --file keys.csv` (and `extra`), its output in files.
-    fn spawn_link(&self, extra: &[&str], name: &str) -> Child {
+    pub(crate) fn spawn_link(&self, extra: &[&str], name: &str) -> Child {
         let out = std::fs::File::create(self.dir.path().join(format!("{name}.stdout"))).unwrap();
         let err = std::fs::File::create(self.dir.path().join(format!("{name}.stderr"))).unwrap();
         bin()
@@ -225,13 +225,13 @@ impl Fixture {
     }
 
     /// What a run spawned by [`Fixture::spawn_link`] as `name` printed: (stdout, stderr).
-    fn printed(&self, name: &str) -> (String, String) {
+    pub(crate) fn printed(&self, name: &str) -> (String, String) {
         let read = |ext: &str| std::fs::read_to_string(self.dir.path().join(format!("{name}.{ext}"))).unwrap();
         (read("stdout"), read("stderr"))
     }
 
     /// Polls until at least one chunk has committed; returns how many keys are linked then.
-    fn wait_for_a_committed_chunk(&self, child: &mut Child) -> i64 {
+    pub(crate) fn wait_for_a_committed_chunk(&self, child: &mut Child) -> i64 {
         let start = Instant::now();
         loop {
             if let Some(status) = child.try_wait().unwrap() {
@@ -251,22 +251,45 @@ impl Fixture {
     /// Checks the database holds exactly `k` linked keys, the first `k` of the input, each whole,
     /// and nothing else written by the links.
     fn check_prefix_linked(&self, k: usize) {
+        assert_eq!(self.linked_keys_below(k), k as i64, "the linked PEs are the first keys of the input");
+        self.check_linked_whole(k);
+    }
+
+    /// How many PEs of the keys before position `end` are linked, each to its own learner.
+    fn linked_keys_below(&self, end: usize) -> i64 {
+        self.count(&format!(
+            "SELECT COUNT(*) FROM program_enrollments_programenrollment pe JOIN auth_user u ON u.id = pe.user_id \
+             WHERE pe.external_user_key < '{}' AND SUBSTR(pe.external_user_key, 5) = SUBSTR(u.username, 9)",
+            key(end)
+        ))
+    }
+
+    /// The chunks (from 0) whose keys are linked, each to its own learner; panics on a chunk
+    /// linked in part.
+    pub(crate) fn linked_chunks(&self) -> Vec<usize> {
+        let mut chunks = Vec::new();
+        let mut below = 0;
+        for c in 0..KEYS / CHUNK {
+            let now = self.linked_keys_below((c + 1) * CHUNK);
+            match now - below {
+                0 => {}
+                n if n == CHUNK as i64 => chunks.push(c),
+                n => panic!("chunk {} linked in part: {n} keys", c + 1),
+            }
+            below = now;
+        }
+        chunks
+    }
+
+    /// Checks the database holds exactly `k` linked keys, each whole, and nothing else written
+    /// by the links.
+    pub(crate) fn check_linked_whole(&self, k: usize) {
         let k = k as i64;
         let counts = |sql: &str| self.count(sql);
         assert_eq!(
             counts("SELECT COUNT(*) FROM program_enrollments_programenrollment WHERE user_id IS NOT NULL"),
             k,
             "linked PEs"
-        );
-        // Exactly the first k keys of the input, each linked to its own learner.
-        assert_eq!(
-            counts(&format!(
-                "SELECT COUNT(*) FROM program_enrollments_programenrollment pe JOIN auth_user u ON u.id = pe.user_id \
-                 WHERE pe.external_user_key < '{}' AND SUBSTR(pe.external_user_key, 5) = SUBSTR(u.username, 9)",
-                key(k as usize)
-            )),
-            k,
-            "the linked PEs are the first keys of the input, each with its own user"
         );
         // Each linked PE is whole: both PCEs point at a CE of its user in their course.
         assert_eq!(
@@ -327,11 +350,11 @@ impl Fixture {
         }
     }
 
-    /// The rerun of the same input with `--resume` completes the work, `k` keys having been
-    /// linked before.
-    fn rerun_completes(&self, k: usize) -> Duration {
+    /// The rerun of the same input with `--resume` (and `extra`) completes the work, `k` keys
+    /// having been linked before.
+    pub(crate) fn rerun_completes(&self, k: usize, extra: &[&str]) -> Duration {
         let start = Instant::now();
-        let mut child = self.spawn_link(&["--resume"], "rerun");
+        let mut child = self.spawn_link(&[&["--resume"][..], extra].concat(), "rerun");
         let status = wait_timeout(&mut child, TIMEOUT);
         let (out, err) = self.printed("rerun");
         assert_eq!(status.code(), Some(0), "rerun: {out}\n{err}");
@@ -347,7 +370,7 @@ impl Fixture {
     }
 
     /// Closes the test's connection and drops the database (as a failed test does, on drop).
-    fn finish(self) {}
+    pub(crate) fn finish(self) {}
 }
 
 impl Drop for Fixture {
@@ -375,7 +398,7 @@ fn bin() -> Command {
 }
 
 /// Waits for `child`, killing it after `timeout`.
-fn wait_timeout(child: &mut Child, timeout: Duration) -> ExitStatus {
+pub(crate) fn wait_timeout(child: &mut Child, timeout: Duration) -> ExitStatus {
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -451,6 +474,109 @@ fn check_stopped_run(status: ExitStatus, out: &str, err: &str, k: usize) -> Stri
     error.to_owned()
 }
 
+/// Runs of consecutive chunks (from 0) as `(first, last)`.
+fn runs(chunks: &[usize]) -> Vec<(usize, usize)> {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &c in chunks {
+        match runs.last_mut() {
+            Some((_, last)) if *last + 1 == c => *last = c,
+            _ => runs.push((c, c)),
+        }
+    }
+    runs
+}
+
+/// Checks what a run with `--jobs` stopped by a fault or a signal printed, the chunks
+/// `committed` (from 0, in order) having committed, in any order and not only at the start:
+/// exit status 3; on standard output a line per committed chunk (in the order they committed),
+/// `linked`, and the keys not written; the error naming the chunks and the keys not written.
+/// Returns the error line.
+pub(crate) fn check_stopped_run_with_jobs(
+    status: ExitStatus,
+    out: &str,
+    err: &str,
+    committed: &[usize],
+    cause: &str,
+) -> String {
+    assert_eq!(status.code(), Some(3), "exit status\n{out}\n{err}");
+    let k = committed.len() * CHUNK;
+    let mut lines: Vec<&str> = out.lines().collect();
+    let tail: Vec<&str> = lines.split_off(committed.len().min(lines.len()));
+    lines.sort_unstable();
+    let mut expected: Vec<String> = committed
+        .iter()
+        .map(|&c| {
+            let (first, last) = (c * CHUNK, (c + 1) * CHUNK - 1);
+            format!("chunk {}: keys {}-{} ({} .. {}) committed", c + 1, first + 1, last + 1, key(first), key(last))
+        })
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(lines, expected, "the chunk lines, in any order\n{out}");
+    let unwritten: Vec<usize> = (0..KEYS / CHUNK).filter(|c| !committed.contains(c)).collect();
+    let first = key(unwritten[0] * CHUNK);
+    let not_written = runs(&unwritten)
+        .iter()
+        .map(|(a, b)| format!("{}-{}", a * CHUNK + 1, (b + 1) * CHUNK))
+        .collect::<Vec<_>>()
+        .join(", ");
+    assert_eq!(
+        tail,
+        [
+            format!("linked {k} of {KEYS}"),
+            format!(
+                "not written: keys {not_written} (from {first} on): the run stopped; rerun the same input with --resume"
+            )
+        ],
+        "standard output"
+    );
+    let error = err.lines().find(|line| line.starts_with("error: ")).unwrap_or_else(|| panic!("no error line: {err}"));
+    assert!(error.contains(cause), "{error}");
+    if committed.is_empty() {
+        return error.to_owned();
+    }
+    let chunk_runs = runs(committed);
+    let numbers = chunk_runs.iter().map(|(a, b)| format!("{}-{}", a + 1, b + 1)).collect::<Vec<_>>().join(", ");
+    let keys =
+        chunk_runs.iter().map(|(a, b)| format!("{}-{}", a * CHUNK + 1, (b + 1) * CHUNK)).collect::<Vec<_>>().join(", ");
+    assert!(
+        error.contains(&format!("chunks {numbers} (keys {keys}) had committed and stay: {k} linked, 0 with errors")),
+        "{error}"
+    );
+    assert!(error.contains(&format!("keys {not_written} (from {first} on) were not written")), "{error}");
+    assert!(error.contains("rerun the same input with --resume"), "{error}");
+    error.to_owned()
+}
+
+/// A run with `--jobs` killed by the server, as [`killed_connection`]: the chunks committed
+/// are whole, not necessarily the first ones; the report names them and the rest; a rerun with
+/// `--resume --jobs` completes the work.
+fn killed_connection_with_jobs(fixture: Fixture, label: &str, mut fault: impl FnMut(&Fixture)) {
+    let jobs = ["--jobs", "3"];
+    let start = Instant::now();
+    let mut child = fixture.spawn_link(&jobs, "run");
+    let seen = fixture.wait_for_a_committed_chunk(&mut child);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(start.elapsed() < TIMEOUT, "the binary did not end within {TIMEOUT:?} of the fault");
+        fault(&fixture);
+        std::thread::sleep(POLL);
+    };
+    let (out, err) = fixture.printed("run");
+    let committed = fixture.linked_chunks();
+    let k = committed.len() * CHUNK;
+    let error = check_stopped_run_with_jobs(status, &out, &err, &committed, "the database failed");
+    fixture.check_linked_whole(k);
+    let rerun = fixture.rerun_completes(k, &jobs);
+    eprintln!(
+        "{label} with --jobs 3: {seen} keys linked when the fault was injected; chunks {:?} stayed committed; the \
+         rerun took {rerun:?}\n  {error}",
+        committed.iter().map(|c| c + 1).collect::<Vec<_>>()
+    );
+    fixture.finish();
+}
+
 /// A run killed by the server: spawn, wait for a committed chunk, `fault` until the binary
 /// ends, then the checks and the rerun. `fault` is called every [`POLL`] while the binary runs.
 fn killed_connection(fixture: Fixture, label: &str, mut fault: impl FnMut(&Fixture)) {
@@ -472,7 +598,7 @@ fn killed_connection(fixture: Fixture, label: &str, mut fault: impl FnMut(&Fixtu
     let k = usize::try_from(fixture.linked().unwrap()).unwrap();
     let error = check_stopped_run(status, &out, &err, k);
     fixture.check_prefix_linked(k);
-    let rerun = fixture.rerun_completes(k);
+    let rerun = fixture.rerun_completes(k, &[]);
     eprintln!(
         "{label}: {seen} keys linked when the fault was injected ({at_fault:?} into the run, {faults} time(s)); \
          chunk {} was interrupted; {k} keys stayed linked; the rerun took {rerun:?}\n  {error}",
@@ -481,41 +607,64 @@ fn killed_connection(fixture: Fixture, label: &str, mut fault: impl FnMut(&Fixtu
     fixture.finish();
 }
 
+/// Terminates the binary's connections to the fixture's PostgreSQL database.
+fn terminate_postgres_connections(f: &Fixture) {
+    // The binary's connections only: an autovacuum worker on this database (after the bulk
+    // fixture) has no role, and terminating it is an error for a user who is not superuser.
+    f.exec(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() \
+         AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND usename = current_user",
+    );
+}
+
+/// Kills the binary's connections to the fixture's MariaDB database.
+fn kill_mariadb_connections(f: &Fixture) {
+    let name = &f.server.as_ref().unwrap().1;
+    let ids =
+        f.rt.block_on(f.conn().query_all_raw(Statement::from_string(
+            DbBackend::MySql,
+            format!(
+                "SELECT CAST(ID AS SIGNED) FROM information_schema.PROCESSLIST \
+                 WHERE DB = '{name}' AND ID <> CONNECTION_ID()"
+            ),
+        )))
+        .unwrap();
+    for row in ids {
+        let id: i64 = row.try_get_by_index(0).unwrap();
+        // The connection may be gone already.
+        let _ = f.rt.block_on(f.conn().execute_unprepared(&format!("KILL {id}")));
+    }
+}
+
 #[test]
 fn postgres_connection_terminated_mid_batch() {
     let Some(admin) = env_or_skip_for("TEST_POSTGRES_URL", "postgres_connection_terminated_mid_batch") else { return };
     let fixture = Fixture::server(DbBackend::Postgres, &admin);
-    killed_connection(fixture, "postgres pg_terminate_backend", |f| {
-        // The binary's connections only: an autovacuum worker on this database (after the bulk
-        // fixture) has no role, and terminating it is an error for a user who is not superuser.
-        f.exec(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() \
-             AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND usename = current_user",
-        );
-    });
+    killed_connection(fixture, "postgres pg_terminate_backend", terminate_postgres_connections);
 }
 
 #[test]
 fn mariadb_connection_killed_mid_batch() {
     let Some(admin) = env_or_skip_for("TEST_MYSQL_URL", "mariadb_connection_killed_mid_batch") else { return };
     let fixture = Fixture::server(DbBackend::MySql, &admin);
-    killed_connection(fixture, "mariadb KILL", |f| {
-        let name = &f.server.as_ref().unwrap().1;
-        let ids =
-            f.rt.block_on(f.conn().query_all_raw(Statement::from_string(
-                DbBackend::MySql,
-                format!(
-                    "SELECT CAST(ID AS SIGNED) FROM information_schema.PROCESSLIST \
-                     WHERE DB = '{name}' AND ID <> CONNECTION_ID()"
-                ),
-            )))
-            .unwrap();
-        for row in ids {
-            let id: i64 = row.try_get_by_index(0).unwrap();
-            // The connection may be gone already.
-            let _ = f.rt.block_on(f.conn().execute_unprepared(&format!("KILL {id}")));
-        }
-    });
+    killed_connection(fixture, "mariadb KILL", kill_mariadb_connections);
+}
+
+#[test]
+fn postgres_connections_terminated_mid_batch_with_jobs() {
+    let test = "postgres_connections_terminated_mid_batch_with_jobs";
+    let Some(admin) = env_or_skip_for("TEST_POSTGRES_URL", test) else { return };
+    let fixture = Fixture::server(DbBackend::Postgres, &admin);
+    killed_connection_with_jobs(fixture, "postgres pg_terminate_backend", terminate_postgres_connections);
+}
+
+#[test]
+fn mariadb_connections_killed_mid_batch_with_jobs() {
+    let Some(admin) = env_or_skip_for("TEST_MYSQL_URL", "mariadb_connections_killed_mid_batch_with_jobs") else {
+        return;
+    };
+    let fixture = Fixture::server(DbBackend::MySql, &admin);
+    killed_connection_with_jobs(fixture, "mariadb KILL", kill_mariadb_connections);
 }
 
 #[test]
@@ -545,7 +694,7 @@ fn postgres_server_stopped_mid_batch() {
     let k = usize::try_from(fixture.linked().unwrap()).unwrap();
     let error = check_stopped_run(status, &out, &err, k);
     fixture.check_prefix_linked(k);
-    let rerun = fixture.rerun_completes(k);
+    let rerun = fixture.rerun_completes(k, &[]);
     eprintln!(
         "postgres server stopped: {seen} keys linked when it was stopped ({at_fault:?} into the run); the binary \
          ended {ended_after:?} later; chunk {} was interrupted; {k} keys stayed linked; the rerun took {rerun:?}\n  {error}",
@@ -583,7 +732,7 @@ fn sqlite_process_killed_mid_write() {
     assert_eq!(k % CHUNK, 0, "whole chunks committed: {k}");
     assert!(k >= seen as usize);
     fixture.check_prefix_linked(k);
-    let rerun = fixture.rerun_completes(k);
+    let rerun = fixture.rerun_completes(k, &[]);
     eprintln!(
         "sqlite SIGKILL: {seen} keys linked when a chunk committed; killed {at_fault:?} into the run with a \
          journal of {} bytes; chunk {} was interrupted; {k} keys stayed linked; the rerun took {rerun:?}",

@@ -7,6 +7,7 @@ mod faults;
 mod hostile_input;
 mod input_properties;
 mod inspect;
+mod jobs;
 mod later_upstream;
 mod layout;
 mod least_privilege;
