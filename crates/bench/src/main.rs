@@ -8,8 +8,10 @@
 //! PostgreSQL and MariaDB need an admin URL (`--admin-url`, or `TEST_POSTGRES_URL` /
 //! `TEST_MYSQL_URL`) of a user who may create databases. Each measured run is a child process
 //! on a fresh database with the same fixture (by default Django's schema, background rows, the
-//! pairs in a fixed shuffled order), so its peak RSS is its own. The report gives medians over
-//! the runs.
+//! pairs in a fixed shuffled order), so its peak RSS is its own; on SQLite and PostgreSQL the
+//! fixture is built once and copied for each run. The report gives medians over the runs.
+//! `BENCH_PROFILE=1` prints the time per kind of statement; `BENCH_PRAGMA='PRAGMA …'` runs one
+//! statement on the link's connection before it links (for trying settings).
 #![deny(missing_docs)]
 
 /// glibc's allocator spends a quarter of a large run in `malloc`/`free`; mimalloc does not.
@@ -184,6 +186,14 @@ async fn child(args: &Args, mode: Mode, url: &str) -> Result<Measurement, BenchE
             statements.store(counted, Ordering::Relaxed);
         }
         Mode::Link => {
+            // An experiment's setting of the link's own connection (say `PRAGMA cache_size =
+            // -65536` on SQLite), run before the link; the bench's own, not the library's.
+            if let Ok(pragma) = std::env::var("BENCH_PRAGMA")
+                && !pragma.is_empty()
+            {
+                use sea_orm::ConnectionTrait;
+                conn.execute_unprepared(&pragma).await?;
+            }
             let db = SeaOrmDatabase::new(conn, url).await?;
             let program = ProgramUuid::parse(fixture::PROGRAM).map_err(|e| BenchError::Input(e.to_string()))?;
             let pairs = args
@@ -230,12 +240,32 @@ fn median(mut values: Vec<f64>) -> f64 {
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-async fn measure(args: &Args, admin: Option<&str>, mode: Mode) -> Result<Measurement, BenchError> {
+/// Builds a fixture; returns its URL and the seconds it took.
+async fn build_fixture(args: &Args, admin: Option<&str>) -> Result<(String, f64), BenchError> {
     let backend = args.backend.backend();
     let url = fixture::create_database(backend, admin).await?;
     let started = Instant::now();
     fixture::build(backend, &url, &args.fixture()).await?;
-    let fixture_seconds = started.elapsed().as_secs_f64();
+    Ok((url, started.elapsed().as_secs_f64()))
+}
+
+/// One measured run on a fresh database: a copy of `template` where the backend copies
+/// databases (its build time reported), else a fixture built for the run.
+async fn measure(
+    args: &Args,
+    admin: Option<&str>,
+    mode: Mode,
+    template: Option<&(String, f64)>,
+) -> Result<Measurement, BenchError> {
+    let backend = args.backend.backend();
+    let copied = match template {
+        Some((url, seconds)) => fixture::copy_database(backend, admin, url).await?.map(|copy| (copy, *seconds)),
+        None => None,
+    };
+    let (url, fixture_seconds) = match copied {
+        Some(copied) => copied,
+        None => build_fixture(args, admin).await?,
+    };
     let exe = std::env::current_exe()?;
     let mut command = std::process::Command::new(exe);
     command.args(std::env::args().skip(1)).args(["--child", if mode == Mode::Link { "link" } else { "raw" }]);
@@ -298,9 +328,14 @@ async fn run(args: Args) -> Result<(), BenchError> {
     let admin = args.admin_url.clone().or(env_admin);
     let mut links = Vec::new();
     let mut raws = Vec::new();
+    // Built once and copied per run on SQLite and PostgreSQL (MariaDB cannot copy a database).
+    let template = match backend {
+        Backend::Sqlite | Backend::Postgres => Some(build_fixture(&args, admin.as_deref()).await?),
+        Backend::MySql => None,
+    };
     for run in 0..args.runs {
-        let link = measure(&args, admin.as_deref(), Mode::Link).await?;
-        let raw = measure(&args, admin.as_deref(), Mode::Raw).await?;
+        let link = measure(&args, admin.as_deref(), Mode::Link, template.as_ref()).await?;
+        let raw = measure(&args, admin.as_deref(), Mode::Raw, template.as_ref()).await?;
         eprintln!(
             "run {}: link {:.3} s ({} statements, peak RSS {} MB), raw {:.3} s ({} statements), fixtures {:.1} s + {:.1} s",
             run + 1,
@@ -342,6 +377,9 @@ async fn run(args: Args) -> Result<(), BenchError> {
         statements,
         fixture
     );
+    if let Some((url, _)) = template {
+        fixture::drop_database(backend, admin.as_deref(), &url).await?;
+    }
     Ok(())
 }
 
