@@ -2,12 +2,16 @@
 //! the same writes made by a handful of set-based statements.
 //!
 //! ```text
-//! cargo run --release -p bench -- --backend sqlite|postgres|mysql --keys 100000 --courses 2 --runs 3 [--log warn|info]
+//! cargo run --release -p bench -- --backend sqlite|postgres|mysql --keys 100000 --courses 2 --runs 3 \
+//!     [--order shuffled|id] [--schema django|ours] [--background 10] [--log warn|info]
 //! ```
 //! PostgreSQL and MariaDB need an admin URL (`--admin-url`, or `TEST_POSTGRES_URL` /
 //! `TEST_MYSQL_URL`) of a user who may create databases. Each measured run is a child process
-//! on a fresh database with the same fixture, so its peak RSS is its own. The report gives
-//! medians over the runs.
+//! on a fresh database with the same fixture (by default Django's schema, background rows, the
+//! pairs in a fixed shuffled order), so its peak RSS is its own; on SQLite and PostgreSQL the
+//! fixture is built once and copied for each run. The report gives medians over the runs.
+//! `BENCH_PROFILE=1` prints the time per kind of statement; `BENCH_PRAGMA='PRAGMA …'` runs one
+//! statement on the link's connection before it links (for trying settings).
 #![deny(missing_docs)]
 
 /// glibc's allocator spends a quarter of a large run in `malloc`/`free`; mimalloc does not.
@@ -52,6 +56,22 @@ enum LogArg {
     Info,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum OrderArg {
+    /// A fixed permutation of the keys (an operator's file is in the university's order).
+    Shuffled,
+    /// The keys' order, which is the program enrollments' id order.
+    Id,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum SchemaArg {
+    /// The tables Django's `migrate` made (`tests/django/ddl/<backend>.sql`).
+    Django,
+    /// Our migrations.
+    Ours,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Serialize, Deserialize)]
 enum Mode {
     Link,
@@ -79,6 +99,15 @@ struct Args {
     /// Log level of the link runs.
     #[arg(long, value_enum, default_value = "warn")]
     log: LogArg,
+    /// The order of the input pairs (not of the program enrollments' ids).
+    #[arg(long, value_enum, default_value = "shuffled")]
+    order: OrderArg,
+    /// Where the tables come from.
+    #[arg(long, value_enum, default_value = "django")]
+    schema: SchemaArg,
+    /// Other users per key, with the rest of the background rows (0: none).
+    #[arg(long, default_value_t = 10)]
+    background: usize,
     /// Keys per write chunk; 0 writes key by key (upstream's shape).
     #[arg(long, default_value_t = app::WritePath::DEFAULT_CHUNK)]
     chunk: usize,
@@ -93,12 +122,34 @@ struct Args {
     database: Option<String>,
 }
 
+impl Args {
+    fn fixture(&self) -> fixture::Fixture {
+        fixture::Fixture {
+            keys: self.keys,
+            courses: self.courses,
+            background: self.background,
+            schema: match self.schema {
+                SchemaArg::Django => fixture::Schema::Django,
+                SchemaArg::Ours => fixture::Schema::Ours,
+            },
+        }
+    }
+
+    /// The positions of the keys in the order the pairs are given.
+    fn input_order(&self) -> Vec<usize> {
+        fixture::input_order(self.keys, self.order == OrderArg::Shuffled)
+    }
+}
+
 /// One child run's figures.
 #[derive(Debug, Serialize, Deserialize)]
 struct Measurement {
     seconds: f64,
     statements: usize,
     peak_rss_kb: u64,
+    /// Seconds the fixture took to build (set by the parent).
+    #[serde(default)]
+    fixture_seconds: f64,
 }
 
 fn peak_rss_kb() -> u64 {
@@ -131,13 +182,23 @@ async fn child(args: &Args, mode: Mode, url: &str) -> Result<Measurement, BenchE
         Mode::Fixture => return Err(BenchError::Input("--child fixture takes no --database".into())),
         Mode::Raw => {
             started = Instant::now();
-            let counted = raw::run(&conn, backend, args.keys).await?;
+            let counted = raw::run(&conn, backend, &args.input_order()).await?;
             statements.store(counted, Ordering::Relaxed);
         }
         Mode::Link => {
+            // An experiment's setting of the link's own connection (say `PRAGMA cache_size =
+            // -65536` on SQLite), run before the link; the bench's own, not the library's.
+            if let Ok(pragma) = std::env::var("BENCH_PRAGMA")
+                && !pragma.is_empty()
+            {
+                use sea_orm::ConnectionTrait;
+                conn.execute_unprepared(&pragma).await?;
+            }
             let db = SeaOrmDatabase::new(conn, url).await?;
             let program = ProgramUuid::parse(fixture::PROGRAM).map_err(|e| BenchError::Input(e.to_string()))?;
-            let pairs = (0..args.keys)
+            let pairs = args
+                .input_order()
+                .into_iter()
                 .map(|i| {
                     Ok((ExternalUserKey::parse(format!("KEY-{i:06}"))?, Username::parse(format!("learner_{i:06}"))?))
                 })
@@ -170,6 +231,7 @@ async fn child(args: &Args, mode: Mode, url: &str) -> Result<Measurement, BenchE
         seconds: started.elapsed().as_secs_f64(),
         statements: statements.load(Ordering::Relaxed),
         peak_rss_kb: peak_rss_kb(),
+        fixture_seconds: 0.0,
     })
 }
 
@@ -178,12 +240,32 @@ fn median(mut values: Vec<f64>) -> f64 {
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-async fn measure(args: &Args, admin: Option<&str>, mode: Mode) -> Result<Measurement, BenchError> {
+/// Builds a fixture; returns its URL and the seconds it took.
+async fn build_fixture(args: &Args, admin: Option<&str>) -> Result<(String, f64), BenchError> {
     let backend = args.backend.backend();
     let url = fixture::create_database(backend, admin).await?;
-    let conn = adapters_seaorm::open(&url).await?;
-    fixture::fill(&conn, backend, args.keys, args.courses).await?;
-    conn.close().await?;
+    let started = Instant::now();
+    fixture::build(backend, &url, &args.fixture()).await?;
+    Ok((url, started.elapsed().as_secs_f64()))
+}
+
+/// One measured run on a fresh database: a copy of `template` where the backend copies
+/// databases (its build time reported), else a fixture built for the run.
+async fn measure(
+    args: &Args,
+    admin: Option<&str>,
+    mode: Mode,
+    template: Option<&(String, f64)>,
+) -> Result<Measurement, BenchError> {
+    let backend = args.backend.backend();
+    let copied = match template {
+        Some((url, seconds)) => fixture::copy_database(backend, admin, url).await?.map(|copy| (copy, *seconds)),
+        None => None,
+    };
+    let (url, fixture_seconds) = match copied {
+        Some(copied) => copied,
+        None => build_fixture(args, admin).await?,
+    };
     let exe = std::env::current_exe()?;
     let mut command = std::process::Command::new(exe);
     command.args(std::env::args().skip(1)).args(["--child", if mode == Mode::Link { "link" } else { "raw" }]);
@@ -202,7 +284,9 @@ async fn measure(args: &Args, admin: Option<&str>, mode: Mode) -> Result<Measure
     if !output.status.success() {
         return Err(BenchError::Child(String::from_utf8_lossy(&output.stderr).into_owned()));
     }
-    serde_json::from_slice(&output.stdout).map_err(|e| BenchError::Child(e.to_string()))
+    let measurement: Measurement =
+        serde_json::from_slice(&output.stdout).map_err(|e| BenchError::Child(e.to_string()))?;
+    Ok(Measurement { fixture_seconds, ..measurement })
 }
 
 fn init_logging() -> Result<(), BenchError> {
@@ -225,8 +309,7 @@ async fn run(args: Args) -> Result<(), BenchError> {
     if args.child == Some(Mode::Fixture) {
         let backend = args.backend.backend();
         let url = fixture::create_database(backend, args.admin_url.as_deref()).await?;
-        let conn = adapters_seaorm::open(&url).await?;
-        fixture::fill(&conn, backend, args.keys, args.courses).await?;
+        fixture::build(backend, &url, &args.fixture()).await?;
         println!("{url}");
         return Ok(());
     }
@@ -245,17 +328,24 @@ async fn run(args: Args) -> Result<(), BenchError> {
     let admin = args.admin_url.clone().or(env_admin);
     let mut links = Vec::new();
     let mut raws = Vec::new();
+    // Built once and copied per run on SQLite and PostgreSQL (MariaDB cannot copy a database).
+    let template = match backend {
+        Backend::Sqlite | Backend::Postgres => Some(build_fixture(&args, admin.as_deref()).await?),
+        Backend::MySql => None,
+    };
     for run in 0..args.runs {
-        let link = measure(&args, admin.as_deref(), Mode::Link).await?;
-        let raw = measure(&args, admin.as_deref(), Mode::Raw).await?;
+        let link = measure(&args, admin.as_deref(), Mode::Link, template.as_ref()).await?;
+        let raw = measure(&args, admin.as_deref(), Mode::Raw, template.as_ref()).await?;
         eprintln!(
-            "run {}: link {:.3} s ({} statements, peak RSS {} MB), raw {:.3} s ({} statements)",
+            "run {}: link {:.3} s ({} statements, peak RSS {} MB), raw {:.3} s ({} statements), fixtures {:.1} s + {:.1} s",
             run + 1,
             link.seconds,
             link.statements,
             link.peak_rss_kb / 1024,
             raw.seconds,
-            raw.statements
+            raw.statements,
+            link.fixture_seconds,
+            raw.fixture_seconds
         );
         links.push(link);
         raws.push(raw);
@@ -264,22 +354,32 @@ async fn run(args: Args) -> Result<(), BenchError> {
     let raw = median(raws.iter().map(|m| m.seconds).collect());
     let rss = links.iter().map(|m| m.peak_rss_kb).max().unwrap_or(0);
     let statements = links.iter().map(|m| m.statements).max().unwrap_or(0);
+    let fixture = median(links.iter().chain(&raws).map(|m| m.fixture_seconds).collect());
     println!(
-        "backend={} keys={} courses={} chunk={} log={:?} runs={}: link median {:.3} s ({:.0} keys/s), raw median {:.3} s, \
-         link/raw {:.2}, peak RSS {:.1} MB, statements {}",
+        "backend={} keys={} courses={} order={:?} schema={:?} background={} chunk={} log={:?} runs={}: \
+         link median {:.3} s ({:.0} keys/s), raw median {:.3} s ({:.0} keys/s), link/raw {:.2}, peak RSS {:.1} MB, \
+         statements {}, fixture median {:.1} s",
         backend.name(),
         args.keys,
         args.courses,
+        args.order,
+        args.schema,
+        args.background,
         args.chunk,
         args.log,
         args.runs,
         link,
         args.keys as f64 / link,
         raw,
+        args.keys as f64 / raw,
         link / raw,
         rss as f64 / 1024.0,
-        statements
+        statements,
+        fixture
     );
+    if let Some((url, _)) = template {
+        fixture::drop_database(backend, admin.as_deref(), &url).await?;
+    }
     Ok(())
 }
 

@@ -1,32 +1,37 @@
 //! The raw bound: the same writes as a link of every key (PEs, PCEs, new CEs and all their
-//! history rows), by the fewest set-based statements we can write, in one transaction.
+//! history rows, the courses' `Student` forum role memberships, the new CEs' schedules with
+//! their experiences and history rows), by the fewest set-based statements we can write, in one
+//! transaction. Every statement touches only the rows of the linked program, whatever the
+//! background rows of the fixture.
 
 use adapters_seaorm::Backend;
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 
 use crate::BenchError;
-use crate::fixture::PROGRAM;
+use crate::fixture::{PROGRAM, booleans, random_uuid};
 
-/// Loads the pairs into a temporary table and makes every write set-based.
-pub async fn run(conn: &DatabaseConnection, backend: Backend, keys: usize) -> Result<usize, BenchError> {
+/// Loads the pairs (keys `order`, in that order) into a temporary table and makes every write
+/// set-based.
+pub async fn run(conn: &DatabaseConnection, backend: Backend, order: &[usize]) -> Result<usize, BenchError> {
     let txn = conn.begin().await?;
     let mut statements = 0;
     let program = match backend {
         Backend::Postgres => format!("'{PROGRAM}'::uuid"),
         _ => format!("'{PROGRAM}'"),
     };
-    let (now, history_uuid) = match backend {
-        Backend::Sqlite => ("strftime('%Y-%m-%d %H:%M:%f000', 'now')", "lower(hex(randomblob(16)))"),
-        Backend::Postgres => ("CURRENT_TIMESTAMP", "gen_random_uuid()"),
-        Backend::MySql => ("CURRENT_TIMESTAMP(6)", "REPLACE(UUID(), '-', '')"),
+    let now = match backend {
+        Backend::Sqlite => "strftime('%Y-%m-%d %H:%M:%f000', 'now')",
+        Backend::Postgres => "CURRENT_TIMESTAMP",
+        Backend::MySql => "CURRENT_TIMESTAMP(6)",
     };
+    let history_uuid = random_uuid(backend);
+    let (truth, _) = booleans(backend);
     txn.execute_unprepared("CREATE TEMPORARY TABLE pairs (k varchar(255) PRIMARY KEY, u varchar(150) NOT NULL)")
         .await?;
     statements += 1;
     // The input, as the library receives it, loaded in multi-row inserts.
-    for start in (0..keys).step_by(5_000) {
-        let rows: Vec<String> =
-            (start..(start + 5_000).min(keys)).map(|i| format!("('KEY-{i:06}', 'learner_{i:06}')")).collect();
+    for chunk in order.chunks(5_000) {
+        let rows: Vec<String> = chunk.iter().map(|i| format!("('KEY-{i:06}', 'learner_{i:06}')")).collect();
         txn.execute_unprepared(&format!("INSERT INTO pairs (k, u) VALUES {}", rows.join(", "))).await?;
         statements += 1;
     }
@@ -72,6 +77,17 @@ pub async fn run(conn: &DatabaseConnection, backend: Backend, keys: usize) -> Re
     let linked = format!(
         "SELECT pe.id FROM program_enrollments_programenrollment pe WHERE pe.program_uuid = {program} AND pe.user_id IS NOT NULL"
     );
+    // The CEs the link made: those the program's PCEs now name.
+    let new_ces = format!(
+        "SELECT pce.course_enrollment_id FROM program_enrollments_programcourseenrollment pce \
+         JOIN program_enrollments_programenrollment pe ON pe.id = pce.program_enrollment_id \
+         WHERE pe.program_uuid = {program} AND pce.course_enrollment_id IS NOT NULL"
+    );
+    let schedule_cols = "id, created, modified, active, start_date, upgrade_deadline, enrollment_id";
+    let later = match backend {
+        Backend::Sqlite => "max(ce.created, co.start)",
+        _ => "GREATEST(ce.created, co.start)",
+    };
     let write = [
         link,
         format!(
@@ -94,15 +110,41 @@ pub async fn run(conn: &DatabaseConnection, backend: Backend, keys: usize) -> Re
             Backend::Postgres | Backend::Sqlite => "ANALYZE student_courseenrollment".to_owned(),
             Backend::MySql => "ANALYZE TABLE student_courseenrollment".to_owned(),
         },
+        attach,
         format!(
             "INSERT INTO student_courseenrollment_history ({ce_cols}, history_id, {hist}) \
-             SELECT {ce_cols}, {history_uuid}, {now}, NULL, '+', NULL FROM student_courseenrollment"
+             SELECT {ce_cols}, {history_uuid}, {now}, NULL, '+', NULL FROM student_courseenrollment \
+             WHERE id IN ({new_ces})"
         ),
-        attach,
         format!(
             "INSERT INTO program_enrollments_historicalprogramcourseenrollment ({pce_cols}, {hist}) \
              SELECT {pce_cols}, {now}, NULL, '~', NULL FROM program_enrollments_programcourseenrollment \
-             WHERE course_enrollment_id IS NOT NULL"
+             WHERE course_enrollment_id IS NOT NULL AND program_enrollment_id IN ({linked})"
+        ),
+        // The `Student` role of each course that has none yet, then the new CEs' memberships.
+        format!(
+            "INSERT INTO django_comment_client_role (name, course_id) SELECT DISTINCT 'Student', ce.course_id \
+             FROM student_courseenrollment ce WHERE ce.id IN ({new_ces}) AND NOT EXISTS \
+             (SELECT 1 FROM django_comment_client_role r WHERE r.course_id = ce.course_id AND r.name = 'Student')"
+        ),
+        format!(
+            "INSERT INTO django_comment_client_role_users (role_id, user_id) SELECT r.id, ce.user_id \
+             FROM student_courseenrollment ce JOIN django_comment_client_role r \
+             ON r.course_id = ce.course_id AND r.name = 'Student' WHERE ce.id IN ({new_ces}) AND NOT EXISTS \
+             (SELECT 1 FROM django_comment_client_role_users m WHERE m.role_id = r.id AND m.user_id = ce.user_id)"
+        ),
+        format!(
+            "INSERT INTO schedules_schedule (created, modified, active, start_date, upgrade_deadline, enrollment_id) \
+             SELECT {now}, {now}, {truth}, {later}, NULL, ce.id FROM student_courseenrollment ce \
+             JOIN course_overviews_courseoverview co ON co.id = ce.course_id WHERE ce.id IN ({new_ces})"
+        ),
+        format!(
+            "INSERT INTO schedules_scheduleexperience (experience_type, schedule_id) SELECT 0, s.id \
+             FROM schedules_schedule s WHERE s.enrollment_id IN ({new_ces})"
+        ),
+        format!(
+            "INSERT INTO schedules_historicalschedule ({schedule_cols}, {hist}) \
+             SELECT {schedule_cols}, {now}, NULL, '+', NULL FROM schedules_schedule WHERE enrollment_id IN ({new_ces})"
         ),
     ];
     let profile = std::env::var_os("BENCH_PROFILE").is_some();
