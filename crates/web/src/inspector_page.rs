@@ -154,22 +154,15 @@ pub fn render(view: &View<'_>) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (TITLE) }
-                style {
-                    "body{font-family:sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem}"
-                    "label{display:block;font-weight:bold;margin-top:1rem}"
-                    "input,select{width:100%;box-sizing:border-box;font:inherit}"
-                    "fieldset{margin-top:1rem}"
-                    "button{margin-top:1rem;font:inherit;padding:.4rem 1.2rem}"
-                    "table{border-collapse:collapse;margin:.5rem 0;width:100%}"
-                    "th,td{border:1px solid #999;padding:.25rem .5rem;text-align:left;vertical-align:top}"
-                    ".alert{border:1px solid #c00;background:#fee;padding:.5rem;margin:.3rem 0}"
-                    ".note{border:1px solid #a80;background:#ffe;padding:.5rem;margin:.3rem 0}"
-                }
-            }
+            (crate::page::head(
+                TITLE,
+                "64rem",
+                "input,select{width:100%;box-sizing:border-box;font:inherit}\
+                 fieldset{margin-top:1rem}\
+                 table{border-collapse:collapse;margin:.5rem 0;width:100%}\
+                 th,td{border:1px solid #999;padding:.25rem .5rem;text-align:left;vertical-align:top}\
+                 .note{border:1px solid #a80;background:#ffe;padding:.5rem;margin:.3rem 0}"
+            ))
             body {
                 main id="program-enrollments-inspector-page" {
                     h1 { (TITLE) }

@@ -33,25 +33,37 @@ pub struct View<'a> {
     pub failure: Option<String>,
 }
 
+/// The `<head>` of the service's pages: `title`, and the style both pages share (a column of
+/// `width`, labels, buttons, alerts) followed by the page's own rules.
+pub(crate) fn head(title: &str, width: &str, own_style: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) }
+            style {
+                "body{font-family:sans-serif;max-width:" (width) ";margin:2rem auto;padding:0 1rem}"
+                "label{display:block;font-weight:bold;margin-top:1rem}"
+                "button{margin-top:1rem;font:inherit;padding:.4rem 1.2rem}"
+                ".alert{border:1px solid #c00;background:#fee;padding:.5rem;margin:.3rem 0}"
+                (own_style)
+            }
+        }
+    }
+}
+
 /// The page's HTML.
 pub fn render(view: &View<'_>) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (TITLE) }
-                style {
-                    "body{font-family:sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}"
-                    "label{display:block;font-weight:bold;margin-top:1rem}"
-                    "input,textarea{width:100%;box-sizing:border-box;font:inherit}"
-                    "textarea{min-height:12rem;font-family:monospace}"
-                    "button{margin-top:1rem;font:inherit;padding:.4rem 1.2rem}"
-                    ".alert{border:1px solid #c00;background:#fee;padding:.5rem;margin:.3rem 0}"
-                    ".status{border:1px solid #080;background:#efe;padding:.5rem}"
-                }
-            }
+            (head(
+                TITLE,
+                "48rem",
+                "input,textarea{width:100%;box-sizing:border-box;font:inherit}\
+                 textarea{min-height:12rem;font-family:monospace}\
+                 .status{border:1px solid #080;background:#efe;padding:.5rem}"
+            ))
             body {
                 main id="entitlement-support-page" {
                     h1 { (TITLE) }
