@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod acting_cases;
+pub mod bulk_scenario;
 mod capture;
 pub mod cases;
 mod database;

@@ -92,7 +92,12 @@ impl SeaTransaction {
     /// Runs `update` for `rows`; returns the number of rows it changed.
     async fn update(&self, update: &BulkUpdate<'_>, rows: &[Row]) -> StoreResult<u64> {
         let mut changed = 0;
-        for statement in update.statements(self.backend(), rows) {
+        // In id order, the table's storage order: a chunk's rows are spread over the whole table
+        // (an operator's file is in the university's order), and visiting them in order reads and
+        // writes each page once, where input order revisits pages the page cache has dropped.
+        let mut sorted = rows.to_vec();
+        sorted.sort_unstable_by_key(|(id, _)| *id);
+        for statement in update.statements(self.backend(), &sorted) {
             changed += self.execute(update.table, statement).await?;
         }
         Ok(changed)
@@ -131,13 +136,24 @@ impl SeaTransaction {
 
     /// The ids of course enrollments named by reference, in order.
     async fn resolve(&self, refs: &[&CourseEnrollmentRef]) -> StoreResult<Vec<i64>> {
-        let mut found: HashMap<(i64, String), i64> = self.created.lock().map(|c| c.clone()).unwrap_or_default();
+        let mut found: HashMap<(i64, String), i64> = HashMap::new();
         let mut wanted: HashMap<i64, HashSet<&str>> = HashMap::new();
-        for r in refs {
-            if let CourseEnrollmentRef::New { user_id, course_key } = r
-                && !found.contains_key(&(user_id.0, course_key.as_str().to_owned()))
-            {
-                wanted.entry(user_id.0).or_default().insert(course_key.as_str());
+        // The rows this savepoint inserted, looked up under the lock (not copied: it may hold
+        // thousands); the lock is released before any await.
+        {
+            let created = self.created.lock().map_err(|_| StoreError::Misuse("a poisoned lock"))?;
+            for r in refs {
+                if let CourseEnrollmentRef::New { user_id, course_key } = r {
+                    let key = (user_id.0, course_key.as_str().to_owned());
+                    match created.get(&key) {
+                        Some(&id) => {
+                            found.insert(key, id);
+                        }
+                        None => {
+                            wanted.entry(user_id.0).or_default().insert(course_key.as_str());
+                        }
+                    }
+                }
             }
         }
         if !wanted.is_empty() {
@@ -316,7 +332,11 @@ impl LinkingWrites for SeaTransaction {
         }
         let backend = self.backend();
         let now = self.now();
-        for chunk in enrollments.chunks(backend.max_binds() / 5) {
+        // In the order of the `(user_id, course_id)` index, which three of the table's indexes
+        // share (see `update`); the ids are compared ignoring their order (ARCHITECTURE.md).
+        let mut sorted: Vec<&NewCourseEnrollment> = enrollments.iter().collect();
+        sorted.sort_unstable_by(|a, b| (a.user_id, a.course_key.as_str()).cmp(&(b.user_id, b.course_key.as_str())));
+        for chunk in sorted.chunks(backend.max_binds() / 5) {
             let mut insert = Query::insert();
             insert.into_table(tables::CE).columns(["user_id", "course_id", "created", "is_active", "mode"]);
             for new in chunk {
@@ -584,13 +604,12 @@ impl LinkingWrites for SeaTransaction {
             self.create_student_roles(&missing).await?;
             roles.extend(self.student_roles(&missing).await?);
         }
-        let mut seen = HashSet::new();
-        let rows: Vec<Row> = memberships
-            .iter()
-            .filter_map(|m| Some((m.user_id.0, *roles.get(m.course_key.as_str())?)))
-            .filter(|pair| seen.insert(*pair))
-            .map(|(user, role)| (user, vec![Value::from(role)]))
-            .collect();
+        let mut pairs: Vec<(i64, i64)> =
+            memberships.iter().filter_map(|m| Some((*roles.get(m.course_key.as_str())?, m.user_id.0))).collect();
+        // In the order of the `(role_id, user_id)` index (see `update`), each pair once.
+        pairs.sort_unstable();
+        pairs.dedup();
+        let rows: Vec<Row> = pairs.into_iter().map(|(role, user)| (user, vec![Value::from(role)])).collect();
         for chunk in rows.chunks((backend.max_binds() / 3).max(1)) {
             let mut existing = Query::select();
             existing
@@ -625,8 +644,11 @@ impl LinkingWrites for SeaTransaction {
         let now = self.context.encoding.datetime(at);
         let ids = self.resolve(&schedules.iter().map(|s| &s.enrollment).collect::<Vec<_>>()).await?;
         let created = self.enrollments_created(&ids, Timestamp(at.timestamp_micros())).await?;
+        // In enrollment id order, that of the `enrollment_id` index (see `update`).
+        let mut schedules: Vec<(&NewSchedule, i64)> = schedules.iter().zip(ids.iter().copied()).collect();
+        schedules.sort_unstable_by_key(|(_, id)| *id);
         let mut values = Vec::with_capacity(schedules.len());
-        for (schedule, id) in schedules.iter().zip(&ids) {
+        for (schedule, id) in &schedules {
             let enrollment_created = created
                 .get(id)
                 .copied()
@@ -665,7 +687,7 @@ impl LinkingWrites for SeaTransaction {
         let by_enrollment = self.schedules_of(&ids).await?;
         let mut schedule_ids = Vec::with_capacity(ids.len());
         let mut experiences = Vec::with_capacity(ids.len());
-        for (schedule, id) in schedules.iter().zip(&ids) {
+        for (schedule, id) in &schedules {
             let schedule_id =
                 *by_enrollment.get(id).ok_or(StoreError::Misuse("a schedule just inserted cannot be read back"))?;
             schedule_ids.push(schedule_id);

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! cargo run --release -p bench -- --backend sqlite|postgres|mysql --keys 100000 --courses 2 --runs 3 \
-//!     [--order shuffled|id] [--schema django|ours] [--background 10] [--log warn|info]
+//!     [--order shuffled|id] [--schema django|ours] [--background 10] [--log warn|info] \
+//!     [--chunk-size 1000 [--jobs 2]]
 //! ```
 //! PostgreSQL and MariaDB need an admin URL (`--admin-url`, or `TEST_POSTGRES_URL` /
 //! `TEST_MYSQL_URL`) of a user who may create databases. Each measured run is a child process
@@ -111,6 +112,13 @@ struct Args {
     /// Keys per write chunk; 0 writes key by key (upstream's shape).
     #[arg(long, default_value_t = app::WritePath::DEFAULT_CHUNK)]
     chunk: usize,
+    /// Commit every N keys, as `link --chunk-size N` (default: one transaction).
+    #[arg(long, value_name = "N")]
+    chunk_size: Option<std::num::NonZeroUsize>,
+    /// With --chunk-size: commit up to N chunks at once on N connections, as `link --jobs N`
+    /// (PostgreSQL and MariaDB).
+    #[arg(long, value_name = "N", requires = "chunk_size", value_parser = clap::value_parser!(u16).range(1..=8))]
+    jobs: Option<u16>,
     /// Admin URL of the server (PostgreSQL/MariaDB).
     #[arg(long)]
     admin_url: Option<String>,
@@ -209,7 +217,12 @@ async fn child(args: &Args, mode: Mode, url: &str) -> Result<Measurement, BenchE
                 Some(n) => app::WritePath::Batched(n),
                 None => app::WritePath::PerKey,
             };
-            let options = app::LinkOptions { write_path, ..app::LinkOptions::default() };
+            let options = app::LinkOptions {
+                write_path,
+                commit_every: args.chunk_size,
+                jobs: args.jobs.and_then(|jobs| std::num::NonZeroUsize::new(usize::from(jobs))),
+                ..app::LinkOptions::default()
+            };
             statements.store(0, Ordering::Relaxed);
             started = Instant::now();
             let errors = app::link_program_enrollments_with(&db, program, &batch, &options).await?;
@@ -320,6 +333,9 @@ async fn run(args: Args) -> Result<(), BenchError> {
         return Ok(());
     }
     let backend = args.backend.backend();
+    if backend == Backend::Sqlite && args.jobs.is_some_and(|jobs| jobs > 1) {
+        return Err(BenchError::Input("--jobs needs PostgreSQL or MariaDB: a SQLite file has one writer".into()));
+    }
     let env_admin = match backend {
         Backend::Postgres => std::env::var("TEST_POSTGRES_URL").ok(),
         Backend::MySql => std::env::var("TEST_MYSQL_URL").ok(),
@@ -356,7 +372,7 @@ async fn run(args: Args) -> Result<(), BenchError> {
     let statements = links.iter().map(|m| m.statements).max().unwrap_or(0);
     let fixture = median(links.iter().chain(&raws).map(|m| m.fixture_seconds).collect());
     println!(
-        "backend={} keys={} courses={} order={:?} schema={:?} background={} chunk={} log={:?} runs={}: \
+        "backend={} keys={} courses={} order={:?} schema={:?} background={} chunk={} chunk-size={} jobs={} log={:?} runs={}: \
          link median {:.3} s ({:.0} keys/s), raw median {:.3} s ({:.0} keys/s), link/raw {:.2}, peak RSS {:.1} MB, \
          statements {}, fixture median {:.1} s",
         backend.name(),
@@ -366,6 +382,8 @@ async fn run(args: Args) -> Result<(), BenchError> {
         args.schema,
         args.background,
         args.chunk,
+        args.chunk_size.map_or_else(|| "none".to_owned(), |n| n.to_string()),
+        args.jobs.unwrap_or(1),
         args.log,
         args.runs,
         link,
