@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release -p bench -- --backend sqlite|postgres|mysql --keys 100000 --courses 2 --runs 3 \
 //!     [--order shuffled|id] [--schema django|ours] [--background 10] [--log warn|info] \
-//!     [--chunk-size 1000 [--jobs 2]]
+//!     [--chunk-size 1000 [--jobs 2]] [--jobs-run 2]
 //! ```
 //! PostgreSQL and MariaDB need an admin URL (`--admin-url`, or `TEST_POSTGRES_URL` /
 //! `TEST_MYSQL_URL`) of a user who may create databases. Each measured run is a child process
@@ -76,6 +76,8 @@ enum SchemaArg {
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Serialize, Deserialize)]
 enum Mode {
     Link,
+    /// The link with `--chunk-size` (default 1,000) and `--jobs-run`'s jobs.
+    Jobs,
     Raw,
     /// Only build a fixture and print its URL (for profiling a child run by hand).
     Fixture,
@@ -119,6 +121,10 @@ struct Args {
     /// (PostgreSQL and MariaDB).
     #[arg(long, value_name = "N", requires = "chunk_size", value_parser = clap::value_parser!(u16).range(1..=8))]
     jobs: Option<u16>,
+    /// Also time, in each run, the link with `--chunk-size` (default 1,000) and J jobs, against
+    /// the same run's raw bound (PostgreSQL and MariaDB).
+    #[arg(long, value_name = "J", value_parser = clap::value_parser!(u16).range(2..=8))]
+    jobs_run: Option<u16>,
     /// Admin URL of the server (PostgreSQL/MariaDB).
     #[arg(long)]
     admin_url: Option<String>,
@@ -193,7 +199,7 @@ async fn child(args: &Args, mode: Mode, url: &str) -> Result<Measurement, BenchE
             let counted = raw::run(&conn, backend, &args.input_order()).await?;
             statements.store(counted, Ordering::Relaxed);
         }
-        Mode::Link => {
+        Mode::Link | Mode::Jobs => {
             // An experiment's setting of the link's own connection (say `PRAGMA cache_size =
             // -65536` on SQLite), run before the link; the bench's own, not the library's.
             if let Ok(pragma) = std::env::var("BENCH_PRAGMA")
@@ -217,10 +223,16 @@ async fn child(args: &Args, mode: Mode, url: &str) -> Result<Measurement, BenchE
                 Some(n) => app::WritePath::Batched(n),
                 None => app::WritePath::PerKey,
             };
+            let (commit_every, jobs) = match (mode, args.jobs_run) {
+                (Mode::Jobs, Some(jobs)) => {
+                    (Some(args.chunk_size.unwrap_or(std::num::NonZeroUsize::MIN.saturating_add(999))), Some(jobs))
+                }
+                _ => (args.chunk_size, args.jobs),
+            };
             let options = app::LinkOptions {
                 write_path,
-                commit_every: args.chunk_size,
-                jobs: args.jobs.and_then(|jobs| std::num::NonZeroUsize::new(usize::from(jobs))),
+                commit_every,
+                jobs: jobs.and_then(|jobs| std::num::NonZeroUsize::new(usize::from(jobs))),
                 ..app::LinkOptions::default()
             };
             statements.store(0, Ordering::Relaxed);
@@ -281,7 +293,12 @@ async fn measure(
     };
     let exe = std::env::current_exe()?;
     let mut command = std::process::Command::new(exe);
-    command.args(std::env::args().skip(1)).args(["--child", if mode == Mode::Link { "link" } else { "raw" }]);
+    let child = match mode {
+        Mode::Link => "link",
+        Mode::Jobs => "jobs",
+        Mode::Raw | Mode::Fixture => "raw",
+    };
+    command.args(std::env::args().skip(1)).args(["--child", child]);
     command.args(["--database", &url]);
     let log_file = std::env::temp_dir().join("bench-link.log");
     if args.log == LogArg::Info {
@@ -333,7 +350,7 @@ async fn run(args: Args) -> Result<(), BenchError> {
         return Ok(());
     }
     let backend = args.backend.backend();
-    if backend == Backend::Sqlite && args.jobs.is_some_and(|jobs| jobs > 1) {
+    if backend == Backend::Sqlite && (args.jobs.is_some_and(|jobs| jobs > 1) || args.jobs_run.is_some()) {
         return Err(BenchError::Input("--jobs needs PostgreSQL or MariaDB: a SQLite file has one writer".into()));
     }
     let env_admin = match backend {
@@ -344,6 +361,7 @@ async fn run(args: Args) -> Result<(), BenchError> {
     let admin = args.admin_url.clone().or(env_admin);
     let mut links = Vec::new();
     let mut raws = Vec::new();
+    let mut jobs_runs = Vec::new();
     // Built once and copied per run on SQLite and PostgreSQL (MariaDB cannot copy a database).
     let template = match backend {
         Backend::Sqlite | Backend::Postgres => Some(build_fixture(&args, admin.as_deref()).await?),
@@ -352,6 +370,17 @@ async fn run(args: Args) -> Result<(), BenchError> {
     for run in 0..args.runs {
         let link = measure(&args, admin.as_deref(), Mode::Link, template.as_ref()).await?;
         let raw = measure(&args, admin.as_deref(), Mode::Raw, template.as_ref()).await?;
+        if args.jobs_run.is_some() {
+            let jobs = measure(&args, admin.as_deref(), Mode::Jobs, template.as_ref()).await?;
+            eprintln!(
+                "run {}: jobs {:.3} s ({} statements, peak RSS {} MB)",
+                run + 1,
+                jobs.seconds,
+                jobs.statements,
+                jobs.peak_rss_kb / 1024
+            );
+            jobs_runs.push(jobs.seconds);
+        }
         eprintln!(
             "run {}: link {:.3} s ({} statements, peak RSS {} MB), raw {:.3} s ({} statements), fixtures {:.1} s + {:.1} s",
             run + 1,
@@ -395,6 +424,15 @@ async fn run(args: Args) -> Result<(), BenchError> {
         statements,
         fixture
     );
+    if let Some(jobs) = args.jobs_run {
+        let median = median(jobs_runs);
+        println!(
+            "  with --chunk-size {} --jobs {jobs}: link median {median:.3} s ({:.0} keys/s), against the raw bound {:.2}",
+            args.chunk_size.map_or(1_000, std::num::NonZeroUsize::get),
+            args.keys as f64 / median,
+            median / raw
+        );
+    }
     if let Some((url, _)) = template {
         fixture::drop_database(backend, admin.as_deref(), &url).await?;
     }
