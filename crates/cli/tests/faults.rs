@@ -1,4 +1,4 @@
-//! Faults in the middle of a chunked `link` (`--chunk-size 1000` over 20,000 keys), through the
+//! Faults in the middle of a chunked `link` (`--chunk-size 1000` over 10,000 keys), through the
 //! real binary: the connection killed by the server (PostgreSQL `pg_terminate_backend`, MariaDB
 //! `KILL`), the PostgreSQL server stopped (`pg_ctl stop -m immediate`), and the process itself
 //! killed with SIGKILL while it writes a SQLite file.
@@ -32,7 +32,7 @@ const PROGRAM: &str = "9b7d3d1c3f0e4a8e9a553c6a5d9b2f10";
 const CURRICULUM: &str = "6f1c2d3e4a5b4c6d8e7f901234567890";
 const COURSES: [&str; 2] = ["course-v1:edX+Oranges+Apples", "course-v1:edX+Cats+Dogs"];
 /// Keys in the input: `KEY-000000` .. for `learner_000000` ..
-pub(crate) const KEYS: usize = 20_000;
+pub(crate) const KEYS: usize = 10_000;
 /// `--chunk-size`.
 pub(crate) const CHUNK: usize = 1_000;
 /// The longest a test waits for anything.
@@ -75,6 +75,8 @@ pub(crate) struct Fixture {
     dir: TempDir,
     rt: tokio::runtime::Runtime,
     conn: Option<DatabaseConnection>,
+    /// Its users, waiting PEs and input lines: [`KEYS`] unless a test needs fewer.
+    keys: usize,
 }
 
 impl Fixture {
@@ -82,11 +84,16 @@ impl Fixture {
     fn sqlite() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("test.sqlite3").display());
-        Self::build(DbBackend::Sqlite, url, None, dir)
+        Self::build(DbBackend::Sqlite, url, None, dir, KEYS)
     }
 
     /// A fresh database on the server of `admin_url`.
     pub(crate) fn server(backend: DbBackend, admin_url: &str) -> Fixture {
+        Self::server_with_keys(backend, admin_url, KEYS)
+    }
+
+    /// [`Fixture::server`] with `keys` keys (a multiple of [`CHUNK`]).
+    pub(crate) fn server_with_keys(backend: DbBackend, admin_url: &str, keys: usize) -> Fixture {
         let name = fresh_name();
         let rt = runtime();
         rt.block_on(async {
@@ -95,18 +102,18 @@ impl Fixture {
             admin.close().await.unwrap();
         });
         let url = with_database(admin_url, &name);
-        Self::build(backend, url, Some((admin_url.to_owned(), name)), tempfile::tempdir().unwrap())
+        Self::build(backend, url, Some((admin_url.to_owned(), name)), tempfile::tempdir().unwrap(), keys)
     }
 
-    fn build(backend: DbBackend, url: String, server: Option<(String, String)>, dir: TempDir) -> Fixture {
-        let mut fixture = Fixture { backend, url, server, dir, rt: runtime(), conn: None };
+    fn build(backend: DbBackend, url: String, server: Option<(String, String)>, dir: TempDir, keys: usize) -> Fixture {
+        let mut fixture = Fixture { backend, url, server, dir, rt: runtime(), conn: None, keys };
         let migrate_url =
             if backend == DbBackend::Sqlite { format!("{}?mode=rwc", fixture.url) } else { fixture.url.clone() };
         let migrate = bin().args(["--database-url", &migrate_url, "--quiet", "migrate"]).output().unwrap();
         assert!(migrate.status.success(), "migrate: {}", String::from_utf8_lossy(&migrate.stderr));
         fixture.reconnect();
         fixture.fill();
-        let csv: String = (0..KEYS).map(|i| format!("{},learner_{i:06}\n", key(i))).collect();
+        let csv: String = (0..keys).map(|i| format!("{},learner_{i:06}\n", key(i))).collect();
         std::fs::write(fixture.keys_file(), csv).unwrap();
         fixture
     }
@@ -128,14 +135,15 @@ impl Fixture {
         self.dir.path().join("test.sqlite3")
     }
 
-    /// `KEYS` users and waiting PEs, each PE with a waiting PCE in each of the two courses.
+    /// `self.keys` users and waiting PEs, each PE with a waiting PCE in each of the two courses.
     fn fill(&self) {
         let b = self.backend;
+        let keys = self.keys;
         let series = match b {
-            DbBackend::Postgres => format!("(SELECT generate_series(0, {}) AS i) n", KEYS - 1),
+            DbBackend::Postgres => format!("(SELECT generate_series(0, {}) AS i) n", keys - 1),
             _ => format!(
                 "(WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {}) SELECT i FROM s) n",
-                KEYS - 1
+                keys - 1
             ),
         };
         let padded = |prefix: &str| match b {
@@ -184,7 +192,7 @@ impl Fixture {
             };
             self.exec(&sql);
         }
-        assert_eq!(self.count("SELECT COUNT(*) FROM program_enrollments_programcourseenrollment"), 2 * KEYS as i64);
+        assert_eq!(self.count("SELECT COUNT(*) FROM program_enrollments_programcourseenrollment"), 2 * keys as i64);
     }
 
     fn conn(&self) -> &DatabaseConnection {
