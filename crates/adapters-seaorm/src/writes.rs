@@ -333,7 +333,7 @@ impl LinkingWrites for SeaTransaction {
         let backend = self.backend();
         let now = self.now();
         // In the order of the `(user_id, course_id)` index, which three of the table's indexes
-        // share (see `update`); the ids are compared ignoring their order (ARCHITECTURE.md).
+        // share (see `update`); the new ids follow this order, which nothing depends on.
         let mut sorted: Vec<&NewCourseEnrollment> = enrollments.iter().collect();
         sorted.sort_unstable_by(|a, b| (a.user_id, a.course_key.as_str()).cmp(&(b.user_id, b.course_key.as_str())));
         for chunk in sorted.chunks(backend.max_binds() / 5) {
