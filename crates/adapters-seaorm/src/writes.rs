@@ -93,8 +93,8 @@ impl SeaTransaction {
     async fn update(&self, update: &BulkUpdate<'_>, rows: &[Row]) -> StoreResult<u64> {
         let mut changed = 0;
         // In id order, the table's storage order: a chunk's rows are spread over the whole table
-        // (an operator's file is in the university's order), and visiting them in order reads and
-        // writes each page once, where input order revisits pages the page cache has dropped.
+        // (an operator's file is in the university's order); in order, a chunk reads and writes
+        // each page once, where input order revisits pages the page cache has dropped.
         let mut sorted = rows.to_vec();
         sorted.sort_unstable_by_key(|(id, _)| *id);
         for statement in update.statements(self.backend(), &sorted) {
