@@ -5,9 +5,12 @@
 //! names.
 
 use std::iter::once;
+use std::mem::discriminant;
 
 use ports::{StoreError, StoreResult};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoIden, Query, SelectStatement, TableRef, UnionType, ValueTuple};
+use sea_orm::sea_query::{
+    Alias, ArrayType, Expr, ExprTrait, Func, IntoIden, Query, SelectStatement, TableRef, UnionType, ValueTuple,
+};
 use sea_orm::{Statement, StatementBuilder, Value};
 
 use crate::backend::Backend;
@@ -28,11 +31,17 @@ pub(crate) fn select(table: &'static str, columns: &[&'static str]) -> SelectSta
     Query::select().columns(columns.iter().map(|&c| (table, c))).from(table).take()
 }
 
-/// Rows of values as a derived table `v(id, c1, …)`: on SQLite and PostgreSQL
-/// `(SELECT column1 AS id, … FROM (VALUES …) AS t) AS v`, on MySQL a `UNION ALL` of `SELECT`s
+/// Rows of values as a derived table `v(id, c1, …)`: on PostgreSQL one array per column
+/// (see [`unnest_arrays`]); on SQLite (and on PostgreSQL for what has no array binding)
+/// `(SELECT column1 AS id, … FROM (VALUES …) AS t) AS v`; on MySQL a `UNION ALL` of `SELECT`s
 /// (MariaDB names a `VALUES` table's columns after its first row). `rows` is not empty.
 pub(crate) fn values_table(backend: Backend, columns: &[&'static str], rows: &[Row]) -> TableRef {
     let names: Vec<&'static str> = once("id").chain(columns.iter().copied()).collect();
+    if backend == Backend::Postgres
+        && let Some(select) = unnest_arrays(&names, rows)
+    {
+        return TableRef::SubQuery(Box::new(select), V.into_iden());
+    }
     let values = |(id, values): &Row| once(Value::from(*id)).chain(values.iter().cloned()).collect::<Vec<_>>();
     let mut select = Query::select();
     match backend {
@@ -55,6 +64,41 @@ pub(crate) fn values_table(backend: Backend, columns: &[&'static str], rows: &[R
         }
     }
     TableRef::SubQuery(Box::new(select), V.into_iden())
+}
+
+/// PostgreSQL: `SELECT unnest($1) AS id, unnest($2) AS c1, …`, each parameter an array of one
+/// column's values (set-returning functions in one select list advance together). The text is
+/// the same for any number of rows, so the connection prepares it once, where each chunk's
+/// `VALUES` list is new text to parse and plan. `None` where a column holds a NULL, mixes types,
+/// or has a type without an array binding here (the caller then builds a `VALUES` list).
+fn unnest_arrays(names: &[&'static str], rows: &[Row]) -> Option<SelectStatement> {
+    let mut columns: Vec<Vec<Value>> = names.iter().map(|_| Vec::with_capacity(rows.len())).collect();
+    for (id, values) in rows {
+        if values.len() + 1 != names.len() {
+            return None;
+        }
+        columns[0].push(Value::from(*id));
+        for (column, value) in columns[1..].iter_mut().zip(values) {
+            column.push(value.clone());
+        }
+    }
+    let mut select = Query::select();
+    for (column, name) in columns.into_iter().zip(names) {
+        let first = column.first()?;
+        let kind = match first {
+            Value::BigInt(_) => ArrayType::BigInt,
+            Value::Int(_) => ArrayType::Int,
+            Value::String(_) => ArrayType::String,
+            Value::Bool(_) => ArrayType::Bool,
+            _ => return None,
+        };
+        // The array binding takes every element as a value of `kind`: no NULL, no other type.
+        if column.iter().any(|value| discriminant(value) != discriminant(first) || *value == value.as_null()) {
+            return None;
+        }
+        select.expr_as(Func::cust("unnest").arg(Value::Array(kind, Some(Box::new(column)))), *name);
+    }
+    Some(select)
 }
 
 /// `UPDATE table SET c = v.c, …, f = ? FROM (rows) v WHERE table.id = v.id AND …`: one
@@ -206,7 +250,15 @@ mod tests {
         assert_eq!(
             render(Backend::Postgres),
             (
-                r#"UPDATE "pe" SET "user_id" = $1, "modified" = $2 FROM (SELECT "column1" AS "id", "column2" AS "old_user" FROM (VALUES ($3, $4), ($5, $6)) AS "t") AS "v" WHERE "pe"."id" = "v"."id" AND "pe"."user_id" = "v"."old_user""#
+                r#"UPDATE "pe" SET "user_id" = $1, "modified" = $2 FROM (SELECT unnest($3) AS "id", unnest($4) AS "old_user") AS "v" WHERE "pe"."id" = "v"."id" AND "pe"."user_id" = "v"."old_user""#
+                    .to_owned(),
+                4
+            )
+        );
+        assert_eq!(
+            render(Backend::Sqlite),
+            (
+                r#"UPDATE "pe" SET "user_id" = ?, "modified" = ? FROM (SELECT "column1" AS "id", "column2" AS "old_user" FROM (VALUES (?, ?), (?, ?)) AS "t") AS "v" WHERE "pe"."id" = "v"."id" AND "pe"."user_id" = "v"."old_user""#
                     .to_owned(),
                 6
             )
@@ -219,6 +271,28 @@ mod tests {
                 6
             )
         );
+    }
+
+    #[test]
+    fn postgres_binds_a_column_as_one_array_unless_it_holds_a_null_or_an_unbound_type() {
+        let sql = |rows: &[Row]| {
+            let mut select = Query::select();
+            select.column((V, "id")).from(values_table(Backend::Postgres, &["c"], rows));
+            let statement = build(Backend::Postgres, &select);
+            (statement.sql, statement.values.map_or(0, |v| v.0.len()))
+        };
+        let arrays = r#"SELECT "v"."id" FROM (SELECT unnest($1) AS "id", unnest($2) AS "c") AS "v""#.to_owned();
+        let strings = [(1, vec![Value::from("a")]), (2, vec![Value::from("b")])];
+        assert_eq!(sql(&strings), (arrays.clone(), 2));
+        let flags = [(1, vec![Value::from(true)]), (2, vec![Value::from(false)])];
+        assert_eq!(sql(&flags), (arrays, 2));
+        let values = r#"SELECT "v"."id" FROM (SELECT "column1" AS "id", "column2" AS "c" FROM (VALUES ($1, $2), ($3, $4)) AS "t") AS "v""#.to_owned();
+        let with_null = [(1, vec![Value::from(7_i64)]), (2, vec![Value::BigInt(None)])];
+        assert_eq!(sql(&with_null), (values.clone(), 4));
+        let mixed = [(1, vec![Value::from(7_i64)]), (2, vec![Value::from("x")])];
+        assert_eq!(sql(&mixed), (values.clone(), 4));
+        let unbound = [(1, vec![Value::from(1.5_f64)]), (2, vec![Value::from(2.5_f64)])];
+        assert_eq!(sql(&unbound), (values, 4));
     }
 
     #[test]
